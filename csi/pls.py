@@ -1,0 +1,223 @@
+"""PLS path modeling (Lohmöller's algorithm) on indicator covariance matrices, batched.
+
+PLS-PM depends on the data only through the indicator covariance matrix S (the correlation
+matrix when indicators are standardized): every quantity below is a function of S and the
+outer weights (Lohmöller 1989, ch. 2; Tenenhaus et al. 2005, sec. 2). Working on S makes a
+fit's cost independent of n, and lets the bootstrap run all resamples at once as a stack of
+small matrices of shape (batch, p, p).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from csi.errors import EstimationError
+from csi.spec import ModelSpec
+
+SCHEMES = ("path", "centroid", "factorial")
+
+
+@dataclass(frozen=True)
+class PlsSettings:
+    """Algorithm settings; the defaults are those of seminr and cSEM."""
+
+    scheme: str = "path"
+    tol: float = 1e-7
+    max_iter: int = 300
+    standardize: bool = True  # False: centred raw indicators, as R plspm's scaled = FALSE
+
+    def __post_init__(self) -> None:
+        if self.scheme not in SCHEMES:
+            raise ValueError(f"unknown inner weighting scheme '{self.scheme}'")
+        if not self.tol > 0 or self.max_iter < 1:
+            raise ValueError("tol must be positive and max_iter at least 1")
+
+
+@dataclass(frozen=True)
+class Structure:
+    """The model compiled to index arrays over indicators (p) and constructs (K)."""
+
+    indicators: tuple[str, ...]
+    constructs: tuple[str, ...]
+    block_of: np.ndarray  # (p,) construct index of each indicator
+    mode_b: np.ndarray  # (K,) bool
+    path_mask: np.ndarray  # (K, K) bool, [k, j] true for a path k -> j
+    predecessors: tuple[np.ndarray, ...]  # per construct, indices of its predecessors
+
+    @classmethod
+    def from_spec(cls, spec: ModelSpec) -> Structure:
+        constructs = spec.constructs
+        position = {c: k for k, c in enumerate(constructs)}
+        block_of = np.array([position[b.construct] for b in spec.blocks for _ in b.indicators])
+        path_mask = np.zeros((len(constructs), len(constructs)), dtype=bool)
+        for path in spec.paths:
+            path_mask[position[path.source], position[path.target]] = True
+        return cls(
+            indicators=spec.indicators,
+            constructs=constructs,
+            block_of=block_of,
+            mode_b=np.array([b.mode == "B" for b in spec.blocks]),
+            path_mask=path_mask,
+            predecessors=tuple(np.flatnonzero(path_mask[:, j]) for j in range(len(constructs))),
+        )
+
+    @property
+    def membership(self) -> np.ndarray:
+        """(p, K) 0/1 matrix: indicator i belongs to construct k."""
+        return (self.block_of[:, None] == np.arange(len(self.constructs))[None, :]).astype(float)
+
+    def blocks(self) -> list[np.ndarray]:
+        return [np.flatnonzero(self.block_of == k) for k in range(len(self.constructs))]
+
+
+@dataclass(frozen=True)
+class PlsEstimates:
+    """Estimates for a batch of covariance matrices; the leading axis is the batch.
+
+    weights are on the scale of S (standardized weights when S is a correlation matrix);
+    construct scores Y = X_centred @ W have unit variance.
+    """
+
+    weights: np.ndarray  # (b, p)
+    loadings: np.ndarray  # (b, p) correlation of each indicator with its construct
+    cross_loadings: np.ndarray  # (b, p, K)
+    construct_cor: np.ndarray  # (b, K, K)
+    paths: np.ndarray  # (b, K, K), [k, j] = coefficient of path k -> j
+    r2: np.ndarray  # (b, K), NaN for exogenous constructs
+    total_effects: np.ndarray  # (b, K, K)
+    iterations: np.ndarray  # (b,)
+    converged: np.ndarray  # (b,) bool
+
+    @property
+    def indirect_effects(self) -> np.ndarray:
+        return self.total_effects - self.paths
+
+
+def _weight_matrix(weights: np.ndarray, membership: np.ndarray) -> np.ndarray:
+    """(b, p) weights -> (b, p, K) block-diagonal outer weight matrix."""
+    return weights[:, :, None] * membership[None, :, :]
+
+
+def _inner_weights(cor: np.ndarray, structure: Structure, scheme: str) -> np.ndarray:
+    """Inner weights E (b, K, K): the inner proxy of construct j is sum_k E[k, j] Y_k.
+
+    centroid: sign of the correlation; factorial: the correlation (Lohmöller 1989, p. 42);
+    path: regression coefficients on predecessors, correlations with successors
+    (Lohmöller 1989, p. 42; Tenenhaus et al. 2005, p. 169).
+    """
+    adjacent = structure.path_mask | structure.path_mask.T
+    if scheme == "centroid":
+        return np.where(adjacent, np.sign(cor), 0.0)
+    if scheme == "factorial":
+        return np.where(adjacent, cor, 0.0)
+    inner = np.where(structure.path_mask, cor, 0.0)  # [k, j] for j -> k: successors of j
+    inner = np.swapaxes(inner, 1, 2).copy()
+    for j, preds in enumerate(structure.predecessors):
+        if preds.size:
+            inner[:, preds, j] = _solve(cor[:, preds[:, None], preds[None, :]], cor[:, preds, j])
+    return inner
+
+
+def _solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Batched solve of a x = b for vectors b of shape (batch, m)."""
+    try:
+        return np.linalg.solve(a, b[..., None])[..., 0]
+    except np.linalg.LinAlgError as exc:
+        raise EstimationError(
+            "a regression in the model is singular (two constructs or indicators are perfectly "
+            "collinear); check for duplicated items or constructs with identical blocks"
+        ) from exc
+
+
+def _normalize(weights: np.ndarray, cov: np.ndarray, structure: Structure) -> np.ndarray:
+    """Scale each block's weights so its construct score has unit variance."""
+    w = _weight_matrix(weights, structure.membership)
+    variance = np.einsum("bpk,bpq,bqk->bk", w, cov, w)
+    if np.any(variance <= 0):
+        raise EstimationError("a construct score has zero variance; check for constant items")
+    return weights / np.sqrt(variance)[:, structure.block_of]
+
+
+def outer_weights(
+    cov: np.ndarray, structure: Structure, settings: PlsSettings
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Iterate Lohmöller's outer/inner estimation to convergence for a batch of S.
+
+    Returns (weights (b, p), iterations (b,), converged (b,)). Each matrix in the batch stops
+    on its own (max |change in weights| < tol), so a result does not depend on the batch it
+    was computed in.
+    """
+    batch, p, _ = cov.shape
+    membership = structure.membership
+    blocks = structure.blocks()
+    weights = _normalize(np.ones((batch, p)), cov, structure)
+    iterations = np.zeros(batch, dtype=int)
+    converged = np.zeros(batch, dtype=bool)
+    active = np.arange(batch)
+    for _ in range(settings.max_iter):
+        s = cov[active]
+        w_old = weights[active]
+        w = _weight_matrix(w_old, membership)
+        cor = np.einsum("bpk,bpq,bql->bkl", w, s, w)
+        inner = _inner_weights(cor, structure, settings.scheme)
+        proxy_cov = np.einsum("bpq,bqk,bkl->bpl", s, w, inner)  # cov(X_i, Z_l)
+        new = np.take_along_axis(proxy_cov, structure.block_of[None, :, None], axis=2)[..., 0]
+        for k in np.flatnonzero(structure.mode_b):
+            idx = blocks[k]
+            new[:, idx] = np.linalg.solve(s[:, idx[:, None], idx[None, :]], new[:, idx, None])[..., 0]
+        new = _normalize(new, s, structure)
+        weights[active] = new
+        iterations[active] += 1
+        done = np.max(np.abs(new - w_old), axis=1) < settings.tol
+        converged[active[done]] = True
+        active = active[~done]
+        if active.size == 0:
+            break
+    return weights, iterations, converged
+
+
+def _align_signs(weights: np.ndarray, cov: np.ndarray, structure: Structure) -> np.ndarray:
+    """Flip a construct when most of its indicators correlate negatively with it."""
+    membership = structure.membership
+    w = _weight_matrix(weights, membership)
+    own = np.einsum("bpq,bqk->bpk", cov, w)
+    own = np.take_along_axis(own, structure.block_of[None, :, None], axis=2)[..., 0]
+    negative = (own < 0).astype(float) @ membership  # (b, K) count of negative loadings
+    size = membership.sum(axis=0)
+    flip = np.where(negative > size / 2, -1.0, 1.0)
+    return weights * flip[:, structure.block_of]
+
+
+def estimate(cov: np.ndarray, structure: Structure, settings: PlsSettings) -> PlsEstimates:
+    """Full PLS-PM estimates for a batch of indicator covariance matrices (b, p, p)."""
+    weights, iterations, converged = outer_weights(cov, structure, settings)
+    weights = _align_signs(weights, cov, structure)
+    membership = structure.membership
+    w = _weight_matrix(weights, membership)
+    indicator_sd = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
+    cross = np.einsum("bpq,bqk->bpk", cov, w) / indicator_sd[:, :, None]
+    loadings = np.take_along_axis(cross, structure.block_of[None, :, None], axis=2)[..., 0]
+    cor = np.einsum("bpk,bpq,bql->bkl", w, cov, w)
+    batch, k_count = cor.shape[0], cor.shape[1]
+    paths = np.zeros((batch, k_count, k_count))
+    r2 = np.full((batch, k_count), np.nan)
+    for j, preds in enumerate(structure.predecessors):
+        if preds.size:
+            coef = _solve(cor[:, preds[:, None], preds[None, :]], cor[:, preds, j])
+            paths[:, preds, j] = coef
+            r2[:, j] = np.einsum("bi,bi->b", coef, cor[:, preds, j])
+    identity = np.eye(k_count)
+    total = np.linalg.inv(identity[None] - paths) - identity[None]
+    return PlsEstimates(
+        weights=weights,
+        loadings=loadings,
+        cross_loadings=cross,
+        construct_cor=cor,
+        paths=paths,
+        r2=r2,
+        total_effects=total,
+        iterations=iterations,
+        converged=converged,
+    )

@@ -1,0 +1,132 @@
+"""The frozen result of a fit, and its JSON contract (`csi.fit/1`).
+
+Every table is a long DataFrame with an `estimate` column; inference adds `se`, `t`, `p`,
+`ci_low` and `ci_high` beside it. Renderers (terminal, CSV, JSON, PDF) read only this object.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from csi import __version__
+
+SCHEMA = "csi.fit/1"
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What was estimated: the model's name, constructs (with labels) and paths."""
+
+    name: str
+    constructs: tuple[str, ...]
+    labels: dict[str, str]
+    modes: dict[str, str]
+    indicators: dict[str, tuple[str, ...]]
+    paths: tuple[tuple[str, str], ...]
+    target: str | None
+
+    def label(self, name: str) -> str:
+        return self.labels.get(name, name)
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "target": self.target,
+            "constructs": [
+                {
+                    "name": c,
+                    "label": self.label(c),
+                    "mode": self.modes[c],
+                    "indicators": list(self.indicators[c]),
+                }
+                for c in self.constructs
+            ],
+            "paths": [{"from": a, "to": b} for a, b in self.paths],
+        }
+
+
+@dataclass(frozen=True)
+class Result:
+    """Everything csi estimated for one survey and model."""
+
+    model: ModelInfo
+    source: str
+    settings: dict
+    data: dict
+    n_obs: int
+    converged: bool
+    iterations: int
+    paths: pd.DataFrame  # from, to, estimate
+    weights: pd.DataFrame  # construct, indicator, estimate
+    loadings: pd.DataFrame  # construct, indicator, estimate
+    cross_loadings: pd.DataFrame  # indicator, construct, estimate
+    r2: pd.DataFrame  # construct, estimate, adjusted
+    total_effects: pd.DataFrame  # from, to, estimate
+    indirect_effects: pd.DataFrame  # from, to, estimate
+    index: pd.DataFrame  # construct, score
+    item_weights: pd.DataFrame  # construct, indicator, unstandardized, normalized, performance
+    reliability: pd.DataFrame  # construct, alpha, rho_a, rho_c, ave
+    htmt: pd.DataFrame  # a, b, value
+    fornell_larcker: pd.DataFrame  # a, b, value
+    vif: pd.DataFrame  # from, to, value
+    scores: pd.DataFrame = field(repr=False)  # respondents x constructs, standardized
+    warnings: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        """The `csi.fit/1` JSON document. Keys are a public contract: add, never rename."""
+        return {
+            "schema": SCHEMA,
+            "csi_version": __version__,
+            "source": self.source,
+            "model": self.model.to_dict(),
+            "n_obs": self.n_obs,
+            "data": self.data,
+            "settings": self.settings,
+            "converged": self.converged,
+            "iterations": self.iterations,
+            "paths": _records(self.paths),
+            "weights": _records(self.weights),
+            "loadings": _records(self.loadings),
+            "cross_loadings": _records(self.cross_loadings),
+            "r2": {row.construct: _number(row.estimate) for row in self.r2.itertuples()},
+            "r2_adj": {row.construct: _number(row.adjusted) for row in self.r2.itertuples()},
+            "r2_inference": _records(self.r2.drop(columns="adjusted")),
+            "total_effects": _records(self.total_effects),
+            "indirect_effects": _records(self.indirect_effects),
+            "index": {
+                row["construct"]: {k: _number(v) for k, v in row.items() if k != "construct"}
+                for row in self.index.to_dict("records")
+            },
+            "item_weights": _records(self.item_weights),
+            "reliability": {
+                row["construct"]: {k: _number(v) for k, v in row.items() if k != "construct"}
+                for row in self.reliability.to_dict("records")
+            },
+            "htmt": _records(self.htmt),
+            "fornell_larcker": _records(self.fornell_larcker),
+            "vif": _records(self.vif),
+            "warnings": list(self.warnings),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def _number(value):
+    """JSON-safe number: floats stay exact (repr round-trips), NaN becomes null."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if math.isnan(value) else float(value)
+    return value
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    return [{k: _number(v) for k, v in row.items()} for row in frame.to_dict("records")]

@@ -1,0 +1,1 @@
+"""Built-in model specifications, installed as the package `csi.builtin_models`."""
