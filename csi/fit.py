@@ -211,8 +211,9 @@ def _scores(values: np.ndarray, stats: Moments, std_w: np.ndarray, structure: St
     """Standardized construct scores Y = Z W, computed as X (W/sd) - m'(W/sd) without a copy
     of the standardized data."""
     w = (std_w / stats.sd)[:, None] * structure.membership
-    scores = values @ w - stats.mean @ w
-    return pd.DataFrame(scores, columns=constructs)
+    scores = values @ w
+    scores -= stats.mean @ w
+    return pd.DataFrame(scores, columns=constructs, copy=False)
 
 
 def _weight_warnings(item_weights: pd.DataFrame, spec: ModelSpec) -> list[str]:

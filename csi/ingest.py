@@ -83,7 +83,77 @@ def parse_scale(text: str) -> tuple[float, float]:
 
 
 def read_survey(path: str | Path) -> Survey:
-    """Read a CSV survey file (or `-` for standard input)."""
+    """Read a CSV survey file (or `-` for standard input).
+
+    Files are parsed by pyarrow straight from disk into Arrow-backed columns (no copy of the
+    raw bytes in Python, no second copy in pandas), which keeps a million-row survey's peak
+    memory low. Anything pyarrow rejects is re-read by the slower path below, which says
+    precisely what is wrong.
+    """
+    if str(path) != "-":
+        frame = _read_with_arrow(Path(path))
+        if frame is not None:
+            return Survey(source=str(path), frame=frame)
+    return _read_bytes(path)
+
+
+def _read_with_arrow(path: Path) -> pd.DataFrame | None:
+    """Stream the CSV in blocks, storing whole-number columns in the smallest integer type
+    that holds each block (a 1-10 answer takes one byte, not eight); None if pyarrow cannot
+    read the file as it is."""
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    try:
+        reader = pa_csv.open_csv(
+            path,
+            read_options=pa_csv.ReadOptions(block_size=1 << 22),
+            memory_pool=pa.system_memory_pool(),
+        )
+        names = reader.schema.names
+        parts: list[list] = [[] for _ in names]
+        for batch in reader:
+            for position, column in enumerate(batch.columns):
+                parts[position].append(_compact(column))
+    except Exception:  # noqa: BLE001 - the careful path reports what is wrong
+        return None
+    if not names or not parts[0]:
+        return None
+    columns = {}
+    for name, chunks in zip(names, parts):
+        if isinstance(chunks[0], np.ndarray) and all(isinstance(c, np.ndarray) for c in chunks):
+            columns[name] = pd.Series(np.concatenate(chunks), copy=False)
+        else:
+            arrays = [pa.array(c) if isinstance(c, np.ndarray) else c for c in chunks]
+            joined = pa.chunked_array(arrays) if len({a.type for a in arrays}) == 1 else None
+            if joined is None:
+                return None
+            columns[name] = pd.Series(joined, dtype=pd.ArrowDtype(joined.type), copy=False)
+    if len(set(names)) != len(names):
+        return None
+    return pd.DataFrame(columns, copy=False)
+
+
+def _compact(column):
+    """One block of a column: numbers as the smallest numpy type, anything else as Arrow."""
+    import pyarrow as pa
+
+    if pa.types.is_integer(column.type) and column.null_count == 0:
+        values = column.to_numpy()
+        if values.size == 0:
+            return values.astype(np.int8)
+        low, high = values.min(), values.max()
+        for candidate in (np.int8, np.int16, np.int32):
+            info = np.iinfo(candidate)
+            if info.min <= low and high <= info.max:
+                return values.astype(candidate)
+        return values
+    if pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
+        return column.to_numpy(zero_copy_only=False).astype(float)
+    return column
+
+
+def _read_bytes(path: str | Path) -> Survey:
     name = "<stdin>" if str(path) == "-" else str(path)
     if str(path) == "-":
         raw = sys.stdin.buffer.read()
@@ -92,36 +162,28 @@ def read_survey(path: str | Path) -> Survey:
             raw = Path(path).read_bytes()
         except FileNotFoundError:
             raise DataError(f"{name}: no such file") from None
+        except IsADirectoryError:
+            raise DataError(f"{name}: is a directory, not a survey file") from None
         except OSError as exc:
             raise DataError(f"{name}: cannot read ({exc.strerror})") from None
     if not raw.strip():
         raise DataError(f"{name}: the file is empty")
     try:
-        text = raw.decode("utf-8-sig")
+        raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DataError(
             f"{name}: not valid UTF-8 at byte {exc.start}; give the file's encoding, "
             "e.g. --encoding cp1252"
         ) from None
     body = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
-    frame = _parse_csv(body, text, name)
-    return Survey(source=name, frame=frame)
-
-
-def _parse_csv(body: bytes, text: str, name: str) -> pd.DataFrame:
-    """Parse with pyarrow (fast); on failure re-parse with pandas' C parser for a precise
-    message (pyarrow's name no line)."""
     try:
-        return pd.read_csv(io.BytesIO(body), engine="pyarrow")
-    except Exception:  # noqa: BLE001
-        pass
-    try:
-        return pd.read_csv(io.StringIO(text), engine="c")
+        frame = pd.read_csv(io.BytesIO(body), engine="c", encoding="utf-8")
     except pd.errors.EmptyDataError:
         raise DataError(f"{name}: no columns found") from None
     except pd.errors.ParserError as exc:
         detail = str(exc).split("C error: ")[-1].strip()
         raise DataError(f"{name}: malformed CSV: {detail}") from None
+    return Survey(source=name, frame=frame)
 
 
 def item_matrix(survey: Survey, spec: ModelSpec,
@@ -132,14 +194,13 @@ def item_matrix(survey: Survey, spec: ModelSpec,
     item, or too few complete rows.
     """
     spec.check_columns(list(survey.frame.columns), survey.source)
-    columns = []
-    for item in spec.indicators:
-        columns.append(_numeric_column(survey.frame[item], item, survey.source))
-    values = np.column_stack(columns) if columns else np.empty((0, 0))
-    missing = np.isnan(values)
-    missing_cells = {item: int(count) for item, count in zip(spec.indicators, missing.sum(0))}
-    complete = ~missing.any(axis=1)
-    rows_dropped = int((~complete).sum())
+    values = np.empty((survey.rows_read, len(spec.indicators)))
+    for position, item in enumerate(spec.indicators):
+        values[:, position] = _numeric_column(survey.frame[item], item, survey.source)
+    missing_per_item = np.isnan(values).sum(axis=0)
+    missing_cells = {item: int(count) for item, count in zip(spec.indicators, missing_per_item)}
+    complete = ~np.isnan(values).any(axis=1) if missing_per_item.any() else None
+    rows_dropped = 0 if complete is None else int((~complete).sum())
     if rows_dropped:
         values = values[complete]
     n_rows = values.shape[0]
@@ -153,7 +214,7 @@ def item_matrix(survey: Survey, spec: ModelSpec,
         outside = (values < low) | (values > high)
         if outside.any():
             row, col = np.argwhere(outside)[0]
-            original_row = int(np.flatnonzero(complete)[row]) + 1
+            original_row = (row if complete is None else int(np.flatnonzero(complete)[row])) + 1
             raise DataError(
                 f"{survey.source}, column {spec.indicators[col]}, row {original_row}: "
                 f"{values[row, col]:g} is outside the scale {low:g}:{high:g}"

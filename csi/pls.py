@@ -134,7 +134,7 @@ def _solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _normalize(weights: np.ndarray, cov: np.ndarray, structure: Structure) -> np.ndarray:
     """Scale each block's weights so its construct score has unit variance."""
     w = _weight_matrix(weights, structure.membership)
-    variance = np.einsum("bpk,bpq,bqk->bk", w, cov, w)
+    variance = np.einsum("bpk,bpk->bk", w, cov @ w)
     if np.any(variance <= 0):
         raise EstimationError("a construct score has zero variance; check for constant items")
     return weights / np.sqrt(variance)[:, structure.block_of]
@@ -160,9 +160,10 @@ def outer_weights(
         s = cov[active]
         w_old = weights[active]
         w = _weight_matrix(w_old, membership)
-        cor = np.einsum("bpk,bpq,bql->bkl", w, s, w)
+        sw = s @ w
+        cor = np.swapaxes(w, 1, 2) @ sw
         inner = _inner_weights(cor, structure, settings.scheme)
-        proxy_cov = np.einsum("bpq,bqk,bkl->bpl", s, w, inner)  # cov(X_i, Z_l)
+        proxy_cov = sw @ inner  # cov(X_i, Z_l)
         new = np.take_along_axis(proxy_cov, structure.block_of[None, :, None], axis=2)[..., 0]
         for k in np.flatnonzero(structure.mode_b):
             idx = blocks[k]
@@ -182,7 +183,7 @@ def _align_signs(weights: np.ndarray, cov: np.ndarray, structure: Structure) -> 
     """Flip a construct when most of its indicators correlate negatively with it."""
     membership = structure.membership
     w = _weight_matrix(weights, membership)
-    own = np.einsum("bpq,bqk->bpk", cov, w)
+    own = cov @ w
     own = np.take_along_axis(own, structure.block_of[None, :, None], axis=2)[..., 0]
     negative = (own < 0).astype(float) @ membership  # (b, K) count of negative loadings
     size = membership.sum(axis=0)
@@ -197,9 +198,10 @@ def estimate(cov: np.ndarray, structure: Structure, settings: PlsSettings) -> Pl
     membership = structure.membership
     w = _weight_matrix(weights, membership)
     indicator_sd = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
-    cross = np.einsum("bpq,bqk->bpk", cov, w) / indicator_sd[:, :, None]
+    sw = cov @ w
+    cross = sw / indicator_sd[:, :, None]
     loadings = np.take_along_axis(cross, structure.block_of[None, :, None], axis=2)[..., 0]
-    cor = np.einsum("bpk,bpq,bql->bkl", w, cov, w)
+    cor = np.swapaxes(w, 1, 2) @ sw
     batch, k_count = cor.shape[0], cor.shape[1]
     paths = np.zeros((batch, k_count, k_count))
     r2 = np.full((batch, k_count), np.nan)

@@ -1,0 +1,158 @@
+"""`make bench`: csi's speed and memory, each beside the Python `plspm` peer run in the same run.
+
+Figures are wall-clock medians on this machine; ratios (peer / csi) are what to compare across
+machines. Big-data figures run in a child process so peak memory (ru_maxrss) is its own.
+Usage: python bench/bench.py [--peer-python PATH] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+MOBI = ROOT / "surveys" / "mobi.csv"
+
+
+def median_seconds(work, repeat: int) -> float:
+    work()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def peer(peer_python: str | None, *args: str) -> dict | None:
+    if not peer_python:
+        return None
+    done = subprocess.run(
+        [peer_python, str(ROOT / "bench" / "peer_plspm.py"), *args],
+        capture_output=True, text=True, check=False,
+    )
+    if done.returncode != 0:
+        print(f"peer failed: {done.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
+        return None
+    return json.loads(done.stdout)
+
+
+def big_csv(rows: int) -> Path:
+    """mobi's rows resampled (seed 0) to `rows` respondents, cached in bench/out/."""
+    path = OUT / f"mobi_{rows}.csv"
+    if not path.exists():
+        frame = pd.read_csv(MOBI)
+        picks = np.random.default_rng(0).integers(0, len(frame), rows)
+        OUT.mkdir(parents=True, exist_ok=True)
+        frame.iloc[picks].to_csv(path, index=False)
+    return path
+
+
+def single_fit(peer_python: str | None) -> list[dict]:
+    from csi.fit import fit_items
+    from csi.ingest import item_matrix, read_survey
+    from csi.moments import moments
+    from csi.pls import PlsSettings, Structure, estimate
+    from csi.spec import load_model
+
+    spec = load_model("ecsi")
+    items = item_matrix(read_survey(MOBI), spec, (1, 10))
+    structure = Structure.from_spec(spec)
+    settings = PlsSettings()
+
+    def estimator():
+        stats = moments(items.values)
+        estimate(stats.cor[None], structure, settings)
+
+    core = median_seconds(estimator, 300)
+    full = median_seconds(lambda: fit_items(items, spec, settings, "mobi"), 100)
+    theirs = peer(peer_python, "fit", "--data", str(MOBI), "--repeat", "20")
+    peer_seconds = theirs["seconds_per_fit"] if theirs else None
+    return [
+        row("ECSI fit on mobi: estimates (moments + PLS)", core, peer_seconds, "target < 3 ms"),
+        row("ECSI fit on mobi: full Result (tables, quality, scores)", full, peer_seconds, ""),
+    ]
+
+
+BIG_SCRIPT = textwrap.dedent(
+    """
+    import json, resource, sys, time
+    import csi
+    from csi.fit import fit_items
+    from csi.ingest import item_matrix, read_survey
+    from csi.pls import PlsSettings
+    from csi.spec import load_model
+    spec = load_model("ecsi")
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    survey = read_survey(sys.argv[1])
+    read = time.perf_counter() - start
+    items = item_matrix(survey, spec, (1, 10))
+    result = fit_items(items, spec, PlsSettings(), sys.argv[1])
+    total = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"read": read, "total": total, "peak_bytes": (peak - baseline) * 1024,
+                      "numeric_bytes": items.values.nbytes}))
+    """
+)
+
+
+def big_fit(peer_python: str | None, rows: int) -> list[dict]:
+    path = big_csv(rows)
+    done = subprocess.run([sys.executable, "-c", BIG_SCRIPT, str(path)], capture_output=True,
+                          text=True, check=True)
+    ours = json.loads(done.stdout)
+    theirs = peer(peer_python, "fit", "--data", str(path), "--repeat", "1")
+    peer_total = theirs["read_seconds"] + theirs["fit_seconds"] if theirs else None
+    memory = ours["peak_bytes"] / ours["numeric_bytes"]
+    return [
+        row(f"{rows:,} respondents x 24 items: read + fit", ours["total"], peer_total,
+            "target < 10 s"),
+        {"figure": f"  of which reading the CSV", "csi_s": ours["read"], "peer_s": None,
+         "ratio": None, "note": ""},
+        {"figure": "  peak memory above baseline / numeric data", "csi_s": None, "peer_s": None,
+         "ratio": None,
+         "note": f"{memory:.2f}x of {ours['numeric_bytes'] / 2**20:.0f} MiB (target < 3x)"},
+    ]
+
+
+def row(figure: str, ours: float, theirs: float | None, note: str) -> dict:
+    return {"figure": figure, "csi_s": ours, "peer_s": theirs,
+            "ratio": theirs / ours if theirs else None, "note": note}
+
+
+def seconds(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value * 1000:.2f} ms" if value < 1 else f"{value:.2f} s"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--peer-python", help="python of the venv with plspm 0.5.7")
+    parser.add_argument("--quick", action="store_true", help="100,000 rows instead of 1,000,000")
+    args = parser.parse_args()
+    rows = []
+    rows += single_fit(args.peer_python)
+    rows += big_fit(args.peer_python, 100_000 if args.quick else 1_000_000)
+    print(f"{'figure':58} {'csi':>10} {'plspm 0.5.7':>12} {'peer/csi':>9}  note")
+    for r in rows:
+        ratio = f"{r['ratio']:.0f}x" if r["ratio"] else ""
+        print(f"{r['figure']:58} {seconds(r['csi_s']):>10} {seconds(r['peer_s']):>12} "
+              f"{ratio:>9}  {r['note']}")
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "bench.json").write_text(json.dumps(rows, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
