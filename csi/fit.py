@@ -1,17 +1,20 @@
-"""Fit a model to a survey: items -> moments -> PLS estimates -> index and quality -> Result.
+"""Fit a model to a survey: items -> moments -> PLS estimates -> bootstrap -> Result.
 
 This is the library entry point a notebook calls; the CLI does the I/O around it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from csi import bootstrap as boot
 from csi.errors import EstimationError
-from csi.index import construct_index, unstandardized_weights, rescale_0_100
+from csi.estimates import FAMILIES, Layout, estimate_vectors
+from csi.index import rescale_0_100, unstandardized_weights
 from csi.ingest import ItemData, Survey, item_matrix, read_survey
 from csi.moments import Moments, moments
 from csi.pls import PlsEstimates, PlsSettings, Structure, estimate
@@ -26,18 +29,27 @@ def fit(
     *,
     settings: PlsSettings | None = None,
     scale: tuple[float, float] | None = None,
+    bootstrap: boot.BootstrapSettings | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> Result:
-    """Estimate `model` (a ModelSpec, built-in name or model file) on `survey` by PLS-PM."""
+    """Estimate `model` (a ModelSpec, built-in name or model file) on `survey` by PLS-PM.
+
+    With `bootstrap` settings every estimate gets SE, t, p and a confidence interval.
+    """
     settings = settings or PlsSettings()
     spec = model if isinstance(model, ModelSpec) else load_model(str(model))
     survey = survey if isinstance(survey, Survey) else read_survey(survey)
     items = item_matrix(survey, spec, scale)
-    return fit_items(items, spec, settings, source=survey.source)
+    return fit_items(items, spec, settings, source=survey.source, bootstrap=bootstrap,
+                     progress=progress)
 
 
-def fit_items(items: ItemData, spec: ModelSpec, settings: PlsSettings, source: str) -> Result:
+def fit_items(items: ItemData, spec: ModelSpec, settings: PlsSettings, source: str,
+              bootstrap: boot.BootstrapSettings | None = None,
+              progress: Callable[[int], None] | None = None) -> Result:
     """Estimate from an already-validated item matrix."""
     structure = Structure.from_spec(spec)
+    layout = Layout.from_spec(spec, structure)
     stats = moments(items.values)
     cov = stats.cor if settings.standardize else stats.cov
     estimates = estimate(cov[None], structure, settings)
@@ -47,116 +59,146 @@ def fit_items(items: ItemData, spec: ModelSpec, settings: PlsSettings, source: s
             "the centroid scheme (--scheme centroid), or check blocks whose items correlate "
             "weakly or negatively"
         )
-    return assemble(spec, structure, settings, items, stats, estimates, source)
+    result = assemble(spec, layout, settings, items, stats, estimates, source)
+    if bootstrap is None or bootstrap.resamples == 0:
+        return result
+    return with_inference(result, items, layout, settings, estimates, bootstrap, progress)
 
 
-def standardized_weights(estimates: PlsEstimates, stats: Moments, settings: PlsSettings):
-    """Weights on standardized indicators, whatever scale the estimation ran on."""
-    return estimates.weights * stats.sd if not settings.standardize else estimates.weights
+def with_inference(result: Result, items: ItemData, layout: Layout, settings: PlsSettings,
+                   estimates: PlsEstimates, bootstrap: boot.BootstrapSettings,
+                   progress: Callable[[int], None] | None) -> Result:
+    """Bootstrap every estimate family and add se, t, p, ci_low, ci_high to its table."""
+    problem = boot.Problem(
+        values=items.values,
+        weights=None,
+        layout=layout,
+        pls=settings,
+        low=items.scale.low,
+        high=items.scale.high,
+        reference_weights=estimates.weights[0],
+    )
+    draws = boot.draw(problem, bootstrap, progress=progress)
+    if draws.n_used < 2:
+        raise EstimationError(
+            f"only {draws.n_used} of {draws.n_requested} bootstrap resamples could be "
+            "estimated; the data are too thin for inference (see the failure reasons with "
+            "--on-failure redraw)"
+        )
+    jackknife = boot.jackknife(problem, bootstrap.sign_change) if bootstrap.ci == "bca" else {}
+    point = result.point_vectors
+    tables = {}
+    for family, table in _family_tables(result).items():
+        summary = boot.summarize(point[family], draws.values[family], bootstrap, result.n_obs,
+                                 jackknife.get(family))
+        tables[family] = table.assign(se=summary.se, t=summary.t, p=summary.p,
+                                      ci_low=summary.ci_low, ci_high=summary.ci_high)
+    block = bootstrap.to_dict() | {
+        "n_used": draws.n_used,
+        "n_failed": draws.n_failed,
+        "n_redrawn": draws.n_redrawn,
+        "failures": draws.failure_reasons,
+    }
+    warnings = list(result.warnings)
+    if draws.n_failed:
+        warnings.append(
+            f"{draws.n_failed} bootstrap resamples could not be estimated "
+            f"({', '.join(f'{k}: {v}' for k, v in draws.failure_reasons.items())}); "
+            + ("they were redrawn" if bootstrap.on_failure == "redraw" else
+               f"inference uses the {draws.n_used} that could")
+        )
+    return result.replace(
+        paths=tables["paths"], weights=tables["weights"], loadings=tables["loadings"],
+        total_effects=tables["total_effects"], indirect_effects=tables["indirect_effects"],
+        r2=tables["r2"], index=tables["index"], bootstrap=block, draws=draws,
+        warnings=tuple(warnings),
+    )
 
 
-def assemble(spec: ModelSpec, structure: Structure, settings: PlsSettings, items: ItemData,
+def _family_tables(result: Result) -> dict[str, pd.DataFrame]:
+    return {
+        "paths": result.paths, "weights": result.weights, "loadings": result.loadings,
+        "total_effects": result.total_effects, "indirect_effects": result.indirect_effects,
+        "r2": result.r2, "index": result.index,
+    }
+
+
+def assemble(spec: ModelSpec, layout: Layout, settings: PlsSettings, items: ItemData,
              stats: Moments, estimates: PlsEstimates, source: str) -> Result:
     """Turn the point estimates (batch of one) into the tables of a Result."""
+    structure = layout.structure
     constructs = list(structure.constructs)
     indicators = list(structure.indicators)
-    owner = [constructs[k] for k in structure.block_of]
     k_count = len(constructs)
-    cor = stats.cor
     blocks = structure.blocks()
-    std_w = standardized_weights(estimates, stats, settings)[0]
-    loadings = estimates.loadings[0]
-    construct_cor = estimates.construct_cor[0]
-
-    edges = [(spec_path.source, spec_path.target) for spec_path in spec.paths]
-    position = {c: k for k, c in enumerate(constructs)}
-    paths = pd.DataFrame(
-        [(a, b, estimates.paths[0, position[a], position[b]]) for a, b in edges],
-        columns=["from", "to", "estimate"],
-    )
-    effect_pairs = [
-        (constructs[a], constructs[b])
-        for a in range(k_count)
-        for b in range(k_count)
-        if _reaches(structure.path_mask, a, b)
-    ]
-    total = pd.DataFrame(
-        [(a, b, estimates.total_effects[0, position[a], position[b]]) for a, b in effect_pairs],
-        columns=["from", "to", "estimate"],
-    )
-    indirect = pd.DataFrame(
-        [(a, b, estimates.indirect_effects[0, position[a], position[b]]) for a, b in effect_pairs],
-        columns=["from", "to", "estimate"],
-    )
-    weights = pd.DataFrame({"construct": owner, "indicator": indicators, "estimate": std_w})
-    loading_table = pd.DataFrame({"construct": owner, "indicator": indicators, "estimate": loadings})
-    cross = pd.DataFrame(
-        [
-            (indicators[i], constructs[k], estimates.cross_loadings[0, i, k])
-            for i in range(len(indicators))
-            for k in range(k_count)
-        ],
-        columns=["indicator", "construct", "estimate"],
-    )
-    endogenous = [k for k in range(k_count) if structure.predecessors[k].size]
-    r2 = estimates.r2[0]
-    n = stats.n
-    adjusted = [
-        1 - (1 - r2[k]) * (n - 1) / (n - structure.predecessors[k].size - 1) for k in endogenous
-    ]
-    r2_table = pd.DataFrame(
-        {
-            "construct": [constructs[k] for k in endogenous],
-            "estimate": [r2[k] for k in endogenous],
-            "adjusted": adjusted,
-        }
-    )
-
     low, high = items.scale.low, items.scale.high
-    index_values = construct_index(std_w, stats.sd, stats.mean, structure.block_of, k_count, low, high)
-    index = pd.DataFrame({"construct": constructs, "score": index_values})
-    normalized = unstandardized_weights(std_w, stats.sd, structure.block_of, k_count)
-    item_weights = pd.DataFrame(
-        {
-            "construct": owner,
-            "indicator": indicators,
-            "unstandardized": std_w / stats.sd,
-            "normalized": normalized,
-            "performance": rescale_0_100(stats.mean, low, high),
-        }
-    )
+    point = {
+        family: values[0]
+        for family, values in estimate_vectors(
+            estimates, stats.mean[None], stats.sd[None], layout, low, high, settings.standardize
+        ).items()
+    }
 
-    rel = reliability(cor, std_w, loadings, blocks)
-    reliability_table = pd.DataFrame(
-        {"construct": constructs, "alpha": rel.alpha, "rho_a": rel.rho_a, "rho_c": rel.rho_c,
-         "ave": rel.ave}
-    )
+    def long(family: str, first: str, second: str) -> pd.DataFrame:
+        names = layout.names(family)
+        return pd.DataFrame({first: [a for a, _ in names], second: [b for _, b in names],
+                             "estimate": point[family]})
+
+    paths = long("paths", "from", "to")
+    total = long("total_effects", "from", "to")
+    indirect = long("indirect_effects", "from", "to")
+    weights = long("weights", "construct", "indicator")
+    loadings = long("loadings", "construct", "indicator")
+    n = stats.n
+    preds = [structure.predecessors[k].size for k in layout.endogenous]
+    r2_table = pd.DataFrame({
+        "construct": [constructs[k] for k in layout.endogenous],
+        "estimate": point["r2"],
+        "adjusted": 1 - (1 - point["r2"]) * (n - 1) / (n - np.array(preds) - 1),
+    })
+    index = pd.DataFrame({"construct": constructs, "score": point["index"]})
+    cross = pd.DataFrame({
+        "indicator": np.repeat(indicators, k_count),
+        "construct": np.tile(constructs, len(indicators)),
+        "estimate": estimates.cross_loadings[0].ravel(),
+    })
+    std_w = point["weights"]
+    item_weights = pd.DataFrame({
+        "construct": weights["construct"],
+        "indicator": indicators,
+        "unstandardized": std_w / stats.sd,
+        "normalized": unstandardized_weights(std_w, stats.sd, structure.block_of, k_count),
+        "performance": rescale_0_100(stats.mean, low, high),
+    })
+
+    cor = stats.cor
+    rel = reliability(cor, std_w, point["loadings"], blocks)
+    reliability_table = pd.DataFrame({"construct": constructs, "alpha": rel.alpha,
+                                      "rho_a": rel.rho_a, "rho_c": rel.rho_c, "ave": rel.ave})
+    construct_cor = estimates.construct_cor[0]
+    lower = [(a, b) for a in range(k_count) for b in range(a)]
     ratio = htmt(cor, blocks)
-    htmt_table = pd.DataFrame(
-        [(constructs[a], constructs[b], ratio[a, b]) for a in range(k_count) for b in range(a)],
-        columns=["a", "b", "value"],
-    )
+    htmt_table = pd.DataFrame({"a": [constructs[a] for a, _ in lower],
+                               "b": [constructs[b] for _, b in lower],
+                               "value": [ratio[a, b] for a, b in lower]})
     fl = fornell_larcker(construct_cor, rel.ave)
-    fl_table = pd.DataFrame(
-        [(constructs[a], constructs[b], fl[a, b]) for a in range(k_count) for b in range(a + 1)],
-        columns=["a", "b", "value"],
-    )
+    with_diagonal = [(a, b) for a in range(k_count) for b in range(a + 1)]
+    fl_table = pd.DataFrame({"a": [constructs[a] for a, _ in with_diagonal],
+                             "b": [constructs[b] for _, b in with_diagonal],
+                             "value": [fl[a, b] for a, b in with_diagonal]})
     vif = structural_vif(construct_cor, structure.predecessors)
-    vif_table = pd.DataFrame(
-        [(constructs[a], constructs[b], value) for (a, b), value in vif.items()],
-        columns=["from", "to", "value"],
-    )
-    scores = _scores(items.values, stats, std_w, structure, constructs)
+    vif_table = pd.DataFrame({"from": [constructs[a] for a, _ in vif],
+                              "to": [constructs[b] for _, b in vif],
+                              "value": list(vif.values())})
 
     info = ModelInfo(
         name=spec.name,
         constructs=tuple(constructs),
-        labels={c: spec.label(c) for c in constructs} | {
-            i: spec.labels[i] for i in indicators if i in spec.labels
-        },
+        labels={c: spec.label(c) for c in constructs}
+        | {i: spec.labels[i] for i in indicators if i in spec.labels},
         modes={b.construct: b.mode for b in spec.blocks},
         indicators={b.construct: b.indicators for b in spec.blocks},
-        paths=tuple(edges),
+        paths=tuple((p.source, p.target) for p in spec.paths),
         target=spec.target,
     )
     return Result(
@@ -176,7 +218,7 @@ def assemble(spec: ModelSpec, structure: Structure, settings: PlsSettings, items
         iterations=int(estimates.iterations[0]),
         paths=paths,
         weights=weights,
-        loadings=loading_table,
+        loadings=loadings,
         cross_loadings=cross,
         r2=r2_table,
         total_effects=total,
@@ -187,23 +229,10 @@ def assemble(spec: ModelSpec, structure: Structure, settings: PlsSettings, items
         htmt=htmt_table,
         fornell_larcker=fl_table,
         vif=vif_table,
-        scores=scores,
+        scores=_scores(items.values, stats, std_w, structure, constructs),
+        point_vectors=point,
         warnings=tuple(_weight_warnings(item_weights, spec) + _scale_notes(items)),
     )
-
-
-def _reaches(path_mask: np.ndarray, a: int, b: int) -> bool:
-    """True when a directed path leads from construct a to construct b."""
-    frontier, seen = [a], set()
-    while frontier:
-        node = frontier.pop()
-        for nxt in np.flatnonzero(path_mask[node]):
-            if nxt == b:
-                return True
-            if nxt not in seen:
-                seen.add(nxt)
-                frontier.append(int(nxt))
-    return False
 
 
 def _scores(values: np.ndarray, stats: Moments, std_w: np.ndarray, structure: Structure,
@@ -218,16 +247,15 @@ def _scores(values: np.ndarray, stats: Moments, std_w: np.ndarray, structure: St
 
 def _weight_warnings(item_weights: pd.DataFrame, spec: ModelSpec) -> list[str]:
     """Explain non-positive unstandardized weights, which break the index's meaning."""
-    messages = []
-    for row in item_weights.itertuples():
-        if row.unstandardized <= 0:
-            messages.append(
-                f"{row.indicator} has a non-positive weight ({row.unstandardized:.4f}) in "
-                f"{spec.label(row.construct)}: higher answers to it lower the index, and the "
-                "index is no longer a weighted average of its items (it can leave 0-100); "
-                "check the item's wording (reverse-coded?) or drop it"
-            )
-    return messages
+    bad = item_weights[item_weights["unstandardized"] <= 0]
+    return [
+        f"{indicator} has a non-positive weight ({weight:.4f}) in {spec.label(construct)}: "
+        "higher answers to it lower the index, and the index is no longer a weighted average "
+        "of its items (it can leave 0-100); check the item's wording (reverse-coded?) or "
+        "drop it"
+        for indicator, construct, weight in zip(bad["indicator"], bad["construct"],
+                                                bad["unstandardized"])
+    ]
 
 
 def _scale_notes(items: ItemData) -> list[str]:
@@ -238,3 +266,6 @@ def _scale_notes(items: ItemData) -> list[str]:
             "questionnaire's scale is wider"
         ]
     return []
+
+
+__all__ = ["fit", "fit_items", "FAMILIES"]

@@ -9,6 +9,7 @@ small matrices of shape (batch, p, p).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,7 +64,7 @@ class Structure:
             predecessors=tuple(np.flatnonzero(path_mask[:, j]) for j in range(len(constructs))),
         )
 
-    @property
+    @functools.cached_property
     def membership(self) -> np.ndarray:
         """(p, K) 0/1 matrix: indicator i belongs to construct k."""
         return (self.block_of[:, None] == np.arange(len(self.constructs))[None, :]).astype(float)
@@ -95,11 +96,6 @@ class PlsEstimates:
         return self.total_effects - self.paths
 
 
-def _weight_matrix(weights: np.ndarray, membership: np.ndarray) -> np.ndarray:
-    """(b, p) weights -> (b, p, K) block-diagonal outer weight matrix."""
-    return weights[:, :, None] * membership[None, :, :]
-
-
 def _inner_weights(cor: np.ndarray, structure: Structure, scheme: str) -> np.ndarray:
     """Inner weights E (b, K, K): the inner proxy of construct j is sum_k E[k, j] Y_k.
 
@@ -120,24 +116,62 @@ def _inner_weights(cor: np.ndarray, structure: Structure, scheme: str) -> np.nda
     return inner
 
 
+SINGULAR = (
+    "a regression in the model is singular (two constructs or indicators are perfectly "
+    "collinear); check for duplicated items or constructs with identical blocks"
+)
+
+
 def _solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Batched solve of a x = b for vectors b of shape (batch, m)."""
-    try:
-        return np.linalg.solve(a, b[..., None])[..., 0]
-    except np.linalg.LinAlgError as exc:
-        raise EstimationError(
-            "a regression in the model is singular (two constructs or indicators are perfectly "
-            "collinear); check for duplicated items or constructs with identical blocks"
-        ) from exc
+    """Batched solve of a x = b, a (batch, m, m) symmetric positive definite (a correlation
+    matrix of predictors), b (batch, m). Small systems use a Cholesky factorisation written
+    over the batch axis, which beats one LAPACK call per matrix for the thousands of tiny
+    systems of a bootstrap."""
+    m = a.shape[-1]
+    if m > 6:
+        try:
+            return np.linalg.solve(a, b[..., None])[..., 0]
+        except np.linalg.LinAlgError as exc:
+            raise EstimationError(SINGULAR) from exc
+    lower = np.zeros_like(a)
+    for j in range(m):
+        pivot = a[:, j, j] - np.einsum("bk,bk->b", lower[:, j, :j], lower[:, j, :j])
+        if np.any(~(pivot > 1e-14)):
+            raise EstimationError(SINGULAR)
+        lower[:, j, j] = np.sqrt(pivot)
+        for i in range(j + 1, m):
+            dot = np.einsum("bk,bk->b", lower[:, i, :j], lower[:, j, :j])
+            lower[:, i, j] = (a[:, i, j] - dot) / lower[:, j, j]
+    y = np.empty_like(b)
+    for i in range(m):
+        y[:, i] = (b[:, i] - np.einsum("bk,bk->b", lower[:, i, :i], y[:, :i])) / lower[:, i, i]
+    x = np.empty_like(b)
+    for i in reversed(range(m)):
+        tail = np.einsum("bk,bk->b", lower[:, i + 1 :, i], x[:, i + 1 :])
+        x[:, i] = (y[:, i] - tail) / lower[:, i, i]
+    return x
 
 
-def _normalize(weights: np.ndarray, cov: np.ndarray, structure: Structure) -> np.ndarray:
-    """Scale each block's weights so its construct score has unit variance."""
-    w = _weight_matrix(weights, structure.membership)
-    variance = np.einsum("bpk,bpk->bk", w, cov @ w)
+def _block_products(cov: np.ndarray, weights: np.ndarray, structure: Structure) -> np.ndarray:
+    """S W for the block-diagonal outer weight matrix W, as (b, p, K): cov(X_i, Y_k)."""
+    return cov @ (weights[:, :, None] * structure.membership[None, :, :])
+
+
+def _block_rows(matrix: np.ndarray, weights: np.ndarray, structure: Structure) -> np.ndarray:
+    """W' M for the block-diagonal W and M of shape (b, p, K), as (b, K, K)."""
+    return structure.membership.T @ (matrix * weights[:, :, None])
+
+
+def _normalize(weights: np.ndarray, cov: np.ndarray, structure: Structure):
+    """Scale each block's weights so its construct score has unit variance; returns the
+    scaled weights and S W for them."""
+    sw = _block_products(cov, weights, structure)
+    own = np.take_along_axis(sw, structure.block_of[None, :, None], axis=2)[..., 0]
+    variance = (weights * own) @ structure.membership
     if np.any(variance <= 0):
         raise EstimationError("a construct score has zero variance; check for constant items")
-    return weights / np.sqrt(variance)[:, structure.block_of]
+    scale = 1 / np.sqrt(variance)
+    return weights * scale[:, structure.block_of], sw * scale[:, None, :]
 
 
 def outer_weights(
@@ -150,40 +184,41 @@ def outer_weights(
     was computed in.
     """
     batch, p, _ = cov.shape
-    membership = structure.membership
     blocks = structure.blocks()
-    weights = _normalize(np.ones((batch, p)), cov, structure)
+    weights, sw_all = _normalize(np.ones((batch, p)), cov, structure)
     iterations = np.zeros(batch, dtype=int)
     converged = np.zeros(batch, dtype=bool)
     active = np.arange(batch)
+    s, w_old, sw = cov, weights.copy(), sw_all
     for _ in range(settings.max_iter):
-        s = cov[active]
-        w_old = weights[active]
-        w = _weight_matrix(w_old, membership)
-        sw = s @ w
-        cor = np.swapaxes(w, 1, 2) @ sw
+        cor = _block_rows(sw, w_old, structure)
         inner = _inner_weights(cor, structure, settings.scheme)
-        proxy_cov = sw @ inner  # cov(X_i, Z_l)
-        new = np.take_along_axis(proxy_cov, structure.block_of[None, :, None], axis=2)[..., 0]
+        # cov(X_i, Z_k) for i's own construct k: sum_l S W[i, l] E[l, k]
+        own_inner = np.swapaxes(inner, 1, 2)[:, structure.block_of, :]
+        new = np.einsum("bil,bil->bi", sw, own_inner)
         for k in np.flatnonzero(structure.mode_b):
             idx = blocks[k]
             new[:, idx] = np.linalg.solve(s[:, idx[:, None], idx[None, :]], new[:, idx, None])[..., 0]
-        new = _normalize(new, s, structure)
+        new, sw_new = _normalize(new, s, structure)
         weights[active] = new
         iterations[active] += 1
         done = np.max(np.abs(new - w_old), axis=1) < settings.tol
         converged[active[done]] = True
-        active = active[~done]
-        if active.size == 0:
+        if done.all():
             break
+        keep = ~done
+        active = active[keep]
+        if done.any():
+            s, w_old, sw = s[keep], new[keep], sw_new[keep]
+        else:
+            w_old, sw = new, sw_new
     return weights, iterations, converged
 
 
 def _align_signs(weights: np.ndarray, cov: np.ndarray, structure: Structure) -> np.ndarray:
     """Flip a construct when most of its indicators correlate negatively with it."""
     membership = structure.membership
-    w = _weight_matrix(weights, membership)
-    own = cov @ w
+    own = _block_products(cov, weights, structure)
     own = np.take_along_axis(own, structure.block_of[None, :, None], axis=2)[..., 0]
     negative = (own < 0).astype(float) @ membership  # (b, K) count of negative loadings
     size = membership.sum(axis=0)
@@ -195,13 +230,18 @@ def estimate(cov: np.ndarray, structure: Structure, settings: PlsSettings) -> Pl
     """Full PLS-PM estimates for a batch of indicator covariance matrices (b, p, p)."""
     weights, iterations, converged = outer_weights(cov, structure, settings)
     weights = _align_signs(weights, cov, structure)
-    membership = structure.membership
-    w = _weight_matrix(weights, membership)
+    return derive(weights, cov, structure, iterations, converged)
+
+
+def derive(weights: np.ndarray, cov: np.ndarray, structure: Structure, iterations: np.ndarray,
+           converged: np.ndarray) -> PlsEstimates:
+    """Loadings, construct correlations, paths (OLS on the construct scores), R² and total
+    effects (I - B)^-1 - I, from converged outer weights (Lohmöller 1989, sec. 2.4)."""
     indicator_sd = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
-    sw = cov @ w
+    sw = _block_products(cov, weights, structure)
     cross = sw / indicator_sd[:, :, None]
     loadings = np.take_along_axis(cross, structure.block_of[None, :, None], axis=2)[..., 0]
-    cor = np.swapaxes(w, 1, 2) @ sw
+    cor = _block_rows(sw, weights, structure)
     batch, k_count = cor.shape[0], cor.shape[1]
     paths = np.zeros((batch, k_count, k_count))
     r2 = np.full((batch, k_count), np.nan)

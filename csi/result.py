@@ -6,6 +6,7 @@ Every table is a long DataFrame with an `estimate` column; inference adds `se`, 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from dataclasses import dataclass, field
@@ -75,7 +76,14 @@ class Result:
     fornell_larcker: pd.DataFrame  # a, b, value
     vif: pd.DataFrame  # from, to, value
     scores: pd.DataFrame = field(repr=False)  # respondents x constructs, standardized
+    point_vectors: dict = field(repr=False)  # {family: estimates in table order}
     warnings: tuple[str, ...] = ()
+    bootstrap: dict | None = None  # settings and counts of the bootstrap, when run
+    draws: object = field(default=None, repr=False)  # csi.bootstrap.Draws, when run
+
+    def replace(self, **changes) -> Result:
+        """A copy with some fields changed (results are immutable)."""
+        return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:
         """The `csi.fit/1` JSON document. Keys are a public contract: add, never rename."""
@@ -110,6 +118,7 @@ class Result:
             "htmt": _records(self.htmt),
             "fornell_larcker": _records(self.fornell_larcker),
             "vif": _records(self.vif),
+            "bootstrap": self.bootstrap,
             "warnings": list(self.warnings),
         }
 

@@ -7,6 +7,8 @@ import io
 import click
 from rich.console import Console
 
+from csi.cli.bootstrap_options import bootstrap_options, bootstrap_settings
+from csi.cli.progress import progress_bar
 from csi.fit import fit
 from csi.ingest import parse_scale, read_survey
 from csi.output import write_atomic
@@ -36,15 +38,19 @@ from csi.spec import load_model
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
               help="Write the output to this file (atomically) instead of standard output.")
 @click.option("-q", "--quiet", is_flag=True, help="No notes or progress on standard error.")
+@bootstrap_options
 def fit_command(survey, model, scale, scheme, tol, max_iter, unstandardized, output_format,
-                output, quiet) -> None:
+                output, quiet, **options) -> None:
     """Estimate MODEL on SURVEY (a CSV file, or - for standard input) by PLS path modeling."""
     spec = load_model(model)
     bounds = parse_scale(scale) if scale else None
     data = read_survey(survey)
     settings = PlsSettings(scheme=scheme, tol=tol, max_iter=max_iter,
                            standardize=not unstandardized)
-    result = fit(data, spec, settings=settings, scale=bounds)
+    resampling = bootstrap_settings(options)
+    with progress_bar(resampling.resamples, "Bootstrap", quiet) as advance:
+        result = fit(data, spec, settings=settings, scale=bounds, bootstrap=resampling,
+                     progress=advance)
 
     if output_format == "table":
         if output:

@@ -18,6 +18,10 @@ def _fmt(value: float, digits: int = 3) -> str:
     return "—" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
 
 
+def _p(value: float) -> str:
+    return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
 def _flag(value: float, bad: bool) -> str:
     return f"[bold red]{_fmt(value)} ✗[/]" if bad else _fmt(value)
 
@@ -40,12 +44,19 @@ def render(result: Result, console: Console) -> None:
         f"{' (from the data)' if scale['from_data'] else ''}"
     )
 
+    if result.bootstrap:
+        b = result.bootstrap
+        console.print(
+            f"Bootstrap: {b['n_used']} of {b['n_requested']} resamples used "
+            f"({b['n_failed']} failed), seed {b['seed']}, {b['ci_method']} "
+            f"{b['level']:.0%} intervals, sign change: {b['sign_change']}"
+        )
     index = Table(title="Index (0–100)", title_justify="left")
     index.add_column("Construct")
     index.add_column("Index", justify="right")
     has_ci = "ci_low" in result.index
     if has_ci:
-        index.add_column("95% CI", justify="right")
+        index.add_column(f"{result.bootstrap['level']:.0%} CI", justify="right")
     for row in result.index.to_dict("records"):
         cells = [label(row["construct"]), f"{row['score']:.1f}"]
         if has_ci:
@@ -53,11 +64,18 @@ def render(result: Result, console: Console) -> None:
         index.add_row(*cells)
     console.print(index)
 
+    level = f"{result.bootstrap['level']:.0%}" if result.bootstrap else ""
     paths = Table(title="Structural model", title_justify="left")
-    for column in ("From", "To", "Path"):
-        paths.add_column(column, justify="right" if column == "Path" else "left")
+    for column in ("From", "To", "Path") + ((f"{level} CI", "p") if has_ci else ()):
+        paths.add_column(column, justify="left" if column in ("From", "To") else "right")
     for row in result.paths.to_dict("records"):
-        paths.add_row(label(row["from"]), label(row["to"]), _fmt(row["estimate"]))
+        cells = [label(row["from"]), label(row["to"]), _fmt(row["estimate"])]
+        if has_ci:
+            significant = row["ci_low"] > 0 or row["ci_high"] < 0
+            cells += [f"{row['ci_low']:.3f} – {row['ci_high']:.3f}", _p(row["p"])]
+            if not significant:
+                cells = [f"[dim]{c}[/]" for c in cells]
+        paths.add_row(*cells)
     console.print(paths)
 
     r2 = Table(title="Explained variance", title_justify="left")
