@@ -126,6 +126,64 @@ def big_fit(peer_python: str | None, rows: int) -> list[dict]:
     ]
 
 
+def bootstrap_mobi(peer_python: str | None, peer_resamples: int) -> list[dict]:
+    from csi.bootstrap import BootstrapSettings
+    from csi.fit import fit_items
+    from csi.ingest import item_matrix, read_survey
+    from csi.pls import PlsSettings
+    from csi.spec import load_model
+
+    spec = load_model("ecsi")
+    items = item_matrix(read_survey(MOBI), spec, (1, 10))
+    point = median_seconds(lambda: fit_items(items, spec, PlsSettings(), "mobi"), 20)
+    rows = []
+    theirs = peer(peer_python, "bootstrap", "--data", str(MOBI), "--resamples",
+                  str(peer_resamples))
+    peer_5000 = theirs["seconds_per_resample"] * 5000 if theirs else None
+    for workers in (1, 2):
+        settings = BootstrapSettings(resamples=5000, workers=workers)
+        total = median_seconds(
+            lambda: fit_items(items, spec, PlsSettings(), "mobi", bootstrap=settings), 5)
+        rows.append(row(f"5,000 resamples of ECSI on mobi, {workers} worker(s), beyond the fit",
+                        total - point, peer_5000,
+                        f"target < 0.5 s; peer: {peer_resamples} resamples x {5000 // peer_resamples}"))
+    return rows
+
+
+BIG_BOOT = textwrap.dedent(
+    """
+    import json, resource, sys, time
+    import numpy as np, pandas as pd
+    from csi.bootstrap import BootstrapSettings
+    from csi.fit import fit_items
+    from csi.ingest import Survey, item_matrix
+    from csi.pls import PlsSettings
+    from csi.spec import load_model
+    spec = load_model("ecsi")
+    frame = pd.read_csv(sys.argv[1])
+    rows = np.random.default_rng(0).integers(0, len(frame), 100_000)
+    items = item_matrix(Survey("big", frame.iloc[rows].reset_index(drop=True)), spec, (1, 10))
+    del frame
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    fit_items(items, spec, PlsSettings(), "big",
+              bootstrap=BootstrapSettings(resamples=1000, workers=2))
+    total = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"total": total, "peak_bytes": (peak - baseline) * 1024}))
+    """
+)
+
+
+def bootstrap_big() -> list[dict]:
+    done = subprocess.run([sys.executable, "-c", BIG_BOOT, str(MOBI)], capture_output=True,
+                          text=True, check=True)
+    ours = json.loads(done.stdout)
+    return [row("1,000 resamples at n = 100,000 (fit + bootstrap)", ours["total"], None,
+                f"target < 30 s; peak memory +{ours['peak_bytes'] / 2**20:.0f} MiB "
+                "(target < 2 GB)")]
+
+
 def row(figure: str, ours: float, theirs: float | None, note: str) -> dict:
     return {"figure": figure, "csi_s": ours, "peer_s": theirs,
             "ratio": theirs / ours if theirs else None, "note": note}
@@ -145,10 +203,12 @@ def main() -> None:
     rows = []
     rows += single_fit(args.peer_python)
     rows += big_fit(args.peer_python, 100_000 if args.quick else 1_000_000)
-    print(f"{'figure':58} {'csi':>10} {'plspm 0.5.7':>12} {'peer/csi':>9}  note")
+    rows += bootstrap_mobi(args.peer_python, 20 if args.quick else 100)
+    rows += bootstrap_big()
+    print(f"{'figure':66} {'csi':>10} {'plspm 0.5.7':>12} {'peer/csi':>9}  note")
     for r in rows:
         ratio = f"{r['ratio']:.0f}x" if r["ratio"] else ""
-        print(f"{r['figure']:58} {seconds(r['csi_s']):>10} {seconds(r['peer_s']):>12} "
+        print(f"{r['figure']:66} {seconds(r['csi_s']):>10} {seconds(r['peer_s']):>12} "
               f"{ratio:>9}  {r['note']}")
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "bench.json").write_text(json.dumps(rows, indent=2) + "\n")
