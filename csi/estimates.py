@@ -7,12 +7,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from csi.index import construct_index
+from csi.index import construct_index, rescale_0_100, score_sd, unstandardized_weights
 from csi.pls import PlsEstimates, Structure
 from csi.spec import ModelSpec
 
-# the families of estimates that carry inference (se, t, p, CI) in the results
-FAMILIES = ("paths", "weights", "loadings", "total_effects", "indirect_effects", "r2", "index")
+# the families of estimates computed for the fit and every resample; the first seven are
+# reported with inference (se, t, p, CI); score_sd (SD of each construct's 0-100 score),
+# item_weights (normalized unstandardized weights) and item_performance (items' mean on 0-100)
+# feed the importance-performance analysis
+FAMILIES = ("paths", "weights", "loadings", "total_effects", "indirect_effects", "r2", "index",
+            "score_sd", "item_weights", "item_performance")
+REPORTED = FAMILIES[:7]
 
 
 @dataclass(frozen=True)
@@ -57,12 +62,12 @@ class Layout:
             return [(c[a], c[b]) for a, b in self.effects]
         if family == "indirect_effects":
             return [(c[a], c[b]) for a, b in self.indirect]
-        if family in ("weights", "loadings"):
+        if family in ("weights", "loadings", "item_weights", "item_performance"):
             return [(c[k], item) for k, item in zip(self.structure.block_of,
                                                      self.structure.indicators)]
         if family == "r2":
             return [(c[k], "") for k in self.endogenous]
-        if family == "index":
+        if family in ("index", "score_sd"):
             return [(name, "") for name in c]
         raise KeyError(family)
 
@@ -93,4 +98,9 @@ def estimate_vectors(estimates: PlsEstimates, mean: np.ndarray, sd: np.ndarray, 
         "r2": estimates.r2[:, list(layout.endogenous)],
         "index": construct_index(std_weights, sd, mean, structure.block_of,
                                  len(structure.constructs), low, high),
+        "score_sd": score_sd(std_weights, sd, structure.block_of, len(structure.constructs),
+                             low, high),
+        "item_weights": unstandardized_weights(std_weights, sd, structure.block_of,
+                                               len(structure.constructs), low, high),
+        "item_performance": rescale_0_100(mean, low, high),
     }

@@ -18,6 +18,7 @@ from csi.index import rescale_0_100, unstandardized_weights
 from csi.ingest import ItemData, Survey, item_matrix, read_survey
 from csi.moments import Moments, moments
 from csi.pls import PlsEstimates, PlsSettings, Structure, estimate
+from csi.priorities import Priorities, analyse
 from csi.quality import fornell_larcker, htmt, reliability, structural_vif
 from csi.result import ModelInfo, Result
 from csi.spec import ModelSpec, load_model
@@ -31,22 +32,26 @@ def fit(
     scale: tuple[float, float] | None = None,
     bootstrap: boot.BootstrapSettings | None = None,
     progress: Callable[[int], None] | None = None,
+    target: str | None = None,
 ) -> Result:
     """Estimate `model` (a ModelSpec, built-in name or model file) on `survey` by PLS-PM.
 
     With `bootstrap` settings every estimate gets SE, t, p and a confidence interval.
+    `target` is the construct whose drivers are ranked (default: the model's @target, else
+    the construct with the most predecessors).
     """
     settings = settings or PlsSettings()
     spec = model if isinstance(model, ModelSpec) else load_model(str(model))
     survey = survey if isinstance(survey, Survey) else read_survey(survey)
     items = item_matrix(survey, spec, scale)
     return fit_items(items, spec, settings, source=survey.source, bootstrap=bootstrap,
-                     progress=progress)
+                     progress=progress, target=target)
 
 
 def fit_items(items: ItemData, spec: ModelSpec, settings: PlsSettings, source: str,
               bootstrap: boot.BootstrapSettings | None = None,
-              progress: Callable[[int], None] | None = None) -> Result:
+              progress: Callable[[int], None] | None = None,
+              target: str | None = None) -> Result:
     """Estimate from an already-validated item matrix."""
     structure = Structure.from_spec(spec)
     layout = Layout.from_spec(spec, structure)
@@ -60,9 +65,27 @@ def fit_items(items: ItemData, spec: ModelSpec, settings: PlsSettings, source: s
             "weakly or negatively"
         )
     result = assemble(spec, layout, settings, items, stats, estimates, source)
-    if bootstrap is None or bootstrap.resamples == 0:
-        return result
-    return with_inference(result, items, layout, settings, estimates, bootstrap, progress)
+    if bootstrap is not None and bootstrap.resamples > 0:
+        result = with_inference(result, items, layout, settings, estimates, bootstrap, progress)
+    return result.replace(priorities=drivers(result, spec, layout, target))
+
+
+def drivers(result: Result, spec: ModelSpec, layout: Layout, target: str | None) -> Priorities:
+    """Importance, performance and priorities of the drivers of the target construct."""
+    structure = layout.structure
+    return analyse(
+        constructs=structure.constructs,
+        indicators=structure.indicators,
+        block_of=structure.block_of,
+        predecessors={c: spec.predecessors(c) for c in structure.constructs},
+        effects=result.total_effects,
+        point=result.point_vectors,
+        draws=result.draws.values if result.draws is not None else None,
+        effect_pairs=list(layout.effects),
+        model_target=spec.target,
+        requested=target,
+        level=result.bootstrap["level"] if result.bootstrap else None,
+    )
 
 
 def with_inference(result: Result, items: ItemData, layout: Layout, settings: PlsSettings,
@@ -167,7 +190,8 @@ def assemble(spec: ModelSpec, layout: Layout, settings: PlsSettings, items: Item
         "construct": weights["construct"],
         "indicator": indicators,
         "unstandardized": std_w / stats.sd,
-        "normalized": unstandardized_weights(std_w, stats.sd, structure.block_of, k_count),
+        "normalized": unstandardized_weights(std_w, stats.sd, structure.block_of, k_count,
+                                             low, high),
         "performance": rescale_0_100(stats.mean, low, high),
     })
 

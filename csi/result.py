@@ -80,6 +80,7 @@ class Result:
     warnings: tuple[str, ...] = ()
     bootstrap: dict | None = None  # settings and counts of the bootstrap, when run
     draws: object = field(default=None, repr=False)  # csi.bootstrap.Draws, when run
+    priorities: object = None  # csi.priorities.Priorities
 
     def replace(self, **changes) -> Result:
         """A copy with some fields changed (results are immutable)."""
@@ -119,6 +120,7 @@ class Result:
             "fornell_larcker": _records(self.fornell_larcker),
             "vif": _records(self.vif),
             "bootstrap": self.bootstrap,
+            **(self.priorities.to_dict() if self.priorities is not None else {}),
             "warnings": list(self.warnings),
         }
 

@@ -37,6 +37,8 @@ from csi.spec import load_model
               default="table", show_default=True, help="Output format.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
               help="Write the output to this file (atomically) instead of standard output.")
+@click.option("--target", help="Construct whose drivers are ranked (default: the model's "
+                               "@target, else the construct with the most predecessors).")
 @click.option("-q", "--quiet", is_flag=True, help="No notes or progress on standard error.")
 @bootstrap_options
 def fit_command(survey, model, scale, scheme, tol, max_iter, unstandardized, output_format,
@@ -50,7 +52,7 @@ def fit_command(survey, model, scale, scheme, tol, max_iter, unstandardized, out
     resampling = bootstrap_settings(options)
     with progress_bar(resampling.resamples, "Bootstrap", quiet) as advance:
         result = fit(data, spec, settings=settings, scale=bounds, bootstrap=resampling,
-                     progress=advance)
+                     progress=advance, target=options.pop("target"))
 
     if output_format == "table":
         if output:

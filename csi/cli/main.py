@@ -55,9 +55,11 @@ def cli(ctx: click.Context, debug: bool) -> None:
 def _register() -> None:
     from csi.cli.fit import fit_command
     from csi.cli.models import models_command
+    from csi.cli.priorities import priorities_command
 
     cli.add_command(fit_command)
     cli.add_command(models_command)
+    cli.add_command(priorities_command)
 
 
 _register()

@@ -7,6 +7,7 @@ import math
 from rich.console import Console
 from rich.table import Table
 
+from csi.priorities import Priorities, share, sentences
 from csi.result import Result
 
 AVE_MIN = 0.5  # Fornell & Larcker (1981)
@@ -65,6 +66,9 @@ def render(result: Result, console: Console) -> None:
     console.print(index)
 
     level = f"{result.bootstrap['level']:.0%}" if result.bootstrap else ""
+    if result.priorities is not None:
+        render_priorities(result.priorities, label, console)
+
     paths = Table(title="Structural model", title_justify="left")
     for column in ("From", "To", "Path") + ((f"{level} CI", "p") if has_ci else ()):
         paths.add_column(column, justify="left" if column in ("From", "To") else "right")
@@ -119,3 +123,38 @@ def render(result: Result, console: Console) -> None:
         console.print(f"HTMT: every pair of constructs below {HTMT_MAX}.")
     for message in result.warnings:
         console.print(f"[yellow]Note:[/] {message}")
+
+
+def render_priorities(priorities: Priorities, label, console: Console) -> None:
+    """The driver table and the "What to improve first" sentences."""
+    has_ci = priorities.level is not None
+    level = f"{priorities.level:.0%}" if has_ci else ""
+    table = Table(
+        title=f"Drivers of {label(priorities.target)} ({priorities.target_reason}; "
+              f"{priorities.model} model)",
+        title_justify="left",
+    )
+    columns = ["#", "Driver", f"+5 lifts target by{' (' + level + ' CI)' if has_ci else ''}",
+               "Perf.", "Quadrant"] + (["Top 1", "Top 3"] if has_ci else [])
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("Driver", "Quadrant") else "right")
+    importance = priorities.importance.set_index("driver")
+    for row in priorities.ranking.to_dict("records"):
+        info = importance.loc[row["driver"]]
+        impact = f"{info['impact_5pt']:+.2f}"
+        if has_ci:
+            impact += f" ({info['impact_5pt_ci_low']:.2f}–{info['impact_5pt_ci_high']:.2f})"
+        cells = [str(row["rank"]), label(row["driver"]), impact, f"{info['performance']:.1f}",
+                 row["quadrant"]]
+        if has_ci:
+            cells += [share(row["p_top1"]), share(row["p_top3"])]
+        if row["negative"]:
+            cells[1] += " [red](negative effect)[/]"
+        elif has_ci and not row["significant"]:
+            cells = [f"[dim]{c}[/]" for c in cells]
+            cells[1] += " [dim](not significant)[/]"
+        table.add_row(*cells)
+    console.print(table)
+    console.print("[bold]What to improve first[/]")
+    for number, sentence in enumerate(sentences(priorities, label), start=1):
+        console.print(f"{number}. {sentence}")

@@ -1,0 +1,288 @@
+"""Driver importance, performance and improvement priorities (importance-performance map
+analysis, IPMA; Ringle & Sarstedt 2016, Industrial Management & Data Systems 116(9)).
+
+Importance of a driver = its unstandardized total effect on the target's 0-100 score: the
+standardized total effect times sd(target score) / sd(driver score), both on 0-100. Impact =
+the target's change from a 5-point gain in the driver (the ACSI convention). Performance =
+the driver's index. The priority score is the satisfaction points available,
+importance x (100 - performance). Every quantity is computed for each bootstrap resample too,
+which gives its interval and the probability that a driver is the top (or a top-three)
+priority: how stable the ranking is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from csi.errors import ModelError
+
+IMPACT_POINTS = 5.0
+QUADRANTS = {  # (high importance, high performance) -> label (Martilla & James 1977)
+    (True, False): "Concentrate here",
+    (True, True): "Keep up the good work",
+    (False, False): "Low priority",
+    (False, True): "Possible overkill",
+}
+QUADRANT_RULE = (
+    "importance (unstandardized total effect) and performance (index) are split at their "
+    "means over the drivers; a value equal to the mean counts as high"
+)
+METRICS = ("total_effect", "total_effect_unstd", "impact_5pt", "performance")
+
+
+@dataclass(frozen=True)
+class Priorities:
+    """What to improve first, for one target construct."""
+
+    target: str
+    target_reason: str
+    model: str  # which structural model the importances come from ("linear")
+    level: float | None  # confidence level of the intervals, None without a bootstrap
+    importance: pd.DataFrame  # driver, target, METRICS (+ _se, _ci_low, _ci_high)
+    indicator_importance: pd.DataFrame  # indicator, construct, target, importance, performance
+    ranking: pd.DataFrame  # rank, driver, score, quadrant, p_top1, p_top3, significant, negative
+
+    def to_dict(self) -> dict:
+        return {
+            "priority_settings": {
+                "target": self.target,
+                "target_reason": self.target_reason,
+                "model": self.model,
+                "level": self.level,
+                "quadrant_rule": QUADRANT_RULE,
+                "score": "importance x (100 - performance)",
+            },
+            "importance": _records(self.importance),
+            "indicator_importance": _records(self.indicator_importance),
+            "priorities": _records(self.ranking),
+        }
+
+    @classmethod
+    def from_dict(cls, doc: dict) -> Priorities:
+        """Rebuild from a saved `csi.fit` JSON document (for `csi priorities`)."""
+        settings = doc["priority_settings"]
+        return cls(
+            target=settings["target"],
+            target_reason=settings["target_reason"],
+            model=settings["model"],
+            level=settings["level"],
+            importance=pd.DataFrame(doc["importance"]),
+            indicator_importance=pd.DataFrame(doc["indicator_importance"]),
+            ranking=pd.DataFrame(doc["priorities"]),
+        )
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    out = []
+    for row in frame.to_dict("records"):
+        clean = {}
+        for key, value in row.items():
+            if isinstance(value, (float, np.floating)):
+                clean[key] = None if np.isnan(value) else float(value)
+            elif isinstance(value, (np.integer,)):
+                clean[key] = int(value)
+            elif isinstance(value, np.bool_):
+                clean[key] = bool(value)
+            else:
+                clean[key] = value
+        out.append(clean)
+    return out
+
+
+def choose_target(constructs: tuple[str, ...], predecessors: dict[str, tuple[str, ...]],
+                  model_target: str | None, requested: str | None) -> tuple[str, str]:
+    """The target construct and why: --target, the model's @target, or else the construct
+    with the most predecessors (the first in model order on a tie)."""
+    if requested is not None:
+        if requested not in constructs:
+            raise ModelError(f"--target '{requested}' is not a construct of the model "
+                             f"({', '.join(constructs)})")
+        if not predecessors[requested]:
+            raise ModelError(f"--target '{requested}' has no predecessors: nothing drives it")
+        return requested, "set with --target"
+    if model_target is not None:
+        return model_target, "the model's @target"
+    best = max(constructs, key=lambda c: (len(predecessors[c]), -constructs.index(c)))
+    return best, f"the construct with the most predecessors ({len(predecessors[best])})"
+
+
+def ipma(total: np.ndarray, score_sd: np.ndarray, index: np.ndarray, item_weights: np.ndarray,
+         item_performance: np.ndarray, drivers: np.ndarray, target: int,
+         block_of: np.ndarray) -> dict[str, np.ndarray]:
+    """IPMA quantities for a batch (leading axis b); `total` is (b, K, K) standardized total
+    effects. Returns construct-level (b, D) and indicator-level (b, I) arrays, where the
+    indicators are those of the drivers' blocks in model order."""
+    standardized = total[:, drivers, target]
+    unstandardized = standardized * score_sd[:, [target]] / score_sd[:, drivers]
+    performance = index[:, drivers]
+    items = np.flatnonzero(np.isin(block_of, drivers))
+    position = {d: i for i, d in enumerate(drivers)}
+    owner = np.array([position[k] for k in block_of[items]])
+    return {
+        "total_effect": standardized,
+        "total_effect_unstd": unstandardized,
+        "impact_5pt": unstandardized * IMPACT_POINTS,
+        "performance": performance,
+        "score": _score(unstandardized, performance),
+        "item_importance": item_weights[:, items] * unstandardized[:, owner],
+        "item_performance": item_performance[:, items],
+        "items": items,
+    }
+
+
+def _score(importance: np.ndarray, performance: np.ndarray) -> np.ndarray:
+    return importance * (100.0 - performance)
+
+
+def rank_order(score: np.ndarray, importance: np.ndarray, names: list[str]) -> np.ndarray:
+    """Ranks (1 = first) for one set of drivers: positive effects by score (ties: higher
+    importance, then name), then the non-positive ones, which are never recommended first."""
+    keys = sorted(range(len(names)),
+                  key=lambda i: (importance[i] <= 0, -score[i], -importance[i], names[i]))
+    ranks = np.empty(len(names), dtype=int)
+    ranks[keys] = np.arange(1, len(names) + 1)
+    return ranks
+
+
+def batch_ranks(score: np.ndarray, importance: np.ndarray) -> np.ndarray:
+    """rank_order for every resample at once (b, D); ties broken by importance, then by
+    position (the drivers' model order), vectorised."""
+    size = score.shape[1]
+    order = np.lexsort((np.broadcast_to(np.arange(size), score.shape), -importance, -score,
+                        importance <= 0), axis=1)
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order, np.arange(1, size + 1)[None, :].repeat(len(order), 0), 1)
+    return ranks
+
+
+def quadrant(importance: np.ndarray, performance: np.ndarray) -> list[str]:
+    """Importance-performance quadrant of each driver (see QUADRANT_RULE)."""
+    high_importance = importance >= importance.mean()
+    high_performance = performance >= performance.mean()
+    return [QUADRANTS[(bool(i), bool(p))] for i, p in zip(high_importance, high_performance)]
+
+
+def analyse(constructs: tuple[str, ...], indicators: tuple[str, ...], block_of: np.ndarray,
+            predecessors: dict[str, tuple[str, ...]], effects: pd.DataFrame,
+            point: dict[str, np.ndarray], draws: dict[str, np.ndarray] | None,
+            effect_pairs: list[tuple[int, int]], model_target: str | None,
+            requested: str | None, level: float | None) -> Priorities:
+    """Importance, performance and priorities of every driver of the target.
+
+    `point` and `draws` hold the estimate families (csi.estimates) of the fit and of the
+    resamples; total effects arrive as vectors over `effect_pairs` and are expanded here.
+    """
+    target, reason = choose_target(constructs, predecessors, model_target, requested)
+    t = constructs.index(target)
+    drivers = np.array(sorted({a for a, b in effect_pairs if b == t}), dtype=int)
+    if drivers.size == 0:
+        raise ModelError(f"nothing in the model has a path to '{target}'")
+    names = [constructs[d] for d in drivers]
+
+    def expand(vectors: np.ndarray) -> np.ndarray:
+        total = np.zeros((vectors.shape[0], len(constructs), len(constructs)))
+        for column, (a, b) in enumerate(effect_pairs):
+            total[:, a, b] = vectors[:, column]
+        return total
+
+    def compute(families: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return ipma(expand(families["total_effects"]), families["score_sd"], families["index"],
+                    families["item_weights"], families["item_performance"], drivers, t,
+                    block_of)
+
+    now = {k: v[0] for k, v in compute({k: v[None] for k, v in point.items()}).items()
+           if k != "items"}
+    items = np.flatnonzero(np.isin(block_of, drivers))
+    importance = pd.DataFrame({"driver": names, "target": target})
+    for metric in METRICS:
+        importance[metric] = now[metric]
+    indicator = pd.DataFrame({
+        "indicator": [indicators[i] for i in items],
+        "construct": [constructs[k] for k in block_of[items]],
+        "target": target,
+        "importance": now["item_importance"],
+        "performance": now["item_performance"],
+    })
+    ranks = rank_order(now["score"], now["total_effect_unstd"], names)
+    ranking = pd.DataFrame({
+        "rank": ranks,
+        "driver": names,
+        "score": now["score"],
+        "quadrant": quadrant(now["total_effect_unstd"], now["performance"]),
+        "negative": now["total_effect_unstd"] <= 0,
+    })
+
+    if draws is not None:
+        boot = compute(draws)
+        alpha = 1 - level
+        for metric in METRICS:
+            values = boot[metric]
+            importance[f"{metric}_se"] = values.std(axis=0, ddof=1)
+            importance[f"{metric}_ci_low"] = np.quantile(values, alpha / 2, axis=0)
+            importance[f"{metric}_ci_high"] = np.quantile(values, 1 - alpha / 2, axis=0)
+        for metric, key in (("importance", "item_importance"), ("performance", "item_performance")):
+            indicator[f"{metric}_ci_low"] = np.quantile(boot[key], alpha / 2, axis=0)
+            indicator[f"{metric}_ci_high"] = np.quantile(boot[key], 1 - alpha / 2, axis=0)
+        resample_ranks = batch_ranks(boot["score"], boot["total_effect_unstd"])
+        ranking["p_top1"] = (resample_ranks == 1).mean(axis=0)
+        ranking["p_top3"] = (resample_ranks <= 3).mean(axis=0)
+        ranking["significant"] = ((importance["total_effect_ci_low"] > 0)
+                                  | (importance["total_effect_ci_high"] < 0)).to_numpy()
+    else:
+        ranking["p_top1"] = np.nan
+        ranking["p_top3"] = np.nan
+        ranking["significant"] = None
+    ranking = ranking.sort_values("rank").reset_index(drop=True)
+    ranking = ranking[["rank", "driver", "score", "quadrant", "p_top1", "p_top3", "significant",
+                       "negative"]]
+    return Priorities(target=target, target_reason=reason, model="linear", level=level,
+                      importance=importance, indicator_importance=indicator, ranking=ranking)
+
+
+def share(probability: float) -> str:
+    """A probability as a percentage that never rounds a near-certainty to certainty."""
+    if 0.995 <= probability < 1:
+        return ">99%"
+    if 0 < probability < 0.005:
+        return "<1%"
+    return f"{probability:.0%}"
+
+
+def sentences(priorities: Priorities, label, top: int = 3, weakest: int = 3) -> list[str]:
+    """The top priorities in plain language, with numbers and uncertainty."""
+    out = []
+    importance = priorities.importance.set_index("driver")
+    items = priorities.indicator_importance
+    target_label = label(priorities.target)
+    level = f"{priorities.level:.0%}" if priorities.level else None
+    for row in priorities.ranking.head(top).to_dict("records"):
+        driver = row["driver"]
+        info = importance.loc[driver]
+        if row["negative"]:
+            out.append(
+                f"{label(driver)} has a negative effect on {target_label} "
+                f"({info['impact_5pt']:+.1f} points per +5): it is not recommended as a "
+                "priority; check the model and the items' wording."
+            )
+            continue
+        text = (f"Raise {label(driver)}: +5 points would lift {target_label} by "
+                f"{info['impact_5pt']:.1f} points")
+        if level and "impact_5pt_ci_low" in info:
+            text += f" ({level} CI {info['impact_5pt_ci_low']:.1f}–{info['impact_5pt_ci_high']:.1f})"
+        if row.get("p_top1") is not None and not pd.isna(row.get("p_top1")):
+            text += (f"; it is the top priority in {share(row['p_top1'])} of resamples"
+                     f" and in the top three in {share(row['p_top3'])}")
+        text += "."
+        if row.get("significant") is False:
+            text += (f" Caution: its effect is not statistically significant (the {level} CI "
+                     "of its total effect includes zero), so treat this as tentative.")
+        questions = items[items["construct"] == driver].nsmallest(weakest, "performance")
+        if len(questions) > 1:
+            listed = ", ".join(f"{label(q['indicator'])} ({q['performance']:.1f})"
+                               for q in questions.to_dict("records"))
+            text += f" Weakest questions: {listed}."
+        out.append(text)
+    return out
