@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 OUT = ROOT / "bench" / "out"
 MOBI = ROOT / "surveys" / "mobi.csv"
 
@@ -150,6 +151,24 @@ def bootstrap_mobi(peer_python: str | None, peer_resamples: int) -> list[dict]:
     return rows
 
 
+def nonlinear_mobi() -> list[dict]:
+    from csi.bootstrap import BootstrapSettings
+    from csi.fit import fit_items
+    from csi.ingest import item_matrix, read_survey
+    from csi.nonlinear import NonlinearSettings
+    from csi.pls import PlsSettings
+    from csi.spec import load_model
+
+    spec = load_model("ecsi")
+    items = item_matrix(read_survey(MOBI), spec, (1, 10))
+    settings = BootstrapSettings(resamples=5000, workers=2)
+    total = median_seconds(lambda: fit_items(items, spec, PlsSettings(), "mobi",
+                                             bootstrap=settings,
+                                             nonlinear=NonlinearSettings()), 3)
+    return [row("Non-linear variant on mobi with 5,000 resamples (all of it)", total, None,
+                "target < 3 s")]
+
+
 BIG_BOOT = textwrap.dedent(
     """
     import json, resource, sys, time
@@ -205,6 +224,13 @@ def main() -> None:
     rows += big_fit(args.peer_python, 100_000 if args.quick else 1_000_000)
     rows += bootstrap_mobi(args.peer_python, 20 if args.quick else 100)
     rows += bootstrap_big()
+    rows += nonlinear_mobi()
+    quick = {"bench_ingest": {"rows": 100_000}, "bench_segments": {"segments": 50}}
+    for module, function in (("bench_ingest", "ingest_figures"),
+                             ("bench_estimators", "estimator_figures"),
+                             ("bench_segments", "segment_figures")):
+        extra = __import__(module)
+        rows += getattr(extra, function)(**(quick.get(module, {}) if args.quick else {}))
     print(f"{'figure':66} {'csi':>10} {'plspm 0.5.7':>12} {'peer/csi':>9}  note")
     for r in rows:
         ratio = f"{r['ratio']:.0f}x" if r["ratio"] else ""

@@ -11,7 +11,6 @@ on how many workers run the chunks.
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +18,7 @@ from scipy import stats as scipy_stats
 
 from csi.errors import EstimationError
 from csi.estimates import FAMILIES, Layout, estimate_vectors
-from csi.pls import PlsSettings, _align_signs, derive, outer_weights
+from csi.pls import PlsSettings, _align_signs, derive_for, outer_weights
 
 DEFAULT_SEED = 20261128
 CI_METHODS = ("percentile", "bca")
@@ -92,6 +91,15 @@ class Problem:
     low: np.ndarray | float
     high: np.ndarray | float
     reference_weights: np.ndarray  # (p,) point-fit outer weights, for sign alignment
+    extension: object = None  # computes more families per resample (csi.nonlinear)
+    start: np.ndarray | None = None  # CB-SEM: the point fit's parameters, every refit's start
+
+    def families(self) -> dict[str, int]:
+        """Every family a resample yields, with its width."""
+        widths = {family: len(self.layout.names(family)) for family in FAMILIES}
+        if self.extension is not None:
+            widths |= self.extension.families()
+        return widths
 
 
 def chunk_size(n: int) -> int:
@@ -159,7 +167,8 @@ def estimate_batch(problem: Problem, frequency: np.ndarray, sign_change: str):
     matrices = cov[ok]
     if problem.pls.standardize:
         matrices = matrices / (sd[ok, :, None] * sd[ok, None, :])
-    vectors = {family: None for family in FAMILIES}
+    widths = problem.families()
+    vectors = {family: np.full((size, width), np.nan) for family, width in widths.items()}
     if ok.size:
         try:
             part = _estimate(problem, matrices, mean[ok], sd[ok], sign_change)
@@ -176,35 +185,64 @@ def estimate_batch(problem: Problem, frequency: np.ndarray, sign_change: str):
                     reasons[row] = "a singular regression in the resample"
             if pieces:
                 part = ({k: np.concatenate([p[0][k] for p in pieces]) for k in FAMILIES},
-                        np.concatenate([p[1] for p in pieces]))
+                        np.concatenate([p[1] for p in pieces]),
+                        np.concatenate([p[2] for p in pieces]))
             ok = ok[good]
         if part is not None:
-            estimates, converged = part
+            estimates, converged, failures = part
             reasons[ok[~converged]] = "PLS did not converge"
+            reasons[ok[failures != ""]] = failures[failures != ""]  # estimator-specific
             for family in FAMILIES:
-                full = np.full((size, estimates[family].shape[1]), np.nan)
-                full[ok] = estimates[family]
-                vectors[family] = full
-    if vectors["paths"] is None:  # nothing estimable: shape the NaN rows from the layout
-        for family in FAMILIES:
-            vectors[family] = np.full((size, len(problem.layout.names(family))), np.nan)
+                vectors[family][ok] = estimates[family]
+            if problem.extension is not None:
+                _extend(problem, frequency, ok, estimates, vectors, reasons)
     failed = reasons != ""
-    for family in FAMILIES:
+    for family in vectors:
         vectors[family][failed] = np.nan
     return vectors, failed, reasons
 
 
+def _extend(problem: Problem, frequency, ok, estimates, vectors, reasons) -> None:
+    """Add the extension's families for the estimable rows (one by one if a batch fails)."""
+    try:
+        extra = problem.extension.statistics(frequency[ok], estimates)
+        for family, values in extra.items():
+            vectors[family][ok] = values
+        return
+    except (EstimationError, np.linalg.LinAlgError):
+        pass
+    for position, row in enumerate(ok):
+        single = {k: v[position : position + 1] for k, v in estimates.items()}
+        try:
+            extra = problem.extension.statistics(frequency[row : row + 1], single)
+        except (EstimationError, np.linalg.LinAlgError):
+            reasons[row] = "a singular non-linear regression in the resample"
+            continue
+        for family, values in extra.items():
+            vectors[family][row] = values[0]
+
+
 def _estimate(problem: Problem, matrices, mean, sd, sign_change):
+    """(vectors, converged, failure reasons) of a batch, for any estimator: PLS and PLSc share
+    the weights (and the sign change); CB-SEM refits its model to every matrix (csi.cbsem)."""
     structure = problem.layout.structure
-    weights, iterations, converged = outer_weights(matrices, structure, problem.pls)
-    weights = _align_signs(weights, matrices, structure)
-    if sign_change == "construct":
-        weights = align_to_reference(weights, problem.reference_weights, structure, sd,
-                                     problem.pls.standardize)
-    estimates = derive(weights, matrices, structure, iterations, converged)
+    if problem.pls.estimator == "cbsem":
+        from csi.cbsem import estimate as cbsem_estimate
+
+        estimates = cbsem_estimate(matrices, structure, problem.pls, start=problem.start)
+        converged = estimates.converged
+    else:
+        weights, iterations, converged = outer_weights(matrices, structure, problem.pls)
+        weights = _align_signs(weights, matrices, structure)
+        if sign_change == "construct":
+            weights = align_to_reference(weights, problem.reference_weights, structure, sd,
+                                         problem.pls.standardize)
+        estimates = derive_for(problem.pls)(weights, matrices, structure, iterations, converged)
     vectors = estimate_vectors(estimates, mean, sd, problem.layout, problem.low, problem.high,
                                problem.pls.standardize)
-    return vectors, converged
+    failures = (estimates.failures if estimates.failures is not None
+                else np.full(converged.shape[0], "", dtype=object))
+    return vectors, converged, failures
 
 
 def align_to_reference(weights: np.ndarray, reference: np.ndarray, structure, sd, standardized):
@@ -220,61 +258,42 @@ def align_to_reference(weights: np.ndarray, reference: np.ndarray, structure, sd
 
 def draw(problem: Problem, settings: BootstrapSettings,
          progress: Callable[[int], None] | None = None,
-         indices: np.ndarray | None = None) -> Draws:
+         indices: np.ndarray | None = None, executor=None) -> Draws:
     """Run the bootstrap: settings.resamples resamples in chunks, each seeded on its own.
 
     `indices` (B, n) replays given 0-based resamples instead of drawing (e.g. a peer's, to
-    reproduce its bootstrap exactly).
+    reproduce its bootstrap exactly). `executor` (a csi.scale_out executor, e.g. a Dask
+    cluster) runs the chunks; by default the one set with csi.scale_out.use(), else
+    settings.workers local threads. A chunk's numbers depend only on its own seed, so the
+    result is the same byte for byte wherever and on how many workers the chunks run.
     """
     n = problem.values.shape[0]
     total = settings.resamples if indices is None else indices.shape[0]
     chunk = chunk_size(n)
     chunk_sizes = [min(chunk, total - start) for start in range(0, total, chunk)]
     seeds = np.random.SeedSequence(settings.seed).spawn(len(chunk_sizes))
+    starts = np.cumsum([0] + chunk_sizes[:-1]).tolist()
+    jobs = [(size, seeds[position],
+             None if indices is None else indices[starts[position] : starts[position] + size])
+            for position, size in enumerate(chunk_sizes)]
+    if executor is None:
+        from csi import scale_out
 
-    def run_chunk(position: int):
-        size = chunk_sizes[position]
-        rng = np.random.default_rng(seeds[position])
-        if indices is not None:
-            first = sum(chunk_sizes[:position])
-            counts = counts_from_indices(indices[first : first + size], n)
-        else:
-            counts = resample_counts(rng, n, size)
-        vectors, failed, reasons = estimate_batch(problem, _frequency(problem, counts),
-                                                  settings.sign_change)
-        log = list(reasons[failed])
-        redrawn, rounds = 0, 0
-        while settings.on_failure == "redraw" and failed.any() and rounds < MAX_REDRAW_ROUNDS:
-            rows = np.flatnonzero(failed)
-            again = resample_counts(rng, n, rows.size)
-            new, new_failed, new_reasons = estimate_batch(problem, _frequency(problem, again),
-                                                          settings.sign_change)
-            for family in FAMILIES:
-                vectors[family][rows] = new[family]
-            failed[rows] = new_failed
-            log += list(new_reasons[new_failed])
-            redrawn += rows.size
-            rounds += 1
-        if progress is not None:
-            progress(size)
-        return vectors, failed, log, redrawn
-
-    workers = max(1, min(settings.workers, len(chunk_sizes)))
-    if workers == 1:
-        results = [run_chunk(i) for i in range(len(chunk_sizes))]
-    else:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(run_chunk, range(len(chunk_sizes))))
+        executor = scale_out.active() or scale_out.LocalExecutor(
+            max(1, min(settings.workers, len(chunk_sizes))))
+    results = executor.map(draw_chunk, jobs, shared=(problem, settings), on_done=(
+        None if progress is None else lambda position: progress(chunk_sizes[position])))
 
     reason_counts: dict[str, int] = {}
     for _, _, log, _ in results:
         for reason in log:
             reason_counts[reason] = reason_counts.get(reason, 0) + 1
     values = {}
-    for family in FAMILIES:
-        stacked = np.concatenate([r[0][family] for r in results]) if results else np.empty((0, 0))
-        keep = np.concatenate([~r[1] for r in results]) if results else np.empty(0, dtype=bool)
-        values[family] = stacked[keep] if stacked.size else stacked
+    keep = np.concatenate([~r[1] for r in results]) if results else np.empty(0, dtype=bool)
+    for family, width in problem.families().items():
+        stacked = (np.concatenate([r[0][family] for r in results]) if results
+                   else np.empty((0, width)))
+        values[family] = stacked[keep]
     return Draws(
         values=values,
         n_requested=total,
@@ -282,6 +301,35 @@ def draw(problem: Problem, settings: BootstrapSettings,
         n_redrawn=sum(r[3] for r in results),
         failure_reasons=dict(sorted(reason_counts.items())),
     )
+
+
+def draw_chunk(context: tuple[Problem, BootstrapSettings], job: tuple):
+    """One chunk of resamples: job = (size, SeedSequence, given (size, n) indices or None).
+
+    Returns (vectors, failed, failure log, redrawn). A module-level function of its inputs
+    only, so any executor (threads, a Dask worker) computes the same numbers.
+    """
+    problem, settings = context
+    size, seed, given = job
+    n = problem.values.shape[0]
+    rng = np.random.default_rng(seed)
+    counts = counts_from_indices(given, n) if given is not None else resample_counts(rng, n, size)
+    vectors, failed, reasons = estimate_batch(problem, _frequency(problem, counts),
+                                              settings.sign_change)
+    log = list(reasons[failed])
+    redrawn, rounds = 0, 0
+    while settings.on_failure == "redraw" and failed.any() and rounds < MAX_REDRAW_ROUNDS:
+        rows = np.flatnonzero(failed)
+        again = resample_counts(rng, n, rows.size)
+        new, new_failed, new_reasons = estimate_batch(problem, _frequency(problem, again),
+                                                      settings.sign_change)
+        for family in vectors:
+            vectors[family][rows] = new[family]
+        failed[rows] = new_failed
+        log += list(new_reasons[new_failed])
+        redrawn += rows.size
+        rounds += 1
+    return vectors, failed, log, redrawn
 
 
 def _frequency(problem: Problem, counts: np.ndarray) -> np.ndarray:
@@ -364,7 +412,7 @@ def jackknife(problem: Problem, sign_change: str, groups: int | None = None) -> 
     if groups is None:
         groups = n if n <= 5000 else 1000
     membership = np.minimum(np.arange(n) * groups // n, groups - 1)
-    results = {family: [] for family in FAMILIES}
+    results = {family: [] for family in problem.families()}
     step = chunk_size(n)
     for start in range(0, groups, step):
         stop = min(start + step, groups)
@@ -373,6 +421,6 @@ def jackknife(problem: Problem, sign_change: str, groups: int | None = None) -> 
         if problem.weights is not None:
             frequency *= problem.weights[None, :]
         vectors, failed, _ = estimate_batch(problem, frequency, sign_change)
-        for family in FAMILIES:
+        for family in results:
             results[family].append(vectors[family][~failed])
     return {family: np.concatenate(parts) for family, parts in results.items()}

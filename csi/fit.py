@@ -10,15 +10,18 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import stats as scipy_stats
 
 from csi import bootstrap as boot
 from csi.errors import EstimationError
 from csi.estimates import FAMILIES, Layout, estimate_vectors
 from csi.index import rescale_0_100, unstandardized_weights
 from csi.ingest import ItemData, Survey, item_matrix, read_survey
-from csi.moments import Moments, moments
-from csi.pls import PlsEstimates, PlsSettings, Structure, estimate
-from csi.priorities import Priorities, analyse
+from csi.moments import Moments, from_estimates, moments, weighted_moments
+from csi.pls import EstimatorFit, PlsEstimates, PlsSettings, Structure, point_fit
+from csi.nonlinear import NonlinearModel, NonlinearSettings
+from csi.nonlinear import summarize as summarize_nonlinear
+from csi.priorities import Priorities, analyse, choose_target
 from csi.quality import fornell_larcker, htmt, reliability, structural_vif
 from csi.result import ModelInfo, Result
 from csi.spec import ModelSpec, load_model
@@ -33,44 +36,90 @@ def fit(
     bootstrap: boot.BootstrapSettings | None = None,
     progress: Callable[[int], None] | None = None,
     target: str | None = None,
+    nonlinear: NonlinearSettings | None = None,
 ) -> Result:
     """Estimate `model` (a ModelSpec, built-in name or model file) on `survey` by PLS-PM.
 
     With `bootstrap` settings every estimate gets SE, t, p and a confidence interval.
     `target` is the construct whose drivers are ranked (default: the model's @target, else
-    the construct with the most predecessors).
+    the construct with the most predecessors). `nonlinear` settings add the non-linear
+    variant, whose impacts then drive the priorities.
     """
     settings = settings or PlsSettings()
-    spec = model if isinstance(model, ModelSpec) else load_model(str(model))
+    spec = (model if isinstance(model, ModelSpec)
+            else load_model(str(model), estimator=settings.estimator))
     survey = survey if isinstance(survey, Survey) else read_survey(survey)
     items = item_matrix(survey, spec, scale)
     return fit_items(items, spec, settings, source=survey.source, bootstrap=bootstrap,
-                     progress=progress, target=target)
+                     progress=progress, target=target, nonlinear=nonlinear)
 
 
 def fit_items(items: ItemData, spec: ModelSpec, settings: PlsSettings, source: str,
               bootstrap: boot.BootstrapSettings | None = None,
               progress: Callable[[int], None] | None = None,
-              target: str | None = None) -> Result:
+              target: str | None = None,
+              nonlinear: NonlinearSettings | None = None) -> Result:
     """Estimate from an already-validated item matrix."""
+    spec.check_estimator(settings.estimator)
     structure = Structure.from_spec(spec)
     layout = Layout.from_spec(spec, structure)
-    stats = moments(items.values)
+    stats = item_moments(items)
     cov = stats.cor if settings.standardize else stats.cov
-    estimates = estimate(cov[None], structure, settings)
+    point = point_fit(cov, stats.n, structure, settings)
+    estimates = point.estimates
     if not estimates.converged[0]:
         raise EstimationError(
             f"PLS did not converge in {settings.max_iter} iterations; try --max-iter 1000, "
             "the centroid scheme (--scheme centroid), or check blocks whose items correlate "
             "weakly or negatively"
         )
-    result = assemble(spec, layout, settings, items, stats, estimates, source)
+    result = with_estimator(assemble(spec, layout, settings, items, stats, estimates, source),
+                            point, bootstrap)
+    variant = None
+    if nonlinear is not None:
+        variant = nonlinear_model(result, spec, layout, items, target, nonlinear)
+        extra = variant.statistics(np.ones((1, items.rows_used)),
+                                   {k: v[None] for k, v in result.point_vectors.items()})
+        result = result.replace(
+            point_vectors=result.point_vectors | {k: v[0] for k, v in extra.items()})
     if bootstrap is not None and bootstrap.resamples > 0:
-        result = with_inference(result, items, layout, settings, estimates, bootstrap, progress)
-    return result.replace(priorities=drivers(result, spec, layout, target))
+        result = with_inference(result, items, layout, settings, estimates, bootstrap, progress,
+                                extension=variant)
+    if variant is not None:
+        block = summarize_nonlinear(
+            variant, result.point_vectors,
+            result.draws.values if result.draws is not None else None,
+            result.bootstrap["level"] if result.bootstrap else None,
+            bootstrap.seed if bootstrap is not None else boot.DEFAULT_SEED, spec.label)
+        result = result.replace(nonlinear=block, settings=result.settings | {
+            "variant": "nonlinear", "knot": nonlinear.knot})
+    return result.replace(priorities=drivers(result, spec, layout, target,
+                                             nonlinear=variant is not None))
 
 
-def drivers(result: Result, spec: ModelSpec, layout: Layout, target: str | None) -> Priorities:
+def item_moments(items: ItemData) -> Moments:
+    """The moments PLS runs on: EM's estimates under --missing em, else the (survey-weighted)
+    sample moments of the items."""
+    if items.em_mean is not None and items.em_cov is not None:
+        return from_estimates(items.rows_used, items.em_mean, items.em_cov)
+    if items.weights is not None:
+        return weighted_moments(items.values, items.weights)
+    return moments(items.values)
+
+
+def nonlinear_model(result: Result, spec: ModelSpec, layout: Layout, items: ItemData,
+                    target: str | None, settings: NonlinearSettings) -> NonlinearModel:
+    """The non-linear structural model on the linear fit's 0-100 construct scores."""
+    constructs = layout.structure.constructs
+    name, _ = choose_target(constructs, {c: spec.predecessors(c) for c in constructs},
+                            spec.target, target)
+    rescaled = rescale_0_100(items.values, items.item_low, items.item_high)
+    return NonlinearModel(layout, rescaled, result.point_vectors["item_weights"],
+                          constructs.index(name), settings)
+
+
+def drivers(result: Result, spec: ModelSpec, layout: Layout, target: str | None,
+            nonlinear: bool = False) -> Priorities:
     """Importance, performance and priorities of the drivers of the target construct."""
     structure = layout.structure
     return analyse(
@@ -85,21 +134,25 @@ def drivers(result: Result, spec: ModelSpec, layout: Layout, target: str | None)
         model_target=spec.target,
         requested=target,
         level=result.bootstrap["level"] if result.bootstrap else None,
+        impact_family="nl_impact" if nonlinear else None,
+        model="non-linear (piecewise effects, +5 points propagated)" if nonlinear else "linear",
     )
 
 
 def with_inference(result: Result, items: ItemData, layout: Layout, settings: PlsSettings,
                    estimates: PlsEstimates, bootstrap: boot.BootstrapSettings,
-                   progress: Callable[[int], None] | None) -> Result:
+                   progress: Callable[[int], None] | None, extension=None) -> Result:
     """Bootstrap every estimate family and add se, t, p, ci_low, ci_high to its table."""
     problem = boot.Problem(
         values=items.values,
-        weights=None,
+        weights=items.weights,
         layout=layout,
         pls=settings,
-        low=items.scale.low,
-        high=items.scale.high,
+        low=items.item_low,
+        high=items.item_high,
         reference_weights=estimates.weights[0],
+        extension=extension,
+        start=estimates.parameters[0] if estimates.parameters is not None else None,
     )
     draws = boot.draw(problem, bootstrap, progress=progress)
     if draws.n_used < 2:
@@ -138,6 +191,36 @@ def with_inference(result: Result, items: ItemData, layout: Layout, settings: Pl
     )
 
 
+def with_estimator(result: Result, point: EstimatorFit,
+                   bootstrap: boot.BootstrapSettings | None) -> Result:
+    """Add what only some estimators give: warnings, CB-SEM's fit indices, estimator
+    details, and analytic (ML) standard errors as se, t (z), p, ci_low, ci_high of the
+    families they cover; a bootstrap, when run, replaces those columns."""
+    changes = {"warnings": result.warnings + point.warnings, "fit_indices": point.fit_indices,
+               "estimator_details": point.details}
+    if result.settings["estimator"] == "cbsem":  # rho_A is a property of PLS weights; CB-SEM's
+        changes["reliability"] = result.reliability.assign(rho_a=np.nan)  # is rho_C (CR)
+    if point.standard_errors:
+        level = bootstrap.level if bootstrap is not None else 0.95
+        z_level = scipy_stats.norm.ppf(0.5 + level / 2)
+        tables = _family_tables(result)
+        for family, se in point.standard_errors.items():
+            table = tables[family]
+            estimate_ = table["estimate"].to_numpy(float)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                z = np.where(se > 0, estimate_ / se, np.nan)
+            changes[family] = table.assign(
+                se=se, t=z, p=2 * scipy_stats.norm.sf(np.abs(z)),
+                ci_low=estimate_ - z_level * se, ci_high=estimate_ + z_level * se)
+        if bootstrap is None or bootstrap.resamples == 0:
+            changes["warnings"] += (
+                "standard errors, p-values and intervals of the paths, loadings, effects and "
+                f"R² are ML ones (expected information, delta method; lavaan's defaults) at "
+                f"{level:.0%}, not bootstrap; the index has none: give --bootstrap N for "
+                "bootstrap inference (each resample is a full CB-SEM refit)",)
+    return result.replace(**changes)
+
+
 def _family_tables(result: Result) -> dict[str, pd.DataFrame]:
     return {
         "paths": result.paths, "weights": result.weights, "loadings": result.loadings,
@@ -154,7 +237,7 @@ def assemble(spec: ModelSpec, layout: Layout, settings: PlsSettings, items: Item
     indicators = list(structure.indicators)
     k_count = len(constructs)
     blocks = structure.blocks()
-    low, high = items.scale.low, items.scale.high
+    low, high = items.item_low, items.item_high
     point = {
         family: values[0]
         for family, values in estimate_vectors(
@@ -229,7 +312,8 @@ def assemble(spec: ModelSpec, layout: Layout, settings: PlsSettings, items: Item
         model=info,
         source=source,
         settings={
-            "estimator": "pls",
+            "estimator": settings.estimator,
+            **({"objective": settings.objective} if settings.estimator == "cbsem" else {}),
             "scheme": settings.scheme,
             "tol": settings.tol,
             "max_iter": settings.max_iter,
@@ -237,6 +321,7 @@ def assemble(spec: ModelSpec, layout: Layout, settings: PlsSettings, items: Item
             "scale": items.scale.to_dict(),
         },
         data=items.to_dict(),
+        data_quality=items.data_quality(),
         n_obs=items.rows_used,
         converged=bool(estimates.converged[0]),
         iterations=int(estimates.iterations[0]),
@@ -255,7 +340,8 @@ def assemble(spec: ModelSpec, layout: Layout, settings: PlsSettings, items: Item
         vif=vif_table,
         scores=_scores(items.values, stats, std_w, structure, constructs),
         point_vectors=point,
-        warnings=tuple(_weight_warnings(item_weights, spec) + _scale_notes(items)),
+        warnings=tuple(list(items.warnings) + _weight_warnings(item_weights, spec)
+                       + _scale_notes(items) + _bootstrap_notes(items)),
     )
 
 
@@ -280,6 +366,14 @@ def _weight_warnings(item_weights: pd.DataFrame, spec: ModelSpec) -> list[str]:
         for indicator, construct, weight in zip(bad["indicator"], bad["construct"],
                                                 bad["unstandardized"])
     ]
+
+
+def _bootstrap_notes(items: ItemData) -> list[str]:
+    if items.em_mean is not None:
+        return ["--missing em: the point estimates use EM's moments; the bootstrap resamples "
+                "the EM-imputed rows, so its intervals slightly understate the uncertainty "
+                "that missing data add"]
+    return []
 
 
 def _scale_notes(items: ItemData) -> list[str]:

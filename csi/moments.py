@@ -21,6 +21,29 @@ class Moments:
         return self.cov / np.outer(self.sd, self.sd)
 
 
+def weighted_moments(data: np.ndarray, weights: np.ndarray) -> Moments:
+    """Moments under survey weights normalised to mean 1: mean = sum(w x) / sum(w),
+    cov = sum(w (x - m)(x - m)') / (sum(w) - 1), the frequency-weight convention, which
+    equals `moments` of the data with each row repeated w times for integer weights."""
+    weights = weights / weights.mean()
+    total = weights.sum()
+    mean = weights @ data / total
+    cross = np.zeros((data.shape[1], data.shape[1]))
+    for start in range(0, data.shape[0], 65536):
+        chunk = data[start : start + 65536] - mean
+        cross += (chunk * weights[start : start + 65536, None]).T @ chunk
+    cov = cross / (total - 1)
+    cov = (cov + cov.T) / 2
+    sd = np.sqrt(np.clip(np.diagonal(cov), 0.0, None))
+    return Moments(n=data.shape[0], mean=mean, sd=sd, cov=cov)
+
+
+def from_estimates(n: int, mean: np.ndarray, cov: np.ndarray) -> Moments:
+    """Moments given directly, e.g. by EM under missing data."""
+    sd = np.sqrt(np.clip(np.diagonal(cov), 0.0, None))
+    return Moments(n=n, mean=np.asarray(mean, float), sd=sd, cov=np.asarray(cov, float))
+
+
 def moments(data: np.ndarray) -> Moments:
     """Moments of an (n, p) float matrix in one pass, without a centred copy of the data.
 

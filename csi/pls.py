@@ -9,29 +9,45 @@ small matrices of shape (batch, p, p).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 
 import numpy as np
 
 from csi.errors import EstimationError
-from csi.spec import ModelSpec
+from csi.spec import ESTIMATORS, ModelSpec
 
 SCHEMES = ("path", "centroid", "factorial")
+OBJECTIVES = ("ML", "GLS", "ULS")  # CB-SEM discrepancy functions (csi.cbsem)
 
 
 @dataclass(frozen=True)
 class PlsSettings:
-    """Algorithm settings; the defaults are those of seminr and cSEM."""
+    """Algorithm settings; the defaults are those of seminr and cSEM.
+
+    `estimator` picks pls, plsc (csi.plsc: PLS weights, consistent loadings and paths) or
+    cbsem (csi.cbsem: covariance-based SEM through semopy, with `objective` ML, GLS or ULS).
+    scheme, tol and max_iter govern the PLS weights (pls, plsc). CB-SEM is always fitted to
+    the covariance matrix and reports standardized estimates, so for cbsem `standardize` is
+    set to False (the indicators are not standardized before estimation).
+    """
 
     scheme: str = "path"
     tol: float = 1e-7
     max_iter: int = 300
     standardize: bool = True  # False: centred raw indicators, as R plspm's scaled = FALSE
+    estimator: str = "pls"
+    objective: str = "ML"
 
     def __post_init__(self) -> None:
         if self.scheme not in SCHEMES:
             raise ValueError(f"unknown inner weighting scheme '{self.scheme}'")
+        if self.estimator not in ESTIMATORS or self.objective not in OBJECTIVES:
+            raise ValueError(f"unknown estimator '{self.estimator}' or objective "
+                             f"'{self.objective}'")
+        if self.estimator == "cbsem" and self.standardize:
+            object.__setattr__(self, "standardize", False)
         if not self.tol > 0 or self.max_iter < 1:
             raise ValueError("tol must be positive and max_iter at least 1")
 
@@ -46,6 +62,7 @@ class Structure:
     mode_b: np.ndarray  # (K,) bool
     path_mask: np.ndarray  # (K, K) bool, [k, j] true for a path k -> j
     predecessors: tuple[np.ndarray, ...]  # per construct, indices of its predecessors
+    spec: ModelSpec | None = dataclasses.field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_spec(cls, spec: ModelSpec) -> Structure:
@@ -62,6 +79,7 @@ class Structure:
             mode_b=np.array([b.mode == "B" for b in spec.blocks]),
             path_mask=path_mask,
             predecessors=tuple(np.flatnonzero(path_mask[:, j]) for j in range(len(constructs))),
+            spec=spec,
         )
 
     @functools.cached_property
@@ -90,6 +108,10 @@ class PlsEstimates:
     total_effects: np.ndarray  # (b, K, K)
     iterations: np.ndarray  # (b,)
     converged: np.ndarray  # (b,) bool
+    # (b,) str, "" where usable: why an estimator rejects a matrix's solution (an
+    # inadmissible PLSc solution, a CB-SEM fit that failed); None when it never does
+    failures: np.ndarray | None = None
+    parameters: np.ndarray | None = None  # (b, q) free parameters of a CB-SEM fit
 
     @property
     def indirect_effects(self) -> np.ndarray:
@@ -226,11 +248,53 @@ def _align_signs(weights: np.ndarray, cov: np.ndarray, structure: Structure) -> 
     return weights * flip[:, structure.block_of]
 
 
+@dataclass(frozen=True)
+class EstimatorFit:
+    """A point fit (batch of one) with what only some estimators add: notes for the user,
+    global fit indices (CB-SEM), estimator details for the JSON, and analytic standard errors
+    {family: (m,)} of the reported estimates (CB-SEM's ML standard errors)."""
+
+    estimates: PlsEstimates
+    warnings: tuple[str, ...] = ()
+    fit_indices: dict | None = None
+    details: dict | None = None
+    standard_errors: dict | None = None
+
+
 def estimate(cov: np.ndarray, structure: Structure, settings: PlsSettings) -> PlsEstimates:
-    """Full PLS-PM estimates for a batch of indicator covariance matrices (b, p, p)."""
+    """Full estimates of settings.estimator for a batch of indicator covariance matrices
+    (b, p, p): every estimator returns the same PlsEstimates, so callers never ask which ran."""
+    if settings.estimator == "cbsem":
+        from csi.cbsem import estimate as cbsem_estimate
+
+        return cbsem_estimate(cov, structure, settings)
     weights, iterations, converged = outer_weights(cov, structure, settings)
     weights = _align_signs(weights, cov, structure)
-    return derive(weights, cov, structure, iterations, converged)
+    return derive_for(settings)(weights, cov, structure, iterations, converged)
+
+
+def derive_for(settings: PlsSettings):
+    """The function from converged PLS weights to estimates: derive (PLS) or
+    csi.plsc.derive (consistent PLS)."""
+    if settings.estimator == "plsc":
+        from csi.plsc import derive as consistent
+
+        return consistent
+    return derive
+
+
+def point_fit(cov: np.ndarray, n: int, structure: Structure,
+              settings: PlsSettings) -> EstimatorFit:
+    """The point fit of one covariance matrix (p, p) of n respondents by settings.estimator."""
+    if settings.estimator == "cbsem":
+        from csi.cbsem import point_fit as cbsem_point_fit
+
+        return cbsem_point_fit(cov, n, structure, settings)
+    if settings.estimator == "plsc":
+        from csi.plsc import point_fit as plsc_point_fit
+
+        return plsc_point_fit(cov, n, structure, settings)
+    return EstimatorFit(estimates=estimate(cov[None], structure, settings))
 
 
 def derive(weights: np.ndarray, cov: np.ndarray, structure: Structure, iterations: np.ndarray,

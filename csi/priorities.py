@@ -27,10 +27,11 @@ QUADRANTS = {  # (high importance, high performance) -> label (Martilla & James 
     (False, True): "Possible overkill",
 }
 QUADRANT_RULE = (
-    "importance (unstandardized total effect) and performance (index) are split at their "
-    "means over the drivers; a value equal to the mean counts as high"
+    "importance (points of the target per point of the driver: the unstandardized total "
+    "effect, or the non-linear impact / 5) and performance (index) are split at their means "
+    "over the drivers; a value equal to the mean counts as high"
 )
-METRICS = ("total_effect", "total_effect_unstd", "impact_5pt", "performance")
+METRICS = ("total_effect", "total_effect_unstd", "importance", "impact_5pt", "performance")
 
 
 @dataclass(frozen=True)
@@ -111,12 +112,14 @@ def choose_target(constructs: tuple[str, ...], predecessors: dict[str, tuple[str
 
 def ipma(total: np.ndarray, score_sd: np.ndarray, index: np.ndarray, item_weights: np.ndarray,
          item_performance: np.ndarray, drivers: np.ndarray, target: int,
-         block_of: np.ndarray) -> dict[str, np.ndarray]:
+         block_of: np.ndarray, impact: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """IPMA quantities for a batch (leading axis b); `total` is (b, K, K) standardized total
     effects. Returns construct-level (b, D) and indicator-level (b, I) arrays, where the
-    indicators are those of the drivers' blocks in model order."""
+    indicators are those of the drivers' blocks in model order. `impact` (b, D), when given,
+    is a non-linear model's gain from +5 points and replaces the linear impact."""
     standardized = total[:, drivers, target]
     unstandardized = standardized * score_sd[:, [target]] / score_sd[:, drivers]
+    importance = unstandardized if impact is None else impact / IMPACT_POINTS
     performance = index[:, drivers]
     items = np.flatnonzero(np.isin(block_of, drivers))
     position = {d: i for i, d in enumerate(drivers)}
@@ -124,10 +127,11 @@ def ipma(total: np.ndarray, score_sd: np.ndarray, index: np.ndarray, item_weight
     return {
         "total_effect": standardized,
         "total_effect_unstd": unstandardized,
-        "impact_5pt": unstandardized * IMPACT_POINTS,
+        "importance": importance,
+        "impact_5pt": importance * IMPACT_POINTS,
         "performance": performance,
-        "score": _score(unstandardized, performance),
-        "item_importance": item_weights[:, items] * unstandardized[:, owner],
+        "score": _score(importance, performance),
+        "item_importance": item_weights[:, items] * importance[:, owner],
         "item_performance": item_performance[:, items],
         "items": items,
     }
@@ -169,11 +173,14 @@ def analyse(constructs: tuple[str, ...], indicators: tuple[str, ...], block_of: 
             predecessors: dict[str, tuple[str, ...]], effects: pd.DataFrame,
             point: dict[str, np.ndarray], draws: dict[str, np.ndarray] | None,
             effect_pairs: list[tuple[int, int]], model_target: str | None,
-            requested: str | None, level: float | None) -> Priorities:
+            requested: str | None, level: float | None, impact_family: str | None = None,
+            model: str = "linear") -> Priorities:
     """Importance, performance and priorities of every driver of the target.
 
     `point` and `draws` hold the estimate families (csi.estimates) of the fit and of the
     resamples; total effects arrive as vectors over `effect_pairs` and are expanded here.
+    `impact_family` names a family of +5-point impacts (csi.nonlinear) that replaces the
+    linear impact; `model` says which model the ranking used.
     """
     target, reason = choose_target(constructs, predecessors, model_target, requested)
     t = constructs.index(target)
@@ -191,7 +198,7 @@ def analyse(constructs: tuple[str, ...], indicators: tuple[str, ...], block_of: 
     def compute(families: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         return ipma(expand(families["total_effects"]), families["score_sd"], families["index"],
                     families["item_weights"], families["item_performance"], drivers, t,
-                    block_of)
+                    block_of, families[impact_family] if impact_family else None)
 
     now = {k: v[0] for k, v in compute({k: v[None] for k, v in point.items()}).items()
            if k != "items"}
@@ -206,13 +213,13 @@ def analyse(constructs: tuple[str, ...], indicators: tuple[str, ...], block_of: 
         "importance": now["item_importance"],
         "performance": now["item_performance"],
     })
-    ranks = rank_order(now["score"], now["total_effect_unstd"], names)
+    ranks = rank_order(now["score"], now["importance"], names)
     ranking = pd.DataFrame({
         "rank": ranks,
         "driver": names,
         "score": now["score"],
-        "quadrant": quadrant(now["total_effect_unstd"], now["performance"]),
-        "negative": now["total_effect_unstd"] <= 0,
+        "quadrant": quadrant(now["importance"], now["performance"]),
+        "negative": now["importance"] <= 0,
     })
 
     if draws is not None:
@@ -226,11 +233,11 @@ def analyse(constructs: tuple[str, ...], indicators: tuple[str, ...], block_of: 
         for metric, key in (("importance", "item_importance"), ("performance", "item_performance")):
             indicator[f"{metric}_ci_low"] = np.quantile(boot[key], alpha / 2, axis=0)
             indicator[f"{metric}_ci_high"] = np.quantile(boot[key], 1 - alpha / 2, axis=0)
-        resample_ranks = batch_ranks(boot["score"], boot["total_effect_unstd"])
+        resample_ranks = batch_ranks(boot["score"], boot["importance"])
         ranking["p_top1"] = (resample_ranks == 1).mean(axis=0)
         ranking["p_top3"] = (resample_ranks <= 3).mean(axis=0)
-        ranking["significant"] = ((importance["total_effect_ci_low"] > 0)
-                                  | (importance["total_effect_ci_high"] < 0)).to_numpy()
+        ranking["significant"] = ((importance["importance_ci_low"] > 0)
+                                  | (importance["importance_ci_high"] < 0)).to_numpy()
     else:
         ranking["p_top1"] = np.nan
         ranking["p_top3"] = np.nan
@@ -238,7 +245,7 @@ def analyse(constructs: tuple[str, ...], indicators: tuple[str, ...], block_of: 
     ranking = ranking.sort_values("rank").reset_index(drop=True)
     ranking = ranking[["rank", "driver", "score", "quadrant", "p_top1", "p_top3", "significant",
                        "negative"]]
-    return Priorities(target=target, target_reason=reason, model="linear", level=level,
+    return Priorities(target=target, target_reason=reason, model=model, level=level,
                       importance=importance, indicator_importance=indicator, ranking=ranking)
 
 
@@ -278,7 +285,7 @@ def sentences(priorities: Priorities, label, top: int = 3, weakest: int = 3) -> 
         text += "."
         if row.get("significant") is False:
             text += (f" Caution: its effect is not statistically significant (the {level} CI "
-                     "of its total effect includes zero), so treat this as tentative.")
+                     "of its impact includes zero), so treat this as tentative.")
         questions = items[items["construct"] == driver].nsmallest(weakest, "performance")
         if len(questions) > 1:
             listed = ", ".join(f"{label(q['indicator'])} ({q['performance']:.1f})"

@@ -59,6 +59,7 @@ class Result:
     source: str
     settings: dict
     data: dict
+    data_quality: dict
     n_obs: int
     converged: bool
     iterations: int
@@ -81,6 +82,9 @@ class Result:
     bootstrap: dict | None = None  # settings and counts of the bootstrap, when run
     draws: object = field(default=None, repr=False)  # csi.bootstrap.Draws, when run
     priorities: object = None  # csi.priorities.Priorities
+    nonlinear: object = None  # csi.nonlinear.NonlinearResult, for the non-linear variant
+    fit_indices: dict | None = None  # CB-SEM's global fit (chisq, df, ..., bic), else None
+    estimator_details: dict | None = None  # estimator-specific (PLSc rho_A, CB-SEM parameters)
 
     def replace(self, **changes) -> Result:
         """A copy with some fields changed (results are immutable)."""
@@ -95,6 +99,7 @@ class Result:
             "model": self.model.to_dict(),
             "n_obs": self.n_obs,
             "data": self.data,
+            "data_quality": self.data_quality,
             "settings": self.settings,
             "converged": self.converged,
             "iterations": self.iterations,
@@ -121,6 +126,9 @@ class Result:
             "vif": _records(self.vif),
             "bootstrap": self.bootstrap,
             **(self.priorities.to_dict() if self.priorities is not None else {}),
+            **({"nonlinear": self.nonlinear.to_dict()} if self.nonlinear is not None else {}),
+            "fit": self.fit_indices,
+            "estimator_details": self.estimator_details,
             "warnings": list(self.warnings),
         }
 

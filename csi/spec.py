@@ -1,12 +1,20 @@
 """Model specifications: lavaan-style text parsed into a validated, immutable ModelSpec.
 
-Syntax (the subset of lavaan, Rosseel 2012, that PLS path modeling uses):
-    Sat =~ sat1 + sat2 + sat3     reflective block, estimated in Mode A
-    Qual <~ q1 + q2               formative block, estimated in Mode B
+Syntax (the subset of lavaan, Rosseel 2012, that csi's estimators use):
+    Sat =~ sat1 + sat2 + sat3     reflective block (Mode A in PLS, a common factor in CB-SEM)
+    Qual <~ q1 + q2               formative block, estimated in Mode B (PLS only)
     Sat ~ Exp + Qual + Val        structural paths into Sat
+    x1 ~~ x2                      residual covariance (CB-SEM only)
+    CUSCO ~~ 0*CUSCO              a fixed (co)variance (CB-SEM only)
+    F =~ 1*x1 + x2                a fixed loading; `Y ~ 0.5*X` a fixed path (CB-SEM only)
     # comment                     `# @label Sat = Customer Satisfaction` and `# @target Sat`
                                   are csi annotations that lavaan reads as comments.
 A statement may continue on the next line after a trailing `+`; `;` separates statements.
+
+Which syntax a model may use depends on the estimator: the PLS estimators (pls, plsc) estimate
+composites and reject covariances and fixed values, naming the line; CB-SEM (cbsem) accepts
+them, and also measurement-only (CFA) models, but no formative blocks. `parse_model` validates
+for the estimator it is given; `ModelSpec.check_estimator` re-checks a parsed model for another.
 """
 
 from __future__ import annotations
@@ -21,8 +29,12 @@ from csi.errors import ModelError
 
 NAME = r"[A-Za-z_.][A-Za-z0-9_.]*"
 _NAME_RE = re.compile(rf"^{NAME}$")
+_NUMBER_RE = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 _STATEMENT_RE = re.compile(r"^(?P<lhs>.*?)\s*(?P<op>=~|<~|~~|~|:=|==|<|>|=)\s*(?P<rhs>.*)$")
 _ANNOTATION_RE = re.compile(r"^#\s*@(?P<key>label|target)\s+(?P<value>.*)$")
+
+ESTIMATORS = ("pls", "plsc", "cbsem")
+PLS_ESTIMATORS = ("pls", "plsc")
 
 
 @dataclass(frozen=True)
@@ -45,14 +57,47 @@ class StructuralPath:
 
 
 @dataclass(frozen=True)
+class Covariance:
+    """`left ~~ right`: a (residual) covariance, or a variance when left == right; free when
+    `value` is None, else fixed at it (`CUSCO ~~ 0*CUSCO`). Both sides are indicators or both
+    are constructs (for an endogenous construct: its disturbance)."""
+
+    left: str
+    right: str
+    line: int
+    value: float | None = None
+    term: str = ""  # the right-hand term as written, for messages
+
+    @property
+    def key(self) -> frozenset:
+        return frozenset((self.left, self.right))
+
+
+@dataclass(frozen=True)
+class FixedValue:
+    """A loading (`F =~ 1*x1`: op "=~", left F, right x1) or path (`Y ~ 0.5*X`: op "~",
+    left Y, right X) fixed at `value`."""
+
+    op: str
+    left: str
+    right: str
+    value: float
+    line: int
+    term: str  # as written, e.g. "1*x1"
+
+
+@dataclass(frozen=True)
 class ModelSpec:
-    """A validated model: measurement blocks in declaration order and structural paths."""
+    """A validated model: measurement blocks in declaration order, structural paths and, for
+    CB-SEM, covariances and fixed values."""
 
     name: str
     blocks: tuple[Block, ...]
     paths: tuple[StructuralPath, ...]
     labels: dict[str, str] = field(default_factory=dict)
     target: str | None = None
+    covariances: tuple[Covariance, ...] = ()
+    fixed: tuple[FixedValue, ...] = ()
 
     @property
     def constructs(self) -> tuple[str, ...]:
@@ -79,6 +124,34 @@ class ModelSpec:
     def label(self, name: str) -> str:
         return self.labels.get(name, name)
 
+    def fixed_value(self, op: str, left: str, right: str) -> float | None:
+        """The value a loading (op "=~") or path (op "~", left = target) is fixed at, if any."""
+        for item in self.fixed:
+            if (item.op, item.left, item.right) == (op, left, right):
+                return item.value
+        return None
+
+    def check_estimator(self, estimator: str) -> None:
+        """Raise ModelError, naming the line, if `estimator` cannot estimate this model."""
+        if estimator not in ESTIMATORS:
+            raise ModelError(f"unknown estimator '{estimator}' ({', '.join(ESTIMATORS)})")
+        if estimator in PLS_ESTIMATORS:
+            findings = [(c.line, 0, _pls_covariance_message(self.name, c.line))
+                        for c in self.covariances]
+            findings += [(f.line, 1, _pls_fixed_message(self.name, f.line, f.term))
+                         for f in self.fixed]
+            if findings:
+                raise ModelError(min(findings)[2])
+            _check_structural(self.name, {b.construct: b.line for b in self.blocks}, self.paths)
+        else:
+            for block in self.blocks:
+                if block.mode == "B":
+                    raise ModelError(
+                        f"{self.name}, line {block.line}: construct '{block.construct}' is "
+                        "formative ('<~'); CB-SEM estimates common factors only: declare it "
+                        "reflective ('=~') or use --estimator pls"
+                    )
+
     def check_columns(self, columns: list[str] | tuple[str, ...], source: str) -> None:
         """Raise ModelError naming the first indicator that is not a column of the data."""
         available = set(columns)
@@ -103,18 +176,19 @@ def builtin_models() -> dict[str, str]:
     }
 
 
-def load_model(name_or_path: str) -> ModelSpec:
-    """Parse a built-in model by name (`acsi`, `ecsi`) or a model file by path."""
+def load_model(name_or_path: str, estimator: str = "pls") -> ModelSpec:
+    """Parse a built-in model by name (`acsi`, `ecsi`) or a model file by path, validated for
+    `estimator` (pls, plsc or cbsem)."""
     path = Path(name_or_path)
     if path.is_file():
         try:
             text = path.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             raise ModelError(f"{name_or_path}: cannot read model file ({exc})") from exc
-        return parse_model(text, name=str(path))
+        return parse_model(text, name=str(path), estimator=estimator)
     builtin = builtin_models()
     if name_or_path in builtin:
-        return parse_model(builtin[name_or_path], name=name_or_path)
+        return parse_model(builtin[name_or_path], name=name_or_path, estimator=estimator)
     raise ModelError(
         f"unknown model '{name_or_path}': not a file and not a built-in model "
         f"({', '.join(builtin)})"
@@ -141,23 +215,51 @@ def _statements(text: str) -> list[tuple[int, str]]:
     return statements
 
 
-def _names(rhs: str, where: str) -> list[str]:
-    terms = [t.strip() for t in rhs.split("+")]
+def _pls_covariance_message(name: str, line: int) -> str:
+    return (f"{name}, line {line}: covariances ('~~') are not supported by the PLS "
+            "estimators; remove the line")
+
+
+def _pls_fixed_message(name: str, line: int, term: str) -> str:
+    return (f"{name}, line {line}: fixed values and labels ('{term}') are not supported by the "
+            "PLS estimators; remove the multiplier")
+
+
+def _terms(rhs: str, name: str, line: int, pls: bool) -> list[tuple[str, float | None, str]]:
+    """The right-hand side's terms as (name, fixed value or None, term as written)."""
+    where = f"{name}, line {line}"
     if rhs.strip() == "":
         return []
-    for term in terms:
+    terms = []
+    for term in (t.strip() for t in rhs.split("+")):
+        value = None
+        target = term
         if "*" in term:
-            raise ModelError(
-                f"{where}: fixed values and labels ('{term}') are not supported by the PLS "
-                "estimators; remove the multiplier"
-            )
-        if not _NAME_RE.match(term):
+            if pls:
+                raise ModelError(_pls_fixed_message(name, line, term))
+            multiplier, _, target = (part.strip() for part in term.partition("*"))
+            if multiplier.upper() == "NA":
+                raise ModelError(
+                    f"{where}: freeing a parameter ('{term}') is not supported: csi fixes the "
+                    "first loading of each factor to 1, as lavaan does by default"
+                )
+            if not _NUMBER_RE.match(multiplier):
+                raise ModelError(
+                    f"{where}: labels and modifiers ('{term}') are not supported; only fixed "
+                    "numbers such as '1*x1' or '0*x1'"
+                )
+            value = float(multiplier)
+        if not _NAME_RE.match(target):
             raise ModelError(f"{where}: '{term}' is not a valid name")
+        terms.append((target, value, term))
     return terms
 
 
-def parse_model(text: str, name: str = "<model>") -> ModelSpec:
-    """Parse and validate lavaan-style model text; every error names the line."""
+def parse_model(text: str, name: str = "<model>", estimator: str = "pls") -> ModelSpec:
+    """Parse and validate lavaan-style model text for `estimator`; every error names the line."""
+    if estimator not in ESTIMATORS:
+        raise ModelError(f"unknown estimator '{estimator}' ({', '.join(ESTIMATORS)})")
+    pls = estimator in PLS_ESTIMATORS
     labels: dict[str, str] = {}
     target: str | None = None
     for number, raw in enumerate(text.splitlines(), start=1):
@@ -177,6 +279,8 @@ def parse_model(text: str, name: str = "<model>") -> ModelSpec:
     block_line: dict[str, int] = {}
     item_owner: dict[str, tuple[str, int]] = {}
     paths: list[StructuralPath] = []
+    covariances: list[Covariance] = []
+    fixed: list[FixedValue] = []
 
     for number, statement in _statements(text):
         where = f"{name}, line {number}"
@@ -187,17 +291,20 @@ def parse_model(text: str, name: str = "<model>") -> ModelSpec:
                 "'<~' (formative block) or '~' (structural path)"
             )
         lhs, op, rhs = match["lhs"].strip(), match["op"], match["rhs"].strip()
-        if op == "~~":
-            raise ModelError(
-                f"{where}: covariances ('~~') are not supported by the PLS estimators; "
-                "remove the line"
-            )
+        if op == "~~" and pls:
+            raise ModelError(_pls_covariance_message(name, number))
         if not _NAME_RE.match(lhs):
-            raise ModelError(f"{where}: '{lhs}' is not a valid construct name")
-        names = _names(rhs, where)
-        if op in ("=~", "<~"):
+            kind = "variable" if op == "~~" else "construct"
+            raise ModelError(f"{where}: '{lhs}' is not a valid {kind} name")
+        terms = _terms(rhs, name, number, pls)
+        if op == "~~":
+            if not terms:
+                raise ModelError(f"{where}: covariance of '{lhs}' with nothing")
+            covariances += [Covariance(left=lhs, right=item, line=number, value=value, term=term)
+                            for item, value, term in terms]
+        elif op in ("=~", "<~"):
             mode = "A" if op == "=~" else "B"
-            if not names:
+            if not terms:
                 raise ModelError(f"{where}: construct '{lhs}' has no indicators")
             if lhs in block_mode and block_mode[lhs] != mode:
                 raise ModelError(
@@ -207,7 +314,7 @@ def parse_model(text: str, name: str = "<model>") -> ModelSpec:
             block_mode.setdefault(lhs, mode)
             block_line.setdefault(lhs, number)
             items = block_items.setdefault(lhs, [])
-            for item in names:
+            for item, value, term in terms:
                 if item in item_owner:
                     owner, owner_line = item_owner[item]
                     raise ModelError(
@@ -216,12 +323,16 @@ def parse_model(text: str, name: str = "<model>") -> ModelSpec:
                     )
                 item_owner[item] = (lhs, number)
                 items.append(item)
+                if value is not None:
+                    fixed.append(FixedValue("=~", lhs, item, value, number, term))
         else:
-            if not names:
+            if not terms:
                 raise ModelError(f"{where}: path into '{lhs}' has no predictors")
-            for source in names:
+            for source, value, term in terms:
                 if not any(p.source == source and p.target == lhs for p in paths):
                     paths.append(StructuralPath(source=source, target=lhs, line=number))
+                if value is not None:
+                    fixed.append(FixedValue("~", lhs, source, value, number, term))
 
     if not block_items:
         raise ModelError(f"{name}: the model declares no constructs ('NAME =~ items')")
@@ -232,16 +343,10 @@ def parse_model(text: str, name: str = "<model>") -> ModelSpec:
                     f"{name}, line {path.line}: path '{path.source} -> {path.target}' refers to "
                     f"undeclared construct '{end}' (declare it with '{end} =~ ...')"
                 )
-    if not paths:
-        raise ModelError(f"{name}: the model has no structural paths ('Target ~ Predictor')")
-    connected = {p.source for p in paths} | {p.target for p in paths}
-    for construct in block_items:
-        if construct not in connected:
-            raise ModelError(
-                f"{name}, line {block_line[construct]}: construct '{construct}' is not connected "
-                "by any structural path"
-            )
+    if pls:
+        _check_structural(name, block_line, tuple(paths))
     _check_acyclic(paths, name)
+    _check_covariances(covariances, block_items, item_owner, name)
     for key in labels:
         if key not in block_items and key not in item_owner:
             raise ModelError(f"{name}: @label names '{key}', which is not in the model")
@@ -252,7 +357,54 @@ def parse_model(text: str, name: str = "<model>") -> ModelSpec:
         Block(construct=c, indicators=tuple(items), mode=block_mode[c], line=block_line[c])
         for c, items in block_items.items()
     )
-    return ModelSpec(name=name, blocks=blocks, paths=tuple(paths), labels=labels, target=target)
+    spec = ModelSpec(name=name, blocks=blocks, paths=tuple(paths), labels=labels, target=target,
+                     covariances=tuple(covariances), fixed=tuple(fixed))
+    spec.check_estimator(estimator)
+    return spec
+
+
+def _check_structural(name: str, block_line: dict[str, int],
+                      paths: tuple[StructuralPath, ...]) -> None:
+    """A path model needs structural paths, and every construct on one of them."""
+    if not paths:
+        raise ModelError(f"{name}: the model has no structural paths ('Target ~ Predictor')")
+    connected = {p.source for p in paths} | {p.target for p in paths}
+    for construct, line in block_line.items():
+        if construct not in connected:
+            raise ModelError(
+                f"{name}, line {line}: construct '{construct}' is not connected "
+                "by any structural path"
+            )
+
+
+def _check_covariances(covariances: list[Covariance], block_items: dict[str, list[str]],
+                       item_owner: dict[str, tuple[str, int]], name: str) -> None:
+    """Both sides of a `~~` name the model's indicators, or both its constructs; no pair twice."""
+    seen: dict[frozenset, int] = {}
+    for cov in covariances:
+        where = f"{name}, line {cov.line}"
+        kinds = []
+        for side in (cov.left, cov.right):
+            if side in block_items:
+                kinds.append("construct")
+            elif side in item_owner:
+                kinds.append("indicator")
+            else:
+                raise ModelError(
+                    f"{where}: '{side}' in '{cov.left} ~~ {cov.term}' is neither a construct nor "
+                    "an indicator of the model"
+                )
+        if kinds[0] != kinds[1]:
+            raise ModelError(
+                f"{where}: '{cov.left} ~~ {cov.term}' joins a construct and an indicator; "
+                "covariances are between two indicators' errors or two constructs"
+            )
+        if cov.key in seen:
+            raise ModelError(
+                f"{where}: '{cov.left} ~~ {cov.right}' is already declared on line "
+                f"{seen[cov.key]}"
+            )
+        seen[cov.key] = cov.line
 
 
 def _check_acyclic(paths: list[StructuralPath], name: str) -> None:

@@ -77,3 +77,30 @@ class Population:
         z = rng.multivariate_normal(np.zeros(len(self.items)), self.item_cov(), size=n,
                                     method="cholesky")
         return pd.DataFrame(self.means() + self.item_sd * z, columns=self.items)
+
+
+def kano_sample(rng: np.random.Generator, n: int, shapes: dict[str, tuple[float, float]],
+                noise: float = 6.0) -> pd.DataFrame:
+    """A survey whose drivers act on satisfaction piecewise-linearly around 50 on 0-100.
+
+    shapes: driver -> (slope below 50, slope above 50) of the true structural effect. Each
+    driver's true score is N(55, 15) clipped to 5..95; each of its three items adds N(0, 8)
+    noise; answers are on a continuous 1..10 scale (x = 1 + 9 * score / 100, clipped).
+    """
+    columns, satisfaction = {}, np.full(n, 20.0)
+    for name, (low, high) in shapes.items():
+        latent = np.clip(rng.normal(55, 15, n), 5, 95)
+        satisfaction += low * np.minimum(latent - 50, 0) + high * np.maximum(latent - 50, 0)
+        for i in range(3):
+            columns[f"{name}{i + 1}"] = latent + rng.normal(0, 8, n)
+    satisfaction += 30 + rng.normal(0, noise, n)
+    for i in range(3):
+        columns[f"SAT{i + 1}"] = satisfaction + rng.normal(0, 8, n)
+    frame = pd.DataFrame(columns)
+    return (1 + 9 * frame / 100).clip(1, 10)
+
+
+def kano_model(shapes: dict[str, tuple[float, float]]) -> str:
+    lines = [f"{name} =~ {name}1 + {name}2 + {name}3" for name in shapes]
+    lines += ["SAT =~ SAT1 + SAT2 + SAT3", "SAT ~ " + " + ".join(shapes), "# @target SAT"]
+    return "\n".join(lines)

@@ -222,7 +222,10 @@ def test_percentile_intervals_cover_the_population_values():
     for r in range(replications):
         frame = POPULATION.sample(rng, 250)
         items = item_matrix(Survey("sim", frame), spec)
-        items = dataclasses.replace(items, scale=Scale(low=1.0, high=10.0, from_data=False))
+        # the population's scale is 1..10, though a sample's answers may stray beyond it
+        p = len(items.items)
+        items = dataclasses.replace(items, scale=Scale(low=1.0, high=10.0, from_data=False),
+                                    item_low=np.full(p, 1.0), item_high=np.full(p, 10.0))
         result = fit_items(items, spec, PlsSettings(), "sim",
                            bootstrap=dataclasses.replace(settings, seed=r))
         covered_paths += (result.paths.ci_low <= true_paths) & (true_paths <= result.paths.ci_high)

@@ -194,3 +194,15 @@ def test_failed_run_writes_no_output_file(tmp_path, survey, mobi_frame):
     assert result.exit_code == 3
     assert not out.exists()
     assert list(tmp_path.glob(".out.json*")) == []
+
+
+def test_output_files_get_ordinary_permissions(tmp_path):
+    import os
+
+    out = tmp_path / "r.json"
+    previous = os.umask(0o022)
+    try:
+        run("fit", MOBI, "--model", "ecsi", "--bootstrap", "0", "--format", "json", "-o", out)
+    finally:
+        os.umask(previous)
+    assert (out.stat().st_mode & 0o777) == 0o644

@@ -144,7 +144,7 @@ def test_sentence_wording():
     ]
     tentative = sentences(_priorities(significant=False), label)[0]
     assert tentative.endswith(
-        "Caution: its effect is not statistically significant (the 95% CI of its total effect "
+        "Caution: its effect is not statistically significant (the 95% CI of its impact "
         "includes zero), so treat this as tentative. Weakest questions: q2 (61.2), q4 (65.5), "
         "q3 (70.0).")
     assert sentences(_priorities(negative=True), label) == [

@@ -2,28 +2,38 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
 import click
 from rich.console import Console
 
 from csi.cli.bootstrap_options import bootstrap_options, bootstrap_settings
+from csi.cli.check import check_options, fit_check_from_options
 from csi.cli.progress import progress_bar
-from csi.fit import fit
-from csi.ingest import parse_scale, read_survey
+from csi.cli.ingest_options import ingest_options, options_from
+from csi.cli.segments import fit_by_segments, pop_segment_options, segment_options
+from csi.fit import fit_items
+from csi.ingest import item_matrix, read_survey
+from csi.nonlinear import NonlinearSettings
 from csi.output import write_atomic
-from csi.pls import SCHEMES, PlsSettings
+from csi.pls import OBJECTIVES, SCHEMES, PlsSettings
 from csi.report.csv import to_csv
 from csi.report.terminal import render
-from csi.spec import load_model
+from csi.scale_out import scheduled
+from csi.spec import ESTIMATORS, load_model
 
 
 @click.command("fit")
 @click.argument("survey", metavar="SURVEY")
 @click.option("-m", "--model", default="acsi", show_default=True,
               help="Built-in model name (see `csi models`) or a lavaan-style model file.")
-@click.option("--scale", metavar="MIN:MAX",
-              help="Answer scale of the items, e.g. 1:10 (default: the observed range).")
+@click.option("--estimator", type=click.Choice(ESTIMATORS), default="pls", show_default=True,
+              help="pls (composites), plsc (consistent PLS: PLS weights, paths corrected for "
+                   "measurement error) or cbsem (covariance-based SEM through semopy, with fit "
+                   "indices; ML standard errors unless --bootstrap N is given).")
+@click.option("--objective", type=click.Choice(OBJECTIVES), default="ML", show_default=True,
+              help="CB-SEM discrepancy function (--estimator cbsem).")
 @click.option("--scheme", type=click.Choice(SCHEMES), default="path", show_default=True,
               help="Inner weighting scheme.")
 @click.option("--tol", type=click.FloatRange(min=0, min_open=True), default=1e-7,
@@ -37,23 +47,56 @@ from csi.spec import load_model
               default="table", show_default=True, help="Output format.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
               help="Write the output to this file (atomically) instead of standard output.")
+@click.option("--pdf", "pdf_file", type=click.Path(dir_okay=False, writable=True),
+              help="Also write a PDF report of the fit to this file (as `csi report`).")
 @click.option("--target", help="Construct whose drivers are ranked (default: the model's "
                                "@target, else the construct with the most predecessors).")
+@click.option("--variant", type=click.Choice(["linear", "nonlinear"]), default="linear",
+              show_default=True, help="nonlinear adds asymmetric, quadratic and spline "
+              "structural effects, Kano classes and a linear-vs-non-linear test.")
+@click.option("--knot", type=click.Choice(["midpoint", "mean"]), default="midpoint",
+              show_default=True, help="Where the non-linear variant splits each driver into "
+              "penalty and reward slopes: the 0-100 midpoint (50) or the driver's mean.")
 @click.option("-q", "--quiet", is_flag=True, help="No notes or progress on standard error.")
+@ingest_options
 @bootstrap_options
-def fit_command(survey, model, scale, scheme, tol, max_iter, unstandardized, output_format,
-                output, quiet, **options) -> None:
-    """Estimate MODEL on SURVEY (a CSV file, or - for standard input) by PLS path modeling."""
-    spec = load_model(model)
-    bounds = parse_scale(scale) if scale else None
-    data = read_survey(survey)
+@check_options
+@segment_options
+def fit_command(survey, model, scheme, tol, max_iter, unstandardized, output_format,
+                output, pdf_file, quiet, **options) -> None:
+    """Estimate MODEL on SURVEY (CSV/TSV, .xlsx, .sav, .parquet, or - for standard input) by
+    PLS path modeling, consistent PLS or CB-SEM (--estimator)."""
+    check = fit_check_from_options(options, output)  # reads the baseline before fitting
+    estimator, objective = options.pop("estimator"), options.pop("objective")
+    spec = load_model(model, estimator=estimator)
+    ingest = options_from(options)
+    data = read_survey(survey, encoding=ingest.encoding, sheet=ingest.sheet)
+    items = item_matrix(data, spec, options=ingest)
     settings = PlsSettings(scheme=scheme, tol=tol, max_iter=max_iter,
-                           standardize=not unstandardized)
+                           standardize=not unstandardized, estimator=estimator,
+                           objective=objective)
     resampling = bootstrap_settings(options)
-    with progress_bar(resampling.resamples, "Bootstrap", quiet) as advance:
-        result = fit(data, spec, settings=settings, scale=bounds, bootstrap=resampling,
-                     progress=advance, target=options.pop("target"))
+    if estimator == "cbsem" and click.get_current_context().get_parameter_source(
+            "resamples") is click.core.ParameterSource.DEFAULT:
+        # each CB-SEM resample is a full refit: without --bootstrap N, ML standard errors
+        # (the result's notes say so)
+        resampling = dataclasses.replace(resampling, resamples=0)
+    by, min_n, scheduler = pop_segment_options(options)
+    if by is not None:
+        return fit_by_segments(data, spec, items, ingest, settings, resampling, by=by,
+                               min_n=min_n, scheduler=scheduler, check=check, pdf=pdf_file,
+                               target=options.pop("target"),
+                               nonlinear=_variant(options.pop("variant"), options.pop("knot")),
+                               output_format=output_format, output=output, quiet=quiet)
+    with scheduled(scheduler), progress_bar(resampling.resamples, "Bootstrap", quiet) as advance:
+        result = fit_items(items, spec, settings, source=data.source, bootstrap=resampling,
+                           progress=advance, target=options.pop("target"),
+                           nonlinear=_variant(options.pop("variant"), options.pop("knot")))
+    if pdf_file:
+        _write_pdf(result, pdf_file, quiet)
 
+    if check is not None and not check.show_fit:
+        check.finish(result, quiet)  # only the check's report; exits with its code
     if output_format == "table":
         if output:
             buffer = io.StringIO()
@@ -61,6 +104,8 @@ def fit_command(survey, model, scale, scheme, tol, max_iter, unstandardized, out
             write_atomic(output, buffer.getvalue())
         else:
             render(result, Console())
+        if check is not None:
+            check.finish(result, quiet)
         return
     payload = result.to_json() if output_format == "json" else to_csv(result)
     if output:
@@ -71,3 +116,18 @@ def fit_command(survey, model, scale, scheme, tol, max_iter, unstandardized, out
         err = Console(stderr=True)
         for message in result.warnings:
             err.print(f"[yellow]Note:[/] {message}", highlight=False)
+    if check is not None:
+        check.finish(result, quiet)
+
+
+def _variant(variant: str, knot: str) -> NonlinearSettings | None:
+    return NonlinearSettings(knot=knot) if variant == "nonlinear" else None
+
+
+def _write_pdf(result, path: str, quiet: bool) -> None:
+    """The PDF report, rendered from the result's JSON document (never by refitting)."""
+    from csi.report.pdf import write
+
+    info = write(result.to_dict(), path)
+    if not quiet:
+        click.echo(f"Wrote {path} ({info.pages} pages)", err=True)

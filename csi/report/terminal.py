@@ -37,14 +37,26 @@ def render(result: Result, console: Console) -> None:
         f"n = {result.n_obs} of {result.data['rows_read']} rows "
         f"(listwise: {result.data['rows_dropped_missing']} dropped)"
     )
-    console.print(
-        f"PLS path modeling, {settings['scheme']} scheme, "
-        f"{'standardized' if settings['standardized'] else 'unstandardized'} indicators, "
-        f"tol {settings['tol']:g}, max_iter {settings['max_iter']}; converged in "
-        f"{result.iterations} iterations; scale {scale['min']:g}..{scale['max']:g}"
-        f"{' (from the data)' if scale['from_data'] else ''}"
-    )
+    estimator = settings.get("estimator", "pls")
+    if estimator == "cbsem":
+        console.print(
+            f"CB-SEM (semopy, {settings.get('objective', 'ML')}) on the covariance matrix, "
+            f"standardized estimates; converged in {result.iterations} iterations; scale "
+            f"{scale['min']:g}..{scale['max']:g}{' (from the data)' if scale['from_data'] else ''}"
+        )
+    else:
+        console.print(
+            f"{'Consistent PLS (PLSc)' if estimator == 'plsc' else 'PLS path modeling'}, "
+            f"{settings['scheme']} scheme, "
+            f"{'standardized' if settings['standardized'] else 'unstandardized'} indicators, "
+            f"tol {settings['tol']:g}, max_iter {settings['max_iter']}; converged in "
+            f"{result.iterations} iterations; scale {scale['min']:g}..{scale['max']:g}"
+            f"{' (from the data)' if scale['from_data'] else ''}"
+        )
+    if result.fit_indices:
+        render_fit_indices(result.fit_indices, console)
 
+    render_data_quality(result.data_quality, console)
     if result.bootstrap:
         b = result.bootstrap
         console.print(
@@ -66,14 +78,21 @@ def render(result: Result, console: Console) -> None:
     console.print(index)
 
     level = f"{result.bootstrap['level']:.0%}" if result.bootstrap else ""
+    if result.nonlinear is not None:
+        render_nonlinear(result.nonlinear.to_dict(), label, console)
     if result.priorities is not None:
         render_priorities(result.priorities, label, console)
 
-    paths = Table(title="Structural model", title_justify="left")
-    for column in ("From", "To", "Path") + ((f"{level} CI", "p") if has_ci else ()):
+    ml_se = not has_ci and "se" in result.paths  # CB-SEM's ML standard errors
+    paths = Table(title="Structural model" + (" (ML standard errors)" if ml_se else ""),
+                  title_justify="left")
+    for column in ("From", "To", "Path") + ((f"{level} CI", "p") if has_ci else ()) + (
+            ("SE", "p") if ml_se else ()):
         paths.add_column(column, justify="left" if column in ("From", "To") else "right")
     for row in result.paths.to_dict("records"):
         cells = [label(row["from"]), label(row["to"]), _fmt(row["estimate"])]
+        if ml_se:
+            cells += [_fmt(row["se"]), _p(row["p"]) if row["p"] == row["p"] else "—"]
         if has_ci:
             significant = row["ci_low"] > 0 or row["ci_high"] < 0
             cells += [f"{row['ci_low']:.3f} – {row['ci_high']:.3f}", _p(row["p"])]
@@ -125,6 +144,20 @@ def render(result: Result, console: Console) -> None:
         console.print(f"[yellow]Note:[/] {message}")
 
 
+def render_fit_indices(fit: dict, console: Console) -> None:
+    """CB-SEM's global fit in one line (lavaan's definitions; None shows as —)."""
+    def value(key: str, digits: int = 3) -> str:
+        return "—" if fit.get(key) is None else f"{fit[key]:.{digits}f}"
+
+    pvalue = "—" if fit.get("pvalue") is None else _p(fit["pvalue"])
+    console.print(
+        f"Fit: χ² = {value('chisq', 2)} on {fit['df']} df (p {pvalue}), CFI {value('cfi')}, "
+        f"TLI {value('tli')}, RMSEA {value('rmsea')} (90% CI {value('rmsea_ci_low')}–"
+        f"{value('rmsea_ci_high')}), SRMR {value('srmr')}, AIC {value('aic', 1)}, "
+        f"BIC {value('bic', 1)}"
+    )
+
+
 def render_priorities(priorities: Priorities, label, console: Console) -> None:
     """The driver table and the "What to improve first" sentences."""
     has_ci = priorities.level is not None
@@ -158,3 +191,56 @@ def render_priorities(priorities: Priorities, label, console: Console) -> None:
     console.print("[bold]What to improve first[/]")
     for number, sentence in enumerate(sentences(priorities, label), start=1):
         console.print(f"{number}. {sentence}")
+
+
+def render_nonlinear(block: dict, label, console: Console) -> None:
+    """Shapes and Kano classes of the target's drivers, and the linear/non-linear verdict."""
+    comparison = block["comparison"]
+    table = Table(title=f"Non-linear effects on {label(comparison['target'])} "
+                        f"(knot: {block['knot']})", title_justify="left")
+    for column in ("Driver", "Below", "Above", "Asym.", "Class", "P(basic)", "P(perf.)",
+                   "P(excit.)"):
+        table.add_column(column, justify="left" if column in ("Driver", "Class") else "right")
+    paths = {(p["from"], p["to"]): p for p in block["paths"]}
+    for row in block["drivers"]:
+        if not row["direct"]:
+            continue
+        path = paths[(row["driver"], row["target"])]
+        probabilities = [("—" if row[key] is None else f"{row[key]:.0%}")
+                         for key in ("p_basic", "p_performance", "p_excitement")]
+        table.add_row(label(row["driver"]), _fmt(path["slope_low"]), _fmt(path["slope_high"]),
+                      _fmt(path["asymmetry"]), row["kano_class"] or "—", *probabilities)
+    console.print(table)
+    console.print(comparison["verdict"])
+    for note in block["notes"]:
+        console.print(f"[yellow]Note:[/] {note}")
+
+
+def render_data_quality(quality: dict, console: Console) -> None:
+    """What was read and done to the data, in a few lines; flagged items in a table."""
+    missing = quality.get("missing", {})
+    straight = quality.get("straightliners", {}) or {}
+    duplicates = quality.get("duplicate_ids", {}) or {}
+    console.print(
+        f"Data: {quality.get('rows_used')} of {quality.get('rows_read')} rows used; missing "
+        f"answers: {missing.get('method', 'listwise')} ({missing.get('rows_dropped', 0)} rows "
+        f"dropped, {missing.get('cells_imputed', 0)} cells imputed); straight-liners: "
+        f"{straight.get('count', 0)}{' (dropped)' if straight.get('dropped') else ''}; "
+        f"duplicate IDs: {duplicates.get('count', 0) if duplicates else '—'}"
+    )
+    flagged = [
+        item for item in quality.get("items", [])
+        if item.get("missing_pct", 0) > 5 or item.get("out_of_scale", 0)
+        or item.get("distinct", 3) < 3
+        or item.get("indicator") in quality.get("constant_items", [])
+    ]
+    if flagged:
+        table = Table(title="Items to look at", title_justify="left")
+        for column in ("Item", "Missing %", "Out of scale", "Distinct values"):
+            table.add_column(column, justify="left" if column == "Item" else "right")
+        for item in flagged:
+            table.add_row(item["indicator"], f"{item.get('missing_pct', 0):.1f}",
+                          str(item.get("out_of_scale", 0)), str(item.get("distinct", "")))
+        console.print(table)
+    for note in quality.get("notes", []):
+        console.print(f"[dim]Data note: {note}[/]")

@@ -1,0 +1,111 @@
+"""`csi compare`: did satisfaction (a path, a driver's importance) really change between two
+groups: two files (waves), or the two levels of a column?"""
+
+from __future__ import annotations
+
+import io
+
+import click
+from rich.console import Console
+from rich.markup import escape
+
+from csi.cli.bootstrap_options import bootstrap_options, bootstrap_settings
+from csi.cli.ingest_options import ingest_options, options_from
+from csi.cli.progress import progress_bar
+from csi.cli.segments import scheduler_option
+from csi.compare import DEFAULT_PERMUTATIONS, compare, compare_by
+from csi.ingest import item_matrix, read_survey
+from csi.output import write_atomic
+from csi.pls import SCHEMES, PlsSettings
+from csi.report.segments import comparison_csv, render_comparison
+from csi.scale_out import executor_for
+from csi.spec import load_model
+
+HELP = """Compare two groups: A and B (two survey files, e.g. two waves; B - A), or the two
+levels of COLUMN in one SURVEY with --by COLUMN (the second level minus the first, in
+natural order).
+
+Every construct's index, every path and the importance of every driver of the target
+construct is compared: the difference, a permutation-test p value (Chin & Dibbern 2010:
+the group labels are permuted and both groups refitted), a bootstrap CI of the difference
+(each group resampled on its own) and a verdict such as "Customer Satisfaction rose 2.1
+points (72.4 → 74.5), 95% CI 0.4–3.8, p = 0.02". Both groups share the model, the
+settings and the answer scale.
+"""
+
+
+@click.command("compare", help=HELP)
+@click.argument("surveys", nargs=-1, required=True, metavar="A [B]")
+@click.option("-m", "--model", default="acsi", show_default=True,
+              help="Built-in model name (see `csi models`) or a lavaan-style model file.")
+@click.option("--by", metavar="COLUMN",
+              help="Compare the two levels of COLUMN of one survey instead of two files.")
+@click.option("--permutations", type=click.IntRange(min=1), default=DEFAULT_PERMUTATIONS,
+              show_default=True, help="Permutations of the group labels for the p values.")
+@click.option("--scheme", type=click.Choice(SCHEMES), default="path", show_default=True,
+              help="Inner weighting scheme.")
+@click.option("--tol", type=click.FloatRange(min=0, min_open=True), default=1e-7,
+              show_default=True, help="Convergence tolerance: max change in any outer weight.")
+@click.option("--max-iter", type=click.IntRange(min=1), default=300, show_default=True,
+              help="Iteration limit of the PLS algorithm.")
+@click.option("--unstandardized", is_flag=True,
+              help="Estimate on centred raw items instead of standardized ones.")
+@click.option("--target", help="Construct whose drivers' importances are compared (default: "
+                               "the model's @target, else the construct with the most "
+                               "predecessors).")
+@click.option("--format", "output_format", type=click.Choice(["table", "json", "csv"]),
+              default="table", show_default=True,
+              help="table: verdicts and a table; json: `csi.compare/1` with both fits; csv: "
+                   "the differences.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+              help="Write the output to this file (atomically) instead of standard output.")
+@click.option("-q", "--quiet", is_flag=True, help="No notes or progress on standard error.")
+@ingest_options
+@bootstrap_options
+@scheduler_option
+def compare_command(surveys, model, by, permutations, scheme, tol, max_iter, unstandardized,
+                    target, output_format, output, quiet, scheduler, **options) -> None:
+    if by is None and len(surveys) != 2:
+        raise click.UsageError("give two survey files (A B), or one survey and --by COLUMN")
+    if by is not None and len(surveys) != 1:
+        raise click.UsageError("--by compares the two levels of a column of one survey; give "
+                               "one survey file")
+    spec = load_model(model)
+    ingest = options_from(options)
+    settings = PlsSettings(scheme=scheme, tol=tol, max_iter=max_iter,
+                           standardize=not unstandardized)
+    resampling = bootstrap_settings(options)
+    common = dict(settings=settings, bootstrap=resampling, permutations=permutations,
+                  target=target)
+    data = [read_survey(s, encoding=ingest.encoding, sheet=ingest.sheet) for s in surveys]
+    prepared = [item_matrix(d, spec, options=ingest) for d in data]  # data errors first
+    with executor_for(scheduler, resampling.workers) as executor, \
+            progress_bar(3, "Comparing", quiet) as advance:
+        if by is not None:
+            comparison = compare_by(data[0], spec, by, options=ingest, items=prepared[0],
+                                    executor=executor, progress=advance, **common)
+        else:
+            comparison = compare(data[0], data[1], spec, options=ingest, items=tuple(prepared),
+                                 executor=executor, progress=advance, **common)
+        where = executor.notes
+    if not quiet:
+        for message in where:
+            Console(stderr=True).print(f"[yellow]Note:[/] {escape(message)}", highlight=False)
+    if output_format == "table":
+        if output:
+            buffer = io.StringIO()
+            render_comparison(comparison, Console(file=buffer, width=120, no_color=True))
+            write_atomic(output, buffer.getvalue())
+        else:
+            render_comparison(comparison, Console())
+        return
+    payload = comparison.to_json() if output_format == "json" else comparison_csv(comparison)
+    if output:
+        write_atomic(output, payload)
+    else:
+        click.echo(payload, nl=False)
+    if not quiet:
+        err = Console(stderr=True)
+        for message in comparison.warnings:
+            err.print(f"[yellow]Note:[/] {escape(message)}", highlight=False)
+

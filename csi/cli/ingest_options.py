@@ -1,0 +1,71 @@
+"""The data options shared by `csi fit` and `csi validate`: one decorator, one IngestOptions."""
+
+from __future__ import annotations
+
+import click
+
+from csi.ingest import MISSING_METHODS, IngestOptions
+
+_KEYS = ("scale", "na", "reverse", "clip", "missing", "weights", "column_map", "id_column",
+         "drop_straightliners", "encoding", "sheet")
+
+
+def ingest_options(command):
+    """Add the survey-reading options to a click command; the command receives them as
+    keyword arguments and turns them into IngestOptions with `options_from(kwargs)`."""
+    options = [
+        click.option("--scale", metavar="MIN:MAX",
+                     help="Answer scale of the items, e.g. 1:10 (default: the observed range, "
+                          "stated in the output). Per-item scales go in the --map file."),
+        click.option("--na", metavar="CODES", multiple=True,
+                     help="Codes meaning \"don't know\" or refused, e.g. 98,99: read as "
+                          "missing. SPSS user-missing values are honoured without this."),
+        click.option("--reverse", metavar="ITEMS", multiple=True,
+                     help="Reverse-worded items (indicators or survey columns), e.g. "
+                          "PERQ3,PERQ5: recoded min + max - x on their scale."),
+        click.option("--clip", is_flag=True,
+                     help="Move values outside the scale to its bounds instead of refusing "
+                          "the data."),
+        click.option("--missing", type=click.Choice(MISSING_METHODS), default="listwise",
+                     show_default=True,
+                     help="Missing answers: drop incomplete respondents, fill item means, or "
+                          "estimate means and covariances by EM."),
+        click.option("--weights", metavar="COLUMN",
+                     help="Survey-weight column (normalised to mean 1)."),
+        click.option("--map", "column_map", metavar="FILE",
+                     type=click.Path(dir_okay=False),
+                     help="Column map, CSV or YAML: survey column -> model indicator, with "
+                          "optional per-item scale, reverse and label."),
+        click.option("--id", "id_column", metavar="COLUMN",
+                     help="Respondent ID column for the duplicate check (default: a column "
+                          "named like id, respondent_id or ResponseId)."),
+        click.option("--drop-straightliners", is_flag=True,
+                     help="Drop respondents who gave the same answer to every item."),
+        click.option("--encoding", metavar="NAME",
+                     help="Text encoding of a CSV file (default: detected; UTF-8, GB18030, "
+                          "cp1252)."),
+        click.option("--sheet", metavar="NAME",
+                     help="Sheet of an Excel workbook, by name or number (default: the first)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def options_from(params: dict) -> IngestOptions:
+    """IngestOptions from the keyword arguments `ingest_options` added (removed from
+    `params`, so the rest can be passed on)."""
+    values = {key: params.pop(key) for key in _KEYS if key in params}
+    return IngestOptions.from_text(
+        scale=values.get("scale"),
+        na=values.get("na") or None,
+        reverse=values.get("reverse") or None,
+        clip=bool(values.get("clip")),
+        missing=values.get("missing") or "listwise",
+        weights=values.get("weights"),
+        column_map=values.get("column_map"),
+        id_column=values.get("id_column"),
+        drop_straightliners=bool(values.get("drop_straightliners")),
+        encoding=values.get("encoding"),
+        sheet=values.get("sheet"),
+    )

@@ -1,0 +1,112 @@
+"""`csi fit --by COLUMN`: one fit per segment; and the --scheduler option (Dask scale-out)."""
+
+from __future__ import annotations
+
+import io
+
+import click
+from click.core import ParameterSource
+from rich.console import Console
+from rich.markup import escape
+
+from csi.cli.progress import progress_bar
+from csi.errors import DataError
+from csi.ingest import MIN_ROWS
+from csi.output import write_atomic
+from csi.report.segments import render_segments, segments_csv
+from csi.scale_out import ENVIRONMENT, INSTALL_HINT, executor_for
+from csi.segments import DEFAULT_MIN_N, fit_segments, split
+
+
+def scheduler_option(command):
+    """Add --scheduler ADDRESS (Dask) to a command."""
+    return click.option(
+        "--scheduler", metavar="ADDRESS",
+        help=f"Run the work on this Dask scheduler, e.g. tcp://host:8786 (default: "
+             f"${ENVIRONMENT}, else in-process); results are identical to an in-process run. "
+             f"Needs `{INSTALL_HINT}`.")(command)
+
+
+def segment_options(command):
+    """Add --by, --min-n and --scheduler to `csi fit`."""
+    options = [
+        click.option("--by", metavar="COLUMN",
+                     help="Fit one model per value of COLUMN (store, brand, region, wave; any "
+                          "text): segments share the model and settings; a table ranks them "
+                          "by the target's index."),
+        click.option("--min-n", type=click.IntRange(min=MIN_ROWS), default=DEFAULT_MIN_N,
+                     show_default=True,
+                     help="With --by: skip (and report) segments with fewer usable "
+                          "respondents."),
+        scheduler_option,
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def pop_segment_options(options: dict) -> tuple[str | None, int, str | None]:
+    """Pop --by, --min-n and --scheduler; --min-n needs --by."""
+    by, min_n, scheduler = options.pop("by"), options.pop("min_n"), options.pop("scheduler")
+    ctx = click.get_current_context()
+    if by is None and ctx.get_parameter_source("min_n") is ParameterSource.COMMANDLINE:
+        raise click.UsageError("--min-n applies to segments: give --by COLUMN too")
+    return by, min_n, scheduler
+
+
+def fit_by_segments(data, spec, items, ingest, settings, resampling, *, by: str, min_n: int,
+                    scheduler: str | None, check, target: str | None, nonlinear,
+                    output_format: str, output: str | None, quiet: bool,
+                    pdf: str | None = None) -> None:
+    """Fit every segment, then render the ranking table, the JSON or the CSV."""
+    if check is not None:
+        raise click.UsageError("--check compares one fit with a baseline; it cannot be "
+                               "combined with --by")
+    if pdf:
+        raise click.UsageError("--pdf reports one fit; with --by, write --format json and run "
+                               "`csi report` on a segment's document")
+    groups, _ = split(data, by)
+    with executor_for(scheduler, resampling.workers) as executor, \
+            progress_bar(len(groups), "Segments", quiet) as advance:
+        results = fit_segments(data, spec, by, settings=settings, options=ingest,
+                               bootstrap=resampling, min_n=min_n, target=target,
+                               nonlinear=nonlinear, executor=executor, progress=advance,
+                               items=items)
+        where = executor.notes
+    if not results.fits:
+        largest = max(results.skipped, key=lambda s: s.rows_used)
+        raise DataError(
+            f"no segment of {by} could be fitted: the largest, {largest.name}, has "
+            f"{largest.rows_used} usable respondents"
+            + (f" (--min-n {min_n}); lower --min-n" if largest.small else
+               f" but {largest.reason}")
+        )
+    if not quiet:
+        for message in where:
+            Console(stderr=True).print(f"[yellow]Note:[/] {escape(message)}", highlight=False)
+    if output_format == "table":
+        if output:
+            buffer = io.StringIO()
+            render_segments(results, Console(file=buffer, width=120, no_color=True))
+            write_atomic(output, buffer.getvalue())
+        else:
+            render_segments(results, Console())
+        return
+    payload = results.to_json() if output_format == "json" else segments_csv(results)
+    if output:
+        write_atomic(output, payload)
+    else:
+        click.echo(payload, nl=False)
+    if not quiet:
+        err = Console(stderr=True)
+        small = [s for s in results.skipped if s.small]
+        if small:
+            err.print(f"[yellow]Note:[/] skipped {len(small)} segment"
+                      f"{'s' if len(small) != 1 else ''} with fewer than {min_n} usable "
+                      f"respondents: {escape(', '.join(s.name for s in small[:10]))}"
+                      f"{', ...' if len(small) > 10 else ''}", highlight=False)
+        for skip in (s for s in results.skipped if not s.small):
+            err.print(f"[yellow]Note:[/] segment {escape(skip.name)} not estimated: "
+                      f"{escape(skip.reason)}", highlight=False)
+        for message in results.warnings:
+            err.print(f"[yellow]Note:[/] {escape(message)}", highlight=False)

@@ -1,0 +1,46 @@
+"""Reading survey files into a Survey, and turning a model's items into a clean numeric matrix.
+
+    read_survey(path)                          -> Survey       (readers, delimited, exports)
+    item_matrix(survey, spec, scale, options)  -> ItemData     (items, missing, quality)
+    assess(survey, spec, options)              -> DataQuality  (the `csi validate` report)
+
+Every problem is raised as a DataError naming the file, the column and the row. Rows are
+respondents, numbered from 1 for the first respondent after the header (and after a survey
+tool's extra header rows); blank lines are not counted.
+"""
+
+from csi.ingest.columns import ColumnMap, load_column_map
+from csi.ingest.items import MIN_ROWS, ItemData, Scale, assess, item_matrix
+from csi.ingest.missing import EmEstimate, em_moments, mean_impute
+from csi.ingest.options import (
+    MISSING_METHODS,
+    IngestOptions,
+    parse_codes,
+    parse_names,
+    parse_scale,
+)
+from csi.ingest.quality import DataQuality, ItemQuality
+from csi.ingest.readers import read_survey
+from csi.ingest.survey import Survey
+
+__all__ = [
+    "MIN_ROWS",
+    "MISSING_METHODS",
+    "ColumnMap",
+    "DataQuality",
+    "EmEstimate",
+    "IngestOptions",
+    "ItemData",
+    "ItemQuality",
+    "Scale",
+    "Survey",
+    "assess",
+    "em_moments",
+    "item_matrix",
+    "load_column_map",
+    "mean_impute",
+    "parse_codes",
+    "parse_names",
+    "parse_scale",
+    "read_survey",
+]

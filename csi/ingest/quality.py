@@ -1,0 +1,205 @@
+"""Data-quality checks and the data-quality report (`csi validate`, JSON `data_quality`).
+
+What is checked, per survey and model:
+- rows read and used, and what the missing-data method did (cases and cells affected);
+- per item: missing answers (% of rows read; a warning above 5%), "don't know" codes and SPSS
+  user-missing values turned into missing, cells that are not numbers, values outside the
+  scale (an error unless --clip), distinct values, range, mean and standard deviation;
+- straight-liners: respondents who gave the same answer to every item they answered, having
+  answered at least half of the model's items (and at least 3); checked on the answers as
+  given, before reverse-coding, so a respondent who ignores reverse-worded questions is caught;
+- duplicate respondent IDs (--id, or a column named like id, respondent_id, ResponseId);
+- constant items (an error: they carry no information) and items with fewer than 3 distinct
+  values (a warning: hardly an interval scale);
+- survey weights: range and Kish's effective sample size (sum w)^2 / sum w^2 (Kish 1965,
+  *Survey Sampling*, sec. 11.7).
+Rows are numbered as in every csi message (see csi.ingest.survey.Survey).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+MISSING_WARN = 0.05
+FEW_DISTINCT = 3
+LIST_LIMIT = 20  # rows or IDs listed in the report; counts are always complete
+_ID_NAMES = ("responseid", "respondentid", "respid", "caseid", "participantid", "recordid",
+             "interviewid", "id", "uuid")
+
+
+@dataclass(frozen=True)
+class ItemQuality:
+    """The checks of one indicator."""
+
+    indicator: str
+    column: str
+    label: str | None
+    low: float | None
+    high: float | None
+    reversed: bool
+    missing: int
+    na_coded: int
+    user_missing: int
+    non_numeric: int
+    out_of_scale: int
+    clipped: int
+    distinct: int
+    minimum: float | None
+    maximum: float | None
+    mean: float | None
+    sd: float | None
+
+    def to_dict(self, rows_read: int) -> dict:
+        return {
+            "indicator": self.indicator,
+            "column": self.column,
+            "label": self.label,
+            "scale": None if self.low is None else [self.low, self.high],
+            "reversed": self.reversed,
+            "missing": self.missing,
+            "missing_pct": _number(100 * self.missing / rows_read) if rows_read else None,
+            "na_coded": self.na_coded,
+            "user_missing": self.user_missing,
+            "non_numeric": self.non_numeric,
+            "out_of_scale": self.out_of_scale,
+            "clipped": self.clipped,
+            "distinct": self.distinct,
+            "min": _number(self.minimum),
+            "max": _number(self.maximum),
+            "mean": _number(self.mean),
+            "sd": _number(self.sd),
+        }
+
+
+@dataclass(frozen=True)
+class DataQuality:
+    """The data-quality report of one survey for one model."""
+
+    reading: dict
+    rows_read: int
+    rows_used: int
+    missing: dict
+    items: tuple[ItemQuality, ...]
+    straightliners: dict
+    duplicate_ids: dict
+    weights: dict | None
+    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()
+    constant_items: tuple[str, ...] = field(default=())
+    few_distinct_items: tuple[str, ...] = field(default=())
+
+    @property
+    def usable(self) -> bool:
+        return not self.errors
+
+    def to_dict(self) -> dict:
+        """The JSON `data_quality` block."""
+        return {
+            **self.reading,
+            "usable": self.usable,
+            "rows_read": self.rows_read,
+            "rows_used": self.rows_used,
+            "missing": dict(self.missing),
+            "items": [item.to_dict(self.rows_read) for item in self.items],
+            "straightliners": dict(self.straightliners),
+            "duplicate_ids": dict(self.duplicate_ids),
+            "constant_items": list(self.constant_items),
+            "few_distinct_items": list(self.few_distinct_items),
+            "weights": None if self.weights is None else dict(self.weights),
+            "notes": list(self.notes),
+            "warnings": list(self.warnings),
+            "errors": list(self.errors),
+        }
+
+
+def straightliners(low: np.ndarray, high: np.ndarray, answered: np.ndarray,
+                   items: int) -> np.ndarray:
+    """Boolean mask of respondents who gave one answer to every item they answered, having
+    answered at least half of the `items` (and at least 3); `low` / `high` / `answered` are
+    each respondent's lowest and highest answer and number of answers."""
+    if items < 3:
+        return np.zeros(len(low), dtype=bool)
+    return (answered >= max(3, math.ceil(items / 2))) & (low == high)
+
+
+def find_id_column(columns: list[str]) -> str | None:
+    """The first column named like a respondent ID (id, respondent_id, ResponseId, ...)."""
+    keys = {re.sub(r"[^a-z0-9]", "", str(c).lower()): c for c in reversed(columns)}
+    for name in _ID_NAMES:
+        if name in keys:
+            return keys[name]
+    return None
+
+
+def duplicate_ids(column: pd.Series) -> tuple[int, list[dict]]:
+    """How many IDs appear more than once (blank IDs ignored), and the first few with their
+    rows."""
+    values = column.astype("string").str.strip()
+    present = values.notna() & (values != "")
+    frame = pd.DataFrame({"id": values[present].to_numpy(dtype=object),
+                          "row": np.flatnonzero(present.to_numpy(dtype=bool)) + 1})
+    repeated = frame[frame.duplicated("id", keep=False)]
+    if repeated.empty:
+        return 0, []
+    groups = repeated.groupby("id", sort=False)["row"]
+    listed = [{"id": str(key), "rows": [int(r) for r in rows]}
+              for key, rows in list(groups)[:LIST_LIMIT]]
+    return int(groups.ngroups), listed
+
+
+def weight_summary(weights: np.ndarray, column: str) -> dict:
+    """Range and Kish's effective sample size of the (normalised) weights."""
+    total = float(weights.sum())
+    squares = float(np.square(weights).sum())
+    return {
+        "column": column,
+        "min": _number(float(weights.min())) if weights.size else None,
+        "max": _number(float(weights.max())) if weights.size else None,
+        "effective_n": _number(total * total / squares) if squares > 0 else None,
+    }
+
+
+def item_stats(values: np.ndarray) -> tuple[int, float | None, float | None, float | None,
+                                            float | None]:
+    """Distinct values, min, max, mean and sd (n - 1) of the observed answers (NaN missing).
+
+    Whole-number answers on a short scale (the usual case) are summarised from their histogram
+    in one pass; other values directly."""
+    missing = np.isnan(values)
+    seen = values[~missing] if missing.any() else values
+    if seen.size == 0:
+        return 0, None, None, None, None
+    low, high = float(seen.min()), float(seen.max())
+    if high - low <= 100_000:
+        offsets = np.subtract(seen, low)
+        codes = offsets.astype(np.intp)
+        if np.array_equal(codes, offsets):
+            counts = np.bincount(codes)
+            present = np.flatnonzero(counts)
+            weights = counts[present].astype(float)
+            levels = low + present
+            mean = float(weights @ levels / seen.size)
+            sd = (float(np.sqrt(weights @ np.square(levels - mean) / (seen.size - 1)))
+                  if seen.size > 1 else None)
+            return int(present.size), low, high, mean, sd
+    sd = float(seen.std(ddof=1)) if seen.size > 1 else None
+    return int(pd.unique(seen).size), low, high, float(seen.mean()), sd
+
+
+def _number(value):
+    """A JSON-safe number (None for NaN or infinity)."""
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def rows_list(mask: np.ndarray) -> list[int]:
+    """The first LIST_LIMIT row numbers (from 1) where `mask` holds."""
+    return [int(r) + 1 for r in np.flatnonzero(mask)[:LIST_LIMIT]]

@@ -1,0 +1,63 @@
+"""The Survey: a survey file as read, with what csi learnt about it on the way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Survey:
+    """A survey as read: every column, plus where it came from and how it was read.
+
+    Rows are respondents, numbered from 1 for the first respondent after the header (and
+    after any extra header rows of a survey-tool export); blank lines are skipped and not
+    counted. `header_rows` says how many rows precede the first respondent, so in a file
+    without blank lines or line breaks inside quoted cells, respondent row r is line
+    r + header_rows of the file (and of a spreadsheet).
+    """
+
+    source: str
+    frame: pd.DataFrame
+    labels: dict[str, str] = field(default_factory=dict)  # column -> question text
+    value_labels: dict[str, dict[float, str]] = field(default_factory=dict)  # SPSS
+    user_missing: dict[str, tuple[tuple[float, float], ...]] = field(default_factory=dict)
+    format: str = "csv"  # csv | xlsx | sav | parquet
+    encoding: str | None = None
+    delimiter: str | None = None
+    decimal: str = "."
+    layout: str = "plain"  # plain | qualtrics | surveymonkey
+    header_rows: int = 1
+    sheet: str | None = None
+    sheets: tuple[str, ...] = ()  # every sheet of the workbook
+    duplicate_columns: dict[str, int] = field(default_factory=dict)  # name -> times in header
+    notes: tuple[str, ...] = ()
+
+    @property
+    def rows_read(self) -> int:
+        return len(self.frame)
+
+    def reading(self) -> dict:
+        """How the file was read, for the data-quality report."""
+        return {
+            "source": self.source,
+            "format": self.format,
+            "encoding": self.encoding,
+            "delimiter": self.delimiter,
+            "decimal": self.decimal if self.format == "csv" else None,
+            "layout": self.layout,
+            "header_rows": self.header_rows,
+            "sheet": self.sheet,
+            "row_numbering": row_numbering(self),
+        }
+
+
+def row_numbering(survey: Survey) -> str:
+    """One sentence on how rows are numbered in csi's messages."""
+    if survey.format in ("sav", "parquet"):
+        return "rows are respondents (cases), numbered from 1"
+    extra = survey.header_rows - 1
+    after = "the header row" if extra == 0 else f"the {survey.header_rows} header rows"
+    blank = "rows" if survey.format == "xlsx" else "lines"
+    return f"rows are respondents, numbered from 1 after {after}; blank {blank} are not counted"
