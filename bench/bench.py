@@ -119,7 +119,7 @@ def big_fit(peer_python: str | None, rows: int) -> list[dict]:
     return [
         row(f"{rows:,} respondents x 24 items: read + fit", ours["total"], peer_total,
             "target < 10 s"),
-        {"figure": f"  of which reading the CSV", "csi_s": ours["read"], "peer_s": None,
+        {"figure": "  of which reading the CSV", "csi_s": ours["read"], "peer_s": None,
          "ratio": None, "note": ""},
         {"figure": "  peak memory above baseline / numeric data", "csi_s": None, "peer_s": None,
          "ratio": None,

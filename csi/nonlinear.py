@@ -133,16 +133,13 @@ class NonlinearModel:
         resample, vectors its estimate families (item_weights is used)."""
         scores = self.scores(vectors["item_weights"])
         b = scores.shape[0]
-        n_paths = len(self.layout.paths)
         out = {name: np.full((b, width), np.nan) for name, width in self.families().items()}
-        intercepts = np.zeros((b, len(self.structure.constructs)))
         slopes = {}  # (k, j) -> (low (b,), high (b,))
         for position, j in enumerate(self.endogenous):
             y = scores[:, :, j]
             design, labels = self._piecewise_design(scores, j)
             beta, r2 = _weighted_ls(design, y, frequency)
             out["nl_r2_piecewise"][:, position] = r2
-            intercepts[:, j] = beta[:, 0]
             for column, (k, side) in enumerate(labels, start=1):
                 low, high = slopes.get((k, j), (None, None))
                 if side in ("low", "both"):

@@ -3,19 +3,16 @@ groups: two files (waves), or the two levels of a column?"""
 
 from __future__ import annotations
 
-import io
 
 import click
-from rich.console import Console
-from rich.markup import escape
 
 from csi.cli.bootstrap_options import bootstrap_options, bootstrap_settings
+from csi.cli.emit import emit, notes
 from csi.cli.ingest_options import ingest_options, options_from
 from csi.cli.progress import progress_bar
 from csi.cli.segments import scheduler_option
 from csi.compare import DEFAULT_PERMUTATIONS, compare, compare_by
 from csi.ingest import item_matrix, read_survey
-from csi.output import write_atomic
 from csi.pls import SCHEMES, PlsSettings
 from csi.report.segments import comparison_csv, render_comparison
 from csi.scale_out import executor_for
@@ -88,24 +85,9 @@ def compare_command(surveys, model, by, permutations, scheme, tol, max_iter, uns
             comparison = compare(data[0], data[1], spec, options=ingest, items=tuple(prepared),
                                  executor=executor, progress=advance, **common)
         where = executor.notes
-    if not quiet:
-        for message in where:
-            Console(stderr=True).print(f"[yellow]Note:[/] {escape(message)}", highlight=False)
-    if output_format == "table":
-        if output:
-            buffer = io.StringIO()
-            render_comparison(comparison, Console(file=buffer, width=120, no_color=True))
-            write_atomic(output, buffer.getvalue())
-        else:
-            render_comparison(comparison, Console())
-        return
-    payload = comparison.to_json() if output_format == "json" else comparison_csv(comparison)
-    if output:
-        write_atomic(output, payload)
-    else:
-        click.echo(payload, nl=False)
-    if not quiet:
-        err = Console(stderr=True)
-        for message in comparison.warnings:
-            err.print(f"[yellow]Note:[/] {escape(message)}", highlight=False)
-
+    notes(where, quiet)
+    emit(output_format, output, lambda console: render_comparison(comparison, console),
+         lambda kind: comparison.to_json() if kind == "json" else comparison_csv(comparison),
+         width=120)
+    if output_format != "table":
+        notes(comparison.warnings, quiet)

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
-import io
 
 import click
-from rich.console import Console
 
 from csi.cli.bootstrap_options import bootstrap_options, bootstrap_settings
 from csi.cli.check import check_options, fit_check_from_options
-from csi.cli.progress import progress_bar
+from csi.cli.emit import emit, notes
 from csi.cli.ingest_options import ingest_options, options_from
+from csi.cli.progress import progress_bar
 from csi.cli.segments import fit_by_segments, pop_segment_options, segment_options
 from csi.fit import fit_items
 from csi.ingest import item_matrix, read_survey
 from csi.nonlinear import NonlinearSettings
-from csi.output import write_atomic
 from csi.pls import OBJECTIVES, SCHEMES, PlsSettings
 from csi.report.csv import to_csv
 from csi.report.terminal import render
@@ -97,25 +95,10 @@ def fit_command(survey, model, scheme, tol, max_iter, unstandardized, output_for
 
     if check is not None and not check.show_fit:
         check.finish(result, quiet)  # only the check's report; exits with its code
-    if output_format == "table":
-        if output:
-            buffer = io.StringIO()
-            render(result, Console(file=buffer, width=100, no_color=True))
-            write_atomic(output, buffer.getvalue())
-        else:
-            render(result, Console())
-        if check is not None:
-            check.finish(result, quiet)
-        return
-    payload = result.to_json() if output_format == "json" else to_csv(result)
-    if output:
-        write_atomic(output, payload)
-    else:
-        click.echo(payload, nl=False)
-    if not quiet:
-        err = Console(stderr=True)
-        for message in result.warnings:
-            err.print(f"[yellow]Note:[/] {message}", highlight=False)
+    emit(output_format, output, lambda console: render(result, console),
+         lambda kind: result.to_json() if kind == "json" else to_csv(result))
+    if output_format != "table":
+        notes(result.warnings, quiet)
     if check is not None:
         check.finish(result, quiet)
 

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import io
 
 import click
 from click.core import ParameterSource
-from rich.console import Console
-from rich.markup import escape
 
+from csi.cli.emit import emit, notes
 from csi.cli.progress import progress_bar
 from csi.errors import DataError
 from csi.ingest import MIN_ROWS
-from csi.output import write_atomic
 from csi.report.segments import render_segments, segments_csv
 from csi.scale_out import ENVIRONMENT, INSTALL_HINT, executor_for
 from csi.segments import DEFAULT_MIN_N, fit_segments, split
@@ -81,32 +78,19 @@ def fit_by_segments(data, spec, items, ingest, settings, resampling, *, by: str,
             + (f" (--min-n {min_n}); lower --min-n" if largest.small else
                f" but {largest.reason}")
         )
-    if not quiet:
-        for message in where:
-            Console(stderr=True).print(f"[yellow]Note:[/] {escape(message)}", highlight=False)
+    notes(where, quiet)
+    emit(output_format, output, lambda console: render_segments(results, console),
+         lambda kind: results.to_json() if kind == "json" else segments_csv(results),
+         width=120)
     if output_format == "table":
-        if output:
-            buffer = io.StringIO()
-            render_segments(results, Console(file=buffer, width=120, no_color=True))
-            write_atomic(output, buffer.getvalue())
-        else:
-            render_segments(results, Console())
         return
-    payload = results.to_json() if output_format == "json" else segments_csv(results)
-    if output:
-        write_atomic(output, payload)
-    else:
-        click.echo(payload, nl=False)
-    if not quiet:
-        err = Console(stderr=True)
-        small = [s for s in results.skipped if s.small]
-        if small:
-            err.print(f"[yellow]Note:[/] skipped {len(small)} segment"
-                      f"{'s' if len(small) != 1 else ''} with fewer than {min_n} usable "
-                      f"respondents: {escape(', '.join(s.name for s in small[:10]))}"
-                      f"{', ...' if len(small) > 10 else ''}", highlight=False)
-        for skip in (s for s in results.skipped if not s.small):
-            err.print(f"[yellow]Note:[/] segment {escape(skip.name)} not estimated: "
-                      f"{escape(skip.reason)}", highlight=False)
-        for message in results.warnings:
-            err.print(f"[yellow]Note:[/] {escape(message)}", highlight=False)
+    small = [s for s in results.skipped if s.small]
+    messages = []
+    if small:
+        messages.append(f"skipped {len(small)} segment{'s' if len(small) != 1 else ''} with "
+                        f"fewer than {min_n} usable respondents: "
+                        f"{', '.join(s.name for s in small[:10])}"
+                        f"{', ...' if len(small) > 10 else ''}")
+    messages += [f"segment {skip.name} not estimated: {skip.reason}"
+                 for skip in results.skipped if not skip.small]
+    notes(messages + list(results.warnings), quiet)
