@@ -206,3 +206,17 @@ def test_output_files_get_ordinary_permissions(tmp_path):
     finally:
         os.umask(previous)
     assert (out.stat().st_mode & 0o777) == 0o644
+
+
+@pytest.mark.parametrize("case", sorted(__import__("tests.test_spec", fromlist=["x"]).SPEC_ERRORS))
+def test_every_spec_error_through_the_cli(tmp_path, case):
+    """Each model-file error: exit code 4, one line naming the file and line, nothing on stdout."""
+    from tests.test_spec import SPEC_ERRORS
+
+    text, message = SPEC_ERRORS[case]
+    model = tmp_path / "m.lav"
+    model.write_text(text)
+    result = run("fit", MOBI, "--model", model, "--format", "json")
+    assert result.exit_code == 4
+    assert result.stderr == "Error: " + message.replace("m.lav", str(model), 1) + "\n"
+    assert result.stdout == ""
