@@ -148,9 +148,9 @@ def _solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Batched solve of a x = b, a (batch, m, m) symmetric positive definite (a correlation
     matrix of predictors), b (batch, m). Small systems use a Cholesky factorisation written
     over the batch axis, which beats one LAPACK call per matrix for the thousands of tiny
-    systems of a bootstrap."""
+    systems of a bootstrap (a point fit's single system goes to LAPACK)."""
     m = a.shape[-1]
-    if m > 6:
+    if m > 6 or a.shape[0] < 64:  # LAPACK wins for big systems and for small batches
         try:
             return np.linalg.solve(a, b[..., None])[..., 0]
         except np.linalg.LinAlgError as exc:
