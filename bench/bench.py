@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import numpy as np
@@ -21,18 +19,9 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from timing import median_seconds, print_rows, row  # noqa: E402
 OUT = ROOT / "bench" / "out"
 MOBI = ROOT / "surveys" / "mobi.csv"
-
-
-def median_seconds(work, repeat: int) -> float:
-    work()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def peer(peer_python: str | None, *args: str) -> dict | None:
@@ -203,17 +192,6 @@ def bootstrap_big() -> list[dict]:
                 "(target < 2 GB)")]
 
 
-def row(figure: str, ours: float, theirs: float | None, note: str) -> dict:
-    return {"figure": figure, "csi_s": ours, "peer_s": theirs,
-            "ratio": theirs / ours if theirs else None, "note": note}
-
-
-def seconds(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value * 1000:.2f} ms" if value < 1 else f"{value:.2f} s"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--peer-python", help="python of the venv with plspm 0.5.7")
@@ -231,11 +209,7 @@ def main() -> None:
                              ("bench_segments", "segment_figures")):
         extra = __import__(module)
         rows += getattr(extra, function)(**(quick.get(module, {}) if args.quick else {}))
-    print(f"{'figure':66} {'csi':>10} {'plspm 0.5.7':>12} {'peer/csi':>9}  note")
-    for r in rows:
-        ratio = f"{r['ratio']:.0f}x" if r["ratio"] else ""
-        print(f"{r['figure']:66} {seconds(r['csi_s']):>10} {seconds(r['peer_s']):>12} "
-              f"{ratio:>9}  {r['note']}")
+    print_rows(rows, "plspm 0.5.7")
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "bench.json").write_text(json.dumps(rows, indent=2) + "\n")
 

@@ -12,27 +12,13 @@ Usage: python bench/bench_estimators.py (or through bench/bench.py).
 
 from __future__ import annotations
 
-import statistics
 import time
 from pathlib import Path
 
+from timing import median_seconds, row
+
 ROOT = Path(__file__).resolve().parent.parent
 MOBI = ROOT / "surveys" / "mobi.csv"
-
-
-def _median_seconds(work, repeat: int) -> float:
-    work()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def _row(figure: str, ours: float, theirs: float | None, note: str) -> dict:
-    return {"figure": figure, "csi_s": ours, "peer_s": theirs,
-            "ratio": theirs / ours if theirs else None, "note": note}
 
 
 def estimator_figures(repeat: int = 5) -> list[dict]:
@@ -56,23 +42,23 @@ def estimator_figures(repeat: int = 5) -> list[dict]:
         settings = PlsSettings(estimator="cbsem")
         text, _ = semopy_syntax(spec)
         data = frame[list(spec.indicators)]
-        ours = _median_seconds(lambda: fit_items(items, spec, settings, "mobi"), repeat)
+        ours = median_seconds(lambda: fit_items(items, spec, settings, "mobi"), repeat)
         # semopy on one BLAS thread too (csi's cbsem runs so): a fair, and stricter, peer; with
         # the default threads it is slower and erratic on a busy 2-core machine
         with single_threaded_blas():
-            theirs = _median_seconds(lambda: semopy.Model(text).fit(data), repeat)
-        rows.append(_row(f"cbsem: {model.upper()} on mobi, full fit vs semopy Model.fit", ours,
+            theirs = median_seconds(lambda: semopy.Model(text).fit(data), repeat)
+        rows.append(row(f"cbsem: {model.upper()} on mobi, full fit vs semopy Model.fit", ours,
                          theirs, "peer = semopy 2.3.11 direct; target ratio >= 0.67 (1.5x)"))
 
     spec = load_model("ecsi", estimator="plsc")
     items = item_matrix(survey, spec, (1, 10))
     settings = PlsSettings(estimator="plsc")
-    point = _median_seconds(lambda: fit_items(items, spec, settings, "mobi"), repeat)
-    rows.append(_row("plsc: ECSI on mobi, one fit", point, None, "cSEM 0.6.1: 0.015 s"))
+    point = median_seconds(lambda: fit_items(items, spec, settings, "mobi"), repeat)
+    rows.append(row("plsc: ECSI on mobi, one fit", point, None, "cSEM 0.6.1: 0.015 s"))
     boot = BootstrapSettings(resamples=5000)
-    seconds = _median_seconds(lambda: fit_items(items, spec, settings, "mobi", bootstrap=boot),
+    seconds = median_seconds(lambda: fit_items(items, spec, settings, "mobi", bootstrap=boot),
                               max(1, repeat // 2))
-    rows.append(_row("plsc: ECSI on mobi, 5,000 bootstrap resamples", seconds, None,
+    rows.append(row("plsc: ECSI on mobi, 5,000 bootstrap resamples", seconds, None,
                      "target < 1.5 s; cSEM 0.6.1: 75 s"))
 
     spec = load_model("ecsi", estimator="cbsem")
@@ -81,7 +67,7 @@ def estimator_figures(repeat: int = 5) -> list[dict]:
     settings = PlsSettings(estimator="cbsem")
     start = time.perf_counter()
     fit_items(items, spec, settings, "mobi", bootstrap=boot)
-    rows.append(_row("cbsem: ECSI on mobi, 100 bootstrap refits", time.perf_counter() - start,
+    rows.append(row("cbsem: ECSI on mobi, 100 bootstrap refits", time.perf_counter() - start,
                      None, "near-singular model; lavaan 0.6.14: 45 s per 100"))
     return rows
 

@@ -13,10 +13,11 @@ Usage: python bench/bench_ingest.py [--rows N]
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 from pathlib import Path
+
+from timing import median_seconds, print_rows, row
 
 import numpy as np
 import pandas as pd
@@ -25,21 +26,6 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 MOBI = ROOT / "surveys" / "mobi.csv"
 ITEMS = 30
-
-
-def median_seconds(work, repeat: int) -> float:
-    work()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def row(figure: str, ours: float, theirs: float | None, note: str) -> dict:
-    return {"figure": figure, "csi_s": ours, "peer_s": theirs,
-            "ratio": theirs / ours if theirs else None, "note": note}
 
 
 def survey_frame(rows: int) -> pd.DataFrame:
@@ -122,21 +108,11 @@ def ingest_figures(rows: int = 1_000_000) -> list[dict]:
     return figures
 
 
-def seconds(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value * 1000:.2f} ms" if value < 1 else f"{value:.2f} s"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     args = parser.parse_args()
-    print(f"{'figure':66} {'csi':>10} {'peer':>10} {'peer/csi':>9}  note")
-    for r in ingest_figures(args.rows):
-        ratio = f"{r['ratio']:.2f}x" if r["ratio"] else ""
-        print(f"{r['figure']:66} {seconds(r['csi_s']):>10} {seconds(r['peer_s']):>10} "
-              f"{ratio:>9}  {r['note']}")
+    print_rows(ingest_figures(args.rows), "pandas")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+from timing import seconds
+
 import numpy as np
 import pandas as pd
 
@@ -84,12 +86,6 @@ def segment_figures(segments: int = 1000, size: int = 300, resamples: int = 1000
                        f"cluster start {startup:.1f} s not included; identical to in-process: "
                        f"{'yes' if same else 'NO'}"))
     return figures
-
-
-def seconds(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value * 1000:.2f} ms" if value < 1 else f"{value:.2f} s"
 
 
 def main() -> None:
