@@ -9,11 +9,11 @@ import click
 from csi.cli.bootstrap_options import bootstrap_options, bootstrap_settings
 from csi.cli.emit import emit, notes
 from csi.cli.ingest_options import ingest_options, options_from
+from csi.cli.pls_options import pls_options, pls_settings
 from csi.cli.progress import progress_bar
 from csi.cli.segments import scheduler_option
 from csi.compare import DEFAULT_PERMUTATIONS, compare, compare_by
 from csi.ingest import item_matrix, read_survey
-from csi.pls import SCHEMES, PlsSettings
 from csi.report.segments import comparison_csv, render_comparison
 from csi.scale_out import executor_for
 from csi.spec import load_model
@@ -39,14 +39,6 @@ settings and the answer scale.
               help="Compare the two levels of COLUMN of one survey instead of two files.")
 @click.option("--permutations", type=click.IntRange(min=1), default=DEFAULT_PERMUTATIONS,
               show_default=True, help="Permutations of the group labels for the p values.")
-@click.option("--scheme", type=click.Choice(SCHEMES), default="path", show_default=True,
-              help="Inner weighting scheme.")
-@click.option("--tol", type=click.FloatRange(min=0, min_open=True), default=1e-7,
-              show_default=True, help="Convergence tolerance: max change in any outer weight.")
-@click.option("--max-iter", type=click.IntRange(min=1), default=300, show_default=True,
-              help="Iteration limit of the PLS algorithm.")
-@click.option("--unstandardized", is_flag=True,
-              help="Estimate on centred raw items instead of standardized ones.")
 @click.option("--target", help="Construct whose drivers' importances are compared (default: "
                                "the model's @target, else the construct with the most "
                                "predecessors).")
@@ -57,11 +49,12 @@ settings and the answer scale.
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
               help="Write the output to this file (atomically) instead of standard output.")
 @click.option("-q", "--quiet", is_flag=True, help="No notes or progress on standard error.")
+@pls_options
 @ingest_options
 @bootstrap_options
 @scheduler_option
-def compare_command(surveys, model, by, permutations, scheme, tol, max_iter, unstandardized,
-                    target, output_format, output, quiet, scheduler, **options) -> None:
+def compare_command(surveys, model, by, permutations, target, output_format, output, quiet,
+                    scheduler, **options) -> None:
     if by is None and len(surveys) != 2:
         raise click.UsageError("give two survey files (A B), or one survey and --by COLUMN")
     if by is not None and len(surveys) != 1:
@@ -69,8 +62,7 @@ def compare_command(surveys, model, by, permutations, scheme, tol, max_iter, uns
                                "one survey file")
     spec = load_model(model)
     ingest = options_from(options)
-    settings = PlsSettings(scheme=scheme, tol=tol, max_iter=max_iter,
-                           standardize=not unstandardized)
+    settings = pls_settings(options)
     resampling = bootstrap_settings(options)
     common = dict(settings=settings, bootstrap=resampling, permutations=permutations,
                   target=target)

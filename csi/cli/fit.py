@@ -10,12 +10,13 @@ from csi.cli.bootstrap_options import bootstrap_options, bootstrap_settings
 from csi.cli.check import check_options, fit_check_from_options
 from csi.cli.emit import emit, notes
 from csi.cli.ingest_options import ingest_options, options_from
+from csi.cli.pls_options import pls_options, pls_settings
 from csi.cli.progress import progress_bar
 from csi.cli.segments import fit_by_segments, pop_segment_options, segment_options
 from csi.fit import fit_items
 from csi.ingest import item_matrix, read_survey
 from csi.nonlinear import NonlinearSettings
-from csi.pls import OBJECTIVES, SCHEMES, PlsSettings
+from csi.pls import OBJECTIVES
 from csi.report.csv import to_csv
 from csi.report.terminal import render
 from csi.scale_out import scheduled
@@ -32,15 +33,6 @@ from csi.spec import ESTIMATORS, load_model
                    "indices; ML standard errors unless --bootstrap N is given).")
 @click.option("--objective", type=click.Choice(OBJECTIVES), default="ML", show_default=True,
               help="CB-SEM discrepancy function (--estimator cbsem).")
-@click.option("--scheme", type=click.Choice(SCHEMES), default="path", show_default=True,
-              help="Inner weighting scheme.")
-@click.option("--tol", type=click.FloatRange(min=0, min_open=True), default=1e-7,
-              show_default=True, help="Convergence tolerance: max change in any outer weight.")
-@click.option("--max-iter", type=click.IntRange(min=1), default=300, show_default=True,
-              help="Iteration limit of the PLS algorithm.")
-@click.option("--unstandardized", is_flag=True,
-              help="Estimate on centred raw items (R plspm's scaled = FALSE) instead of "
-                   "standardized ones.")
 @click.option("--format", "output_format", type=click.Choice(["table", "json", "csv"]),
               default="table", show_default=True, help="Output format.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
@@ -56,12 +48,12 @@ from csi.spec import ESTIMATORS, load_model
               show_default=True, help="Where the non-linear variant splits each driver into "
               "penalty and reward slopes: the 0-100 midpoint (50) or the driver's mean.")
 @click.option("-q", "--quiet", is_flag=True, help="No notes or progress on standard error.")
+@pls_options
 @ingest_options
 @bootstrap_options
 @check_options
 @segment_options
-def fit_command(survey, model, scheme, tol, max_iter, unstandardized, output_format,
-                output, pdf_file, quiet, **options) -> None:
+def fit_command(survey, model, output_format, output, pdf_file, quiet, **options) -> None:
     """Estimate MODEL on SURVEY (CSV/TSV, .xlsx, .sav, .parquet, or - for standard input) by
     PLS path modeling, consistent PLS or CB-SEM (--estimator)."""
     check = fit_check_from_options(options, output)  # reads the baseline before fitting
@@ -70,9 +62,7 @@ def fit_command(survey, model, scheme, tol, max_iter, unstandardized, output_for
     ingest = options_from(options)
     data = read_survey(survey, encoding=ingest.encoding, sheet=ingest.sheet)
     items = item_matrix(data, spec, options=ingest)
-    settings = PlsSettings(scheme=scheme, tol=tol, max_iter=max_iter,
-                           standardize=not unstandardized, estimator=estimator,
-                           objective=objective)
+    settings = pls_settings(options, estimator=estimator, objective=objective)
     resampling = bootstrap_settings(options)
     if estimator == "cbsem" and click.get_current_context().get_parameter_source(
             "resamples") is click.core.ParameterSource.DEFAULT:

@@ -107,7 +107,8 @@ def _renderer(figure):
     return figure.canvas.get_renderer()
 
 
-def _number(value) -> float | None:
+def number(value) -> float | None:
+    """A JSON value as a float, or None for null, NaN and text."""
     if value is None:
         return None
     try:
@@ -119,7 +120,7 @@ def _number(value) -> float | None:
 
 def _significant(row: dict, low: str = "ci_low", high: str = "ci_high") -> bool | None:
     """True/False when the row has an interval, None without a bootstrap."""
-    lo, hi = _number(row.get(low)), _number(row.get(high))
+    lo, hi = number(row.get(low)), number(row.get(high))
     if lo is None or hi is None:
         return None
     return lo > 0 or hi < 0
@@ -140,11 +141,11 @@ def index_chart(doc: dict, label) -> object:
         figure = _figure(PAGE_WIDTH_IN, 0.5 + 0.3 * len(names))
         ax = figure.add_subplot()
         y = np.arange(len(names))
-        scores = [_number(r.get("score")) or 0.0 for r in rows]
+        scores = [number(r.get("score")) or 0.0 for r in rows]
         colours = [TARGET if n == target else SIGNIFICANT for n in names]
         ax.barh(y, scores, color=colours, height=0.62, zorder=2)
         for i, row in enumerate(rows):
-            lo, hi = _number(row.get("ci_low")), _number(row.get("ci_high"))
+            lo, hi = number(row.get("ci_low")), number(row.get("ci_high"))
             if lo is not None and hi is not None:
                 ax.plot([lo, hi], [i, i], color=INK, lw=1.0, zorder=3)
                 ax.plot([lo, lo], [i - 0.15, i + 0.15], color=INK, lw=1.0, zorder=3)
@@ -377,10 +378,10 @@ def path_diagram(doc: dict, label) -> object:
                                  lw=1.4 if name == target else 0.9, zorder=3)
             ax.add_patch(box)
             facts = []
-            score = _number((index.get(name) or {}).get("score"))
+            score = number((index.get(name) or {}).get("score"))
             if score is not None:
                 facts.append(f"index {score:.1f}")
-            if _number(r2.get(name)) is not None:
+            if number(r2.get(name)) is not None:
                 facts.append(f"R² {r2[name]:.2f}")
             title = wrapped(label(name), 16, 3)
             ax.text(x, y + (0.09 if facts else 0), title, ha="center", va="center", fontsize=7.2,
@@ -394,7 +395,7 @@ def path_diagram(doc: dict, label) -> object:
             row = estimates.get((a, b), {})
             significant = _significant(row)
             strong = significant is not False
-            estimate = _number(row.get("estimate"))
+            estimate = number(row.get("estimate"))
             colour = (NEGATIVE if estimate is not None and estimate < 0 and strong
                       else SIGNIFICANT if strong else NOT_SIGNIFICANT)
             lw = 0.8 + 2.2 * min(abs(estimate or 0.0), 1.0) if strong else 0.8
@@ -477,14 +478,14 @@ def ipma_map(doc: dict, label) -> object:
         rows = doc.get("importance") or []
         quadrants = {p["driver"]: p.get("quadrant") for p in doc.get("priorities") or []}
         metric = _importance_metric(rows)
-        x = np.array([_number(r.get(metric)) or 0.0 for r in rows])
-        y = np.array([_number(r.get("performance")) or 0.0 for r in rows])
+        x = np.array([number(r.get(metric)) or 0.0 for r in rows])
+        y = np.array([number(r.get("performance")) or 0.0 for r in rows])
         figure = _figure(PAGE_WIDTH_IN, 3.5)
         ax = figure.add_subplot()
-        x_lo = [_number(r.get(f"{metric}_ci_low")) for r in rows]
-        x_hi = [_number(r.get(f"{metric}_ci_high")) for r in rows]
-        y_lo = [_number(r.get("performance_ci_low")) for r in rows]
-        y_hi = [_number(r.get("performance_ci_high")) for r in rows]
+        x_lo = [number(r.get(f"{metric}_ci_low")) for r in rows]
+        x_hi = [number(r.get(f"{metric}_ci_high")) for r in rows]
+        y_lo = [number(r.get("performance_ci_low")) for r in rows]
+        y_hi = [number(r.get("performance_ci_high")) for r in rows]
         span_x = [v for v in [*x, *x_lo, *x_hi] if v is not None]
         span_y = [v for v in [*y, *y_lo, *y_hi] if v is not None]
         pad_x = 0.18 * (max(span_x) - min(span_x) or 0.1)
@@ -533,7 +534,7 @@ def importance_bars(doc: dict, label) -> object:
         values, colours = [], []
         for driver in order:
             row = by_driver[driver]
-            value = _number(row.get("impact_5pt")) or 0.0
+            value = number(row.get("impact_5pt")) or 0.0
             metric = _importance_metric([row])
             significant = _significant(row, f"{metric}_ci_low", f"{metric}_ci_high")
             negative = value <= 0 or (status.get(driver) or {}).get("negative")
@@ -545,7 +546,7 @@ def importance_bars(doc: dict, label) -> object:
         top = max([abs(v) for v in values] + [0.1])
         for i, driver in enumerate(order):
             row = by_driver[driver]
-            lo, hi = _number(row.get("impact_5pt_ci_low")), _number(row.get("impact_5pt_ci_high"))
+            lo, hi = number(row.get("impact_5pt_ci_low")), number(row.get("impact_5pt_ci_high"))
             if lo is not None and hi is not None:
                 ax.errorbar(values[i], i, xerr=[[values[i] - lo], [hi - values[i]]], fmt="none",
                             ecolor=INK, elinewidth=1.0, capsize=3, zorder=3)
@@ -556,7 +557,7 @@ def importance_bars(doc: dict, label) -> object:
         ax.set_yticks(y, [wrapped(label(d), 30, 2) for d in order])
         ax.invert_yaxis()
         ax.axvline(0, color="#6b7785", lw=0.8)
-        lowest = min([0.0] + values + [(_number(by_driver[d].get("impact_5pt_ci_low")) or 0.0)
+        lowest = min([0.0] + values + [(number(by_driver[d].get("impact_5pt_ci_low")) or 0.0)
                                        for d in order])
         ax.set_xlim(min(0.0, lowest * 1.15), top * 1.2)
         ax.set_xlabel(f"Points gained in {wrapped(label(_target(doc)), 40, 1)} from +5 points "
@@ -587,8 +588,8 @@ def indicator_ipma(doc: dict, label, drivers: list[str]) -> object:
         figure = _figure(PAGE_WIDTH_IN, 3.7)
         ax = figure.add_subplot()
         colour_of = {d: SERIES[i % len(SERIES)] for i, d in enumerate(drivers)}
-        x = np.array([_number(r["importance"]) or 0.0 for r in rows])
-        y = np.array([_number(r["performance"]) or 0.0 for r in rows])
+        x = np.array([number(r["importance"]) or 0.0 for r in rows])
+        y = np.array([number(r["performance"]) or 0.0 for r in rows])
         for driver in drivers:
             mask = np.array([r["construct"] == driver for r in rows], dtype=bool)
             ax.scatter(x[mask], y[mask], s=30, color=colour_of[driver], zorder=4,
@@ -639,7 +640,7 @@ def nonlinear_curves(doc: dict, label) -> object:
         for i, path in enumerate(paths):
             ax = figure.add_subplot(rows, columns, i + 1)
             curve = np.asarray(path["curve"], dtype=float)
-            knot = _number(knots.get(path.get("from"))) if knots else _number(block.get("knot"))
+            knot = number(knots.get(path.get("from"))) if knots else number(block.get("knot"))
             if curve.ndim == 2 and curve.shape[1] >= 2 and len(curve):
                 ax.plot(curve[:, 0], curve[:, 1], color=SIGNIFICANT, lw=1.6, zorder=3)
                 if curve.shape[1] >= 4:  # optional band: x, y, low, high
@@ -653,7 +654,7 @@ def nonlinear_curves(doc: dict, label) -> object:
                          fontsize=7.5, linespacing=1.15)
             facts = []
             for key, name in (("slope_low", "below"), ("slope_high", "above")):
-                value = _number(path.get(key))
+                value = number(path.get(key))
                 if value is not None:
                     facts.append(f"slope {name} knot {value:.2f}")
             if facts:

@@ -24,7 +24,6 @@ import datetime as _dt
 import functools
 import html
 import io
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -176,13 +175,27 @@ def _draw(canvas, x: float, y: float, text: str, font: str, size: float,
 # Formatting --------------------------------------------------------------------------------
 
 def _num(value) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(value) else value
+    """A JSON value as a float, or None for null, NaN, booleans and text."""
+    return None if isinstance(value, bool) else charts.number(value)
+
+
+def _table_style(head: list, rows: int, first_stripe: int):
+    """The house style of every table: `head` commands for its first row, a rule below the
+    last, even padding, and a stripe on every other row from `first_stripe`."""
+    from reportlab.lib import colors
+    from reportlab.platypus import TableStyle
+
+    commands = head + [
+        ("LINEBELOW", (0, -1), (-1, -1), 0.5, colors.HexColor(RULE)),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("TOPPADDING", (0, 0), (-1, -1), 2.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+        ("LEFTPADDING", (0, 0), (-1, -1), 4),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+    ]
+    commands += [("BACKGROUND", (0, r), (-1, r), colors.HexColor(STRIPE))
+                 for r in range(first_stripe, rows, 2)]
+    return TableStyle(commands)
 
 
 def _f(value, digits: int = 3) -> str:
@@ -305,24 +318,14 @@ class _Report:
     def facts(self, rows: list[tuple[str, object]], widths=(1.3, 3.7)):
         """A two-column table of labelled facts, without a header row."""
         from reportlab.lib import colors
-        from reportlab.platypus import Table, TableStyle
+        from reportlab.platypus import Table
 
         total = sum(widths)
         data = [[self.P(key, "key"), self.P("—" if value is None else str(value), "cell")]
                 for key, value in rows]
         table = Table(data, colWidths=[w * self.width / total for w in widths], hAlign="LEFT")
-        commands = [
-            ("LINEABOVE", (0, 0), (-1, 0), 0.8, colors.HexColor(ACCENT)),
-            ("LINEBELOW", (0, -1), (-1, -1), 0.5, colors.HexColor(RULE)),
-            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ("TOPPADDING", (0, 0), (-1, -1), 2.5),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
-            ("LEFTPADDING", (0, 0), (-1, -1), 4),
-            ("RIGHTPADDING", (0, 0), (-1, -1), 4),
-        ]
-        for r in range(1, len(data), 2):
-            commands.append(("BACKGROUND", (0, r), (-1, r), colors.HexColor(STRIPE)))
-        table.setStyle(TableStyle(commands))
+        table.setStyle(_table_style(
+            [("LINEABOVE", (0, 0), (-1, 0), 0.8, colors.HexColor(ACCENT))], len(data), 1))
         return table
 
     def heading(self, text: str):
@@ -342,7 +345,7 @@ class _Report:
         """A striped table with a repeating header; cells are text (or markup) wrapped in
         Paragraphs, `numeric` columns right-aligned, `muted` rows greyed."""
         from reportlab.lib import colors
-        from reportlab.platypus import Table, TableStyle
+        from reportlab.platypus import Table
 
         total = sum(widths)
         widths = [w * self.width / total for w in widths]
@@ -356,19 +359,9 @@ class _Report:
                 cells.append(self.P(text, "num" if i in numeric else "cell", markup=True))
             data.append(cells)
         table = Table(data, colWidths=widths, repeatRows=1, hAlign="LEFT")
-        commands = [
-            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor(HEAD_BG)),
-            ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.HexColor(ACCENT)),
-            ("LINEBELOW", (0, -1), (-1, -1), 0.5, colors.HexColor(RULE)),
-            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ("TOPPADDING", (0, 0), (-1, -1), 2.5),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
-            ("LEFTPADDING", (0, 0), (-1, -1), 4),
-            ("RIGHTPADDING", (0, 0), (-1, -1), 4),
-        ]
-        for r in range(2, len(data), 2):
-            commands.append(("BACKGROUND", (0, r), (-1, r), colors.HexColor(STRIPE)))
-        table.setStyle(TableStyle(commands))
+        table.setStyle(_table_style(
+            [("BACKGROUND", (0, 0), (-1, 0), colors.HexColor(HEAD_BG)),
+             ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.HexColor(ACCENT))], len(data), 2))
         return table
 
     def chart(self, figure, caption: str, max_height: float | None = None) -> list:
