@@ -19,6 +19,7 @@ demo: $(STAMP)
 	$(BIN)/csi fit surveys/mobi.csv --model ecsi --scale 1:10
 
 test: $(STAMP)
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q
 
 $(PEER)/.installed-stamp: bench/requirements-peer.txt

@@ -49,11 +49,13 @@ def big_csv(rows: int) -> Path:
 
 
 def single_fit(peer_python: str | None) -> list[dict]:
-    from csi.fit import fit_items
+    from csi.pipeline import fit_items
     from csi.ingest import item_matrix, read_survey
-    from csi.moments import moments
-    from csi.pls import PlsSettings, Structure, estimate
-    from csi.spec import load_model
+    from csi.sample import moments
+    from csi.estimators.base import PlsSettings
+    from csi.model.structure import Structure
+    from csi.estimators import estimate
+    from csi.model.spec import load_model
 
     spec = load_model("ecsi")
     items = item_matrix(read_survey(MOBI), spec, (1, 10))
@@ -78,10 +80,10 @@ BIG_SCRIPT = textwrap.dedent(
     """
     import json, resource, sys, time
     import csi
-    from csi.fit import fit_items
+    from csi.pipeline import fit_items
     from csi.ingest import item_matrix, read_survey
-    from csi.pls import PlsSettings
-    from csi.spec import load_model
+    from csi.estimators.base import PlsSettings
+    from csi.model.spec import load_model
     spec = load_model("ecsi")
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.perf_counter()
@@ -117,11 +119,11 @@ def big_fit(peer_python: str | None, rows: int) -> list[dict]:
 
 
 def bootstrap_mobi(peer_python: str | None, peer_resamples: int) -> list[dict]:
-    from csi.bootstrap import BootstrapSettings
-    from csi.fit import fit_items
+    from csi.inference.bootstrap import BootstrapSettings
+    from csi.pipeline import fit_items
     from csi.ingest import item_matrix, read_survey
-    from csi.pls import PlsSettings
-    from csi.spec import load_model
+    from csi.estimators.base import PlsSettings
+    from csi.model.spec import load_model
 
     spec = load_model("ecsi")
     items = item_matrix(read_survey(MOBI), spec, (1, 10))
@@ -141,12 +143,12 @@ def bootstrap_mobi(peer_python: str | None, peer_resamples: int) -> list[dict]:
 
 
 def nonlinear_mobi() -> list[dict]:
-    from csi.bootstrap import BootstrapSettings
-    from csi.fit import fit_items
+    from csi.inference.bootstrap import BootstrapSettings
+    from csi.pipeline import fit_items
     from csi.ingest import item_matrix, read_survey
-    from csi.nonlinear import NonlinearSettings
-    from csi.pls import PlsSettings
-    from csi.spec import load_model
+    from csi.drivers.nonlinear import NonlinearSettings
+    from csi.estimators.base import PlsSettings
+    from csi.model.spec import load_model
 
     spec = load_model("ecsi")
     items = item_matrix(read_survey(MOBI), spec, (1, 10))
@@ -162,11 +164,11 @@ BIG_BOOT = textwrap.dedent(
     """
     import json, resource, sys, time
     import numpy as np, pandas as pd
-    from csi.bootstrap import BootstrapSettings
-    from csi.fit import fit_items
+    from csi.inference.bootstrap import BootstrapSettings
+    from csi.pipeline import fit_items
     from csi.ingest import Survey, item_matrix
-    from csi.pls import PlsSettings
-    from csi.spec import load_model
+    from csi.estimators.base import PlsSettings
+    from csi.model.spec import load_model
     spec = load_model("ecsi")
     frame = pd.read_csv(sys.argv[1])
     rows = np.random.default_rng(0).integers(0, len(frame), 100_000)

@@ -26,18 +26,18 @@ def estimator_figures(repeat: int = 5) -> list[dict]:
     import pandas as pd
     import semopy
 
-    from csi.bootstrap import BootstrapSettings
-    from csi.cbsem import semopy_syntax, single_threaded_blas
-    from csi.fit import fit_items
+    from csi.inference.bootstrap import BootstrapSettings
+    from csi.estimators.cbsem import semopy_syntax, single_threaded_blas
+    from csi.pipeline import fit_items
     from csi.ingest import item_matrix, read_survey
-    from csi.pls import PlsSettings
-    from csi.spec import load_model
+    from csi.estimators.base import PlsSettings
+    from csi.model.spec import load_model
 
     rows = []
     survey = read_survey(MOBI)
     frame = pd.read_csv(MOBI)
     for model in ("ecsi",):
-        spec = load_model(model, estimator="cbsem")
+        spec = load_model(model, composite=False)
         items = item_matrix(survey, spec, (1, 10))
         settings = PlsSettings(estimator="cbsem")
         text, _ = semopy_syntax(spec)
@@ -50,7 +50,7 @@ def estimator_figures(repeat: int = 5) -> list[dict]:
         rows.append(row(f"cbsem: {model.upper()} on mobi, full fit vs semopy Model.fit", ours,
                          theirs, "peer = semopy 2.3.11 direct; target ratio >= 0.67 (1.5x)"))
 
-    spec = load_model("ecsi", estimator="plsc")
+    spec = load_model("ecsi", composite=True)
     items = item_matrix(survey, spec, (1, 10))
     settings = PlsSettings(estimator="plsc")
     point = median_seconds(lambda: fit_items(items, spec, settings, "mobi"), repeat)
@@ -61,7 +61,7 @@ def estimator_figures(repeat: int = 5) -> list[dict]:
     rows.append(row("plsc: ECSI on mobi, 5,000 bootstrap resamples", seconds, None,
                      "target < 1.5 s; cSEM 0.6.1: 75 s"))
 
-    spec = load_model("ecsi", estimator="cbsem")
+    spec = load_model("ecsi", composite=False)
     items = item_matrix(survey, spec, (1, 10))
     boot = BootstrapSettings(resamples=100, workers=1)
     settings = PlsSettings(estimator="cbsem")

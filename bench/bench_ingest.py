@@ -68,7 +68,7 @@ def ingest_figures(rows: int = 1_000_000) -> list[dict]:
     """The ingest rows of `make bench`, shaped like bench/bench.py's row() dicts (the peer is
     pandas.read_csv with the pyarrow engine)."""
     from csi.ingest import em_moments, item_matrix, read_survey
-    from csi.spec import parse_model
+    from csi.model.spec import parse_model
 
     path = survey_csv(rows)
     repeat = 3 if rows >= 500_000 else 5

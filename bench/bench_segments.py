@@ -44,9 +44,9 @@ def segments_survey(segments: int, size: int):
 
 
 def timed_run(survey, executor, resamples: int):
-    from csi.bootstrap import BootstrapSettings
+    from csi.inference.bootstrap import BootstrapSettings
     from csi.ingest import IngestOptions
-    from csi.segments import fit_segments
+    from csi.multi.segments import fit_segments
 
     start = time.perf_counter()
     results = fit_segments(survey, "ecsi", "store", options=IngestOptions(scale=(1, 10)),

@@ -1,8 +1,37 @@
-"""csi: customer satisfaction indices (ACSI/ECSI) from survey data by PLS path modeling."""
+"""csi: customer satisfaction indices (ACSI/ECSI) from survey data by PLS path modeling.
 
-__version__ = "0.1.0"
+The public API, imported on first use so that `import csi` stays instant:
+`csi.fit(source, model, ...)` -> Result, `csi.check(current, baseline, policy)` -> CheckReport,
+`csi.load_model(name_or_path)` and `csi.parse_model(text)` -> ModelSpec.
+"""
 
-from csi.fit import fit  # noqa: E402
-from csi.spec import load_model, parse_model  # noqa: E402
+from __future__ import annotations
 
-__all__ = ["__version__", "fit", "load_model", "parse_model"]
+from typing import TYPE_CHECKING
+
+from csi._version import __version__
+
+if TYPE_CHECKING:
+    from csi.gate import check
+    from csi.model.spec import load_model, parse_model
+    from csi.pipeline import fit
+
+_API = {"fit": "csi.pipeline", "check": "csi.gate", "load_model": "csi.model.spec",
+        "parse_model": "csi.model.spec"}
+
+
+def __getattr__(name: str):
+    if name in _API:
+        import importlib
+
+        value = getattr(importlib.import_module(_API[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'csi' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + list(_API))
+
+
+__all__ = ["__version__", "check", "fit", "load_model", "parse_model"]

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from csi import __version__
+from csi._version import __version__
+from csi.jsonio import dumps, number, records
 
 SCHEMA = "csi.fit/1"
 
@@ -86,6 +87,10 @@ class Result:
     fit_indices: dict | None = None  # CB-SEM's global fit (chisq, df, ..., bic), else None
     estimator_details: dict | None = None  # estimator-specific (PLSc rho_A, CB-SEM parameters)
 
+    def families(self) -> dict[str, pd.DataFrame]:
+        """The tables that carry inference (se, t, p, ci_low, ci_high), by family."""
+        return family_tables(self)
+
     def replace(self, **changes) -> Result:
         """A copy with some fields changed (results are immutable)."""
         return dataclasses.replace(self, **changes)
@@ -103,27 +108,27 @@ class Result:
             "settings": self.settings,
             "converged": self.converged,
             "iterations": self.iterations,
-            "paths": _records(self.paths),
-            "weights": _records(self.weights),
-            "loadings": _records(self.loadings),
-            "cross_loadings": _records(self.cross_loadings),
-            "r2": {row.construct: _number(row.estimate) for row in self.r2.itertuples()},
-            "r2_adj": {row.construct: _number(row.adjusted) for row in self.r2.itertuples()},
-            "r2_inference": _records(self.r2.drop(columns="adjusted")),
-            "total_effects": _records(self.total_effects),
-            "indirect_effects": _records(self.indirect_effects),
+            "paths": records(self.paths),
+            "weights": records(self.weights),
+            "loadings": records(self.loadings),
+            "cross_loadings": records(self.cross_loadings),
+            "r2": {row.construct: number(row.estimate) for row in self.r2.itertuples()},
+            "r2_adj": {row.construct: number(row.adjusted) for row in self.r2.itertuples()},
+            "r2_inference": records(self.r2.drop(columns="adjusted")),
+            "total_effects": records(self.total_effects),
+            "indirect_effects": records(self.indirect_effects),
             "index": {
-                row["construct"]: {k: _number(v) for k, v in row.items() if k != "construct"}
+                row["construct"]: {k: number(v) for k, v in row.items() if k != "construct"}
                 for row in self.index.to_dict("records")
             },
-            "item_weights": _records(self.item_weights),
+            "item_weights": records(self.item_weights),
             "reliability": {
-                row["construct"]: {k: _number(v) for k, v in row.items() if k != "construct"}
+                row["construct"]: {k: number(v) for k, v in row.items() if k != "construct"}
                 for row in self.reliability.to_dict("records")
             },
-            "htmt": _records(self.htmt),
-            "fornell_larcker": _records(self.fornell_larcker),
-            "vif": _records(self.vif),
+            "htmt": records(self.htmt),
+            "fornell_larcker": records(self.fornell_larcker),
+            "vif": records(self.vif),
             "bootstrap": self.bootstrap,
             **(self.priorities.to_dict() if self.priorities is not None else {}),
             **({"nonlinear": self.nonlinear.to_dict()} if self.nonlinear is not None else {}),
@@ -133,19 +138,15 @@ class Result:
         }
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+        return dumps(self.to_dict())
 
 
-def _number(value):
-    """JSON-safe number: floats stay exact (repr round-trips), NaN becomes null."""
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return None if math.isnan(value) else float(value)
-    return value
 
 
-def _records(frame: pd.DataFrame) -> list[dict]:
-    return [{k: _number(v) for k, v in row.items()} for row in frame.to_dict("records")]
+def family_tables(result: Result) -> dict[str, pd.DataFrame]:
+    """The tables that carry inference, by estimate family (csi.estimators.reported)."""
+    return {
+        "paths": result.paths, "weights": result.weights, "loadings": result.loadings,
+        "total_effects": result.total_effects, "indirect_effects": result.indirect_effects,
+        "r2": result.r2, "index": result.index,
+    }

@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any, Protocol
 
-from csi import __version__
+from csi._version import __version__
 from csi.errors import CsiError, ExitCode
 
 ENVIRONMENT = "DASK_SCHEDULER_ADDRESS"
@@ -261,10 +261,9 @@ class DaskExecutor:
 
 def _worker_state() -> tuple[str, int]:
     """(csi version, BLAS threads) of a worker process."""
-    import csi
-    from csi import scale_out
+    from csi import _version, scale_out  # imported on the worker, by name
 
-    return csi.__version__, scale_out.blas_threads()
+    return _version.__version__, scale_out.blas_threads()
 
 
 def _reason(exc: BaseException) -> str:

@@ -10,14 +10,17 @@ from click.testing import CliRunner
 from scipy import stats
 
 import csi
-from csi import bootstrap as boot
+from csi.inference import bootstrap as boot
 from csi.cli.main import cli
-from csi.estimates import Layout
-from csi.fit import fit_items
+from csi.model.structure import Layout
+from csi.pipeline import fit_items
 from csi.ingest import Scale, Survey, item_matrix
-from csi.moments import moments
-from csi.pls import PlsSettings, Structure, estimate
-from csi.spec import load_model, parse_model
+from csi.sample import Sample, batch_moments, counts_from_indices, moments
+from csi.estimators.base import EstimatorFit, PlsSettings
+from csi.estimators.pls import align_to_reference
+from csi.model.structure import Structure
+from csi.estimators import estimate
+from csi.model.spec import load_model, parse_model
 from tests.conftest import MOBI, reference
 from tests.simulate import Population
 
@@ -28,8 +31,8 @@ def mobi_problem(sign_change="construct"):
     structure = Structure.from_spec(spec)
     layout = Layout.from_spec(spec, structure)
     point = estimate(moments(items.values).cor[None], structure, PlsSettings())
-    return boot.Problem(values=items.values, weights=None, layout=layout, pls=PlsSettings(),
-                        low=1.0, high=10.0, reference_weights=point.weights[0]), layout
+    return boot.Problem(sample=Sample(items.values), layout=layout, pls=PlsSettings(),
+                        low=1.0, high=10.0, reference=EstimatorFit(point)), layout
 
 
 @pytest.mark.parametrize("sign_change", ["none", "construct"])
@@ -59,8 +62,7 @@ def test_counts_equal_explicit_resampling():
     rng = np.random.default_rng(3)
     values = rng.normal(size=(40, 5))
     indices = rng.integers(0, 40, size=(6, 40))
-    mean, sd, cov = boot.weighted_moments(values, boot.counts_from_indices(indices, 40)
-                                          .astype(float))
+    mean, sd, cov = batch_moments(values, counts_from_indices(indices, 40).astype(float))
     for r in range(6):
         sample = values[indices[r]]
         np.testing.assert_allclose(mean[r], sample.mean(axis=0), atol=1e-12)
@@ -138,7 +140,7 @@ def test_bca_equals_a_direct_slow_implementation():
     settings = boot.BootstrapSettings(resamples=400, ci="bca", level=0.9, seed=11)
     result = csi.fit(Survey("mobi60", frame), spec, scale=(1, 10), bootstrap=settings)
     # jackknife by refitting each leave-one-out sample from scratch with the point estimator
-    loo = [csi.fit(Survey("loo", frame.drop(index=i)), spec, scale=(1, 10))
+    loo = [csi.fit(Survey("loo", frame.drop(index=i)), spec, scale=(1, 10), bootstrap=0)
            for i in range(len(frame))]
     checks = [("paths", result.paths, "estimate", lambda r: r.paths.estimate),
               ("index", result.index, "score", lambda r: r.index.score)]
@@ -177,11 +179,11 @@ def test_unestimable_resamples_are_counted_dropped_or_redrawn():
 def test_construct_sign_alignment_flips_whole_reversed_constructs():
     problem, layout = mobi_problem()
     structure = layout.structure
-    reference_w = problem.reference_weights
+    reference_w = problem.reference.estimates.weights[0]
     flipped = reference_w.copy()
     quality = structure.block_of == structure.constructs.index("Quality")
     flipped[quality] *= -1
-    aligned = boot.align_to_reference(np.vstack([reference_w, flipped]), reference_w,
+    aligned = align_to_reference(np.vstack([reference_w, flipped]), reference_w,
                                       structure, None, True)
     np.testing.assert_array_equal(aligned[0], reference_w)
     np.testing.assert_array_equal(aligned[1], reference_w)

@@ -15,13 +15,13 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from csi import cbsem
-from csi.bootstrap import BootstrapSettings
+from csi.estimators import cbsem
+from csi.inference.bootstrap import BootstrapSettings
 from csi.cli.main import cli
 from csi.errors import EstimationError, ModelError
-from csi.fit import fit
-from csi.pls import PlsSettings
-from csi.spec import load_model, parse_model
+from csi.pipeline import fit
+from csi.estimators.base import PlsSettings
+from csi.model.spec import load_model, parse_model
 from tests.conftest import MOBI, REFERENCE, reference
 from tests.simulate import Population
 
@@ -44,7 +44,7 @@ def lavaan_fit(name: str) -> dict:
 
 
 def fitted(model_file: str):
-    spec = load_model(str(MODELS / model_file), estimator="cbsem")
+    spec = load_model(str(MODELS / model_file), composite=False)
     s, n = mobi_moments(spec)
     fitter, solution = cbsem.fit_model(spec, s, n)
     vcov = cbsem._vcov(fitter, solution.x, n)
@@ -101,7 +101,7 @@ def test_cfa_fit_indices_equal_lavaan(cfa):
 @pytest.fixture(scope="module")
 def ecsi():
     return fit(MOBI, str(MODELS / "mobi_ecsi_cbsem.lav"), scale=(1, 10),
-               settings=PlsSettings(estimator="cbsem"))
+               settings=PlsSettings(estimator="cbsem"), bootstrap=0)
 
 
 @pytest.mark.parametrize("name", ["lavaan0.6.14_mobi_ecsi_fit_ML.csv", "lavaan_ml_fit.csv"])
@@ -154,7 +154,7 @@ def test_ecsi_result_reports_the_near_singular_constructs(ecsi):
 
 def test_builtin_ecsi_fixes_the_single_indicator_error_variance(ecsi):
     # `--model ecsi --estimator cbsem` is the lavaan model with 'CUSCO ~~ 0*CUSCO' added
-    builtin = fit(MOBI, "ecsi", scale=(1, 10), settings=PlsSettings(estimator="cbsem"))
+    builtin = fit(MOBI, "ecsi", scale=(1, 10), settings=PlsSettings(estimator="cbsem"), bootstrap=0)
     assert builtin.fit_indices["chisq"] == pytest.approx(ecsi.fit_indices["chisq"], abs=1e-6)
     assert any("single indicator (CUSCO)" in w for w in builtin.warnings)
     assert not any("single indicator" in w for w in ecsi.warnings)
@@ -226,21 +226,21 @@ def test_a_model_semopy_cannot_identify():
     # Complaints' disturbance variance inseparable (the information matrix is singular)
     text = (MODELS / "mobi_ecsi_cbsem.lav").read_text().replace("CUSCO ~~ 0*CUSCO",
                                                                "CUSCO ~~ CUSCO")
-    spec = parse_model(text, name="free.lav", estimator="cbsem")
+    spec = parse_model(text, name="free.lav", composite=False)
     s, n = mobi_moments(spec)
     with pytest.raises(ModelError, match=r"free.lav: the model is not identified: the data "
                                          r"cannot separate .*CUSCO ~~ CUSCO.*Complaints ~~ "
                                          r"Complaints|Complaints ~~ Complaints.*CUSCO ~~ CUSCO"):
         cbsem.fit_model(spec, s, n)
     # more free parameters than moments is refused before fitting
-    spec = parse_model("F =~ IMAG1 + IMAG2", name="two.lav", estimator="cbsem")
+    spec = parse_model("F =~ IMAG1 + IMAG2", name="two.lav", composite=False)
     with pytest.raises(ModelError, match=r"two.lav: the model is not identified: 4 free "
                                          r"parameters but only 3 variances and covariances"):
         cbsem.fit_model(spec, *mobi_moments(spec))
 
 
 def test_non_convergence_is_an_error():
-    spec = load_model(str(MODELS / "mobi_ecsi_cbsem.lav"), estimator="cbsem")
+    spec = load_model(str(MODELS / "mobi_ecsi_cbsem.lav"), composite=False)
     with pytest.raises(EstimationError, match=r"CB-SEM did not converge \(ML, 2 scoring steps "
                                               r"after semopy's SLSQP"):
         cbsem.fit_model(spec, *mobi_moments(spec), max_iter=2)
@@ -266,7 +266,7 @@ def test_heywood_case_is_reported_naming_the_parameter(tmp_path):
     pd.DataFrame(exact_sample(cor, 300), columns=items).to_csv(path, index=False)
     model = tmp_path / "m.lav"
     model.write_text("F =~ x1 + x2 + x3\nG =~ y1 + y2 + y3\nG ~ F\n")
-    result = fit(path, str(model), settings=PlsSettings(estimator="cbsem"))
+    result = fit(path, str(model), settings=PlsSettings(estimator="cbsem"), bootstrap=0)
     notes = [w for w in result.warnings if w.startswith("Heywood case")]
     assert any("error variance of indicator x1 is negative" in w for w in notes)
     assert any("standardized loading of x1 on F is 1.0699, above 1" in w for w in notes)
@@ -274,14 +274,14 @@ def test_heywood_case_is_reported_naming_the_parameter(tmp_path):
 
 def test_formative_blocks_and_unusable_covariances_are_model_errors():
     with pytest.raises(ModelError, match=r"m.lav, line 1: construct 'A' is formative"):
-        parse_model("A <~ a1 + a2\nB =~ b1 + b2\nB ~ A", name="m.lav", estimator="cbsem")
+        parse_model("A <~ a1 + a2\nB =~ b1 + b2\nB ~ A", name="m.lav", composite=False)
     with pytest.raises(ModelError, match=r"m.lav, line 4: 'A ~~ b1' joins a construct and an "
                                          r"indicator"):
         parse_model("A =~ a1 + a2\nB =~ b1 + b2\nB ~ A\nA ~~ b1", name="m.lav",
-                    estimator="cbsem")
+                    composite=False)
     with pytest.raises(ModelError, match=r"m.lav, line 4: labels and modifiers \('a\*b1'\)"):
         parse_model("A =~ a1 + a2\nB =~ b1 + b2\nB ~ A\nA =~ a*b1", name="m.lav",
-                    estimator="cbsem")
+                    composite=False)
 
 
 def test_collinear_items_are_an_estimation_error(tmp_path):
@@ -293,13 +293,13 @@ def test_collinear_items_are_an_estimation_error(tmp_path):
     model.write_text("Image =~ IMAG1 + IMAG2 + COPY\nSat =~ CUSA1 + CUSA2 + CUSA3\n"
                      "Sat ~ Image\n")
     with pytest.raises(EstimationError, match="covariance matrix is not positive definite"):
-        fit(path, str(model), scale=(1, 10), settings=PlsSettings(estimator="cbsem"))
+        fit(path, str(model), scale=(1, 10), settings=PlsSettings(estimator="cbsem"), bootstrap=0)
 
 
 # -- syntax, interface, bootstrap, CLI -----------------------------------------------------------
 def test_spec_keeps_covariances_and_fixed_values_with_their_lines():
     spec = parse_model("F =~ 1*x1 + x2 + x3\nG =~ y1 + y2\nG ~ 0.5*F\nx1 ~~ x2 + 0*y1\n"
-                       "G ~~ 1*G\n", name="m", estimator="cbsem")
+                       "G ~~ 1*G\n", name="m", composite=False)
     assert [(c.left, c.right, c.value, c.line) for c in spec.covariances] == [
         ("x1", "x2", None, 4), ("x1", "y1", 0.0, 4), ("G", "G", 1.0, 5)]
     assert [(f.op, f.left, f.right, f.value, f.line) for f in spec.fixed] == [
@@ -308,7 +308,7 @@ def test_spec_keeps_covariances_and_fixed_values_with_their_lines():
     text, notes = cbsem.semopy_syntax(spec)
     assert "F =~ 1.0*x1 + x2 + x3" in text and "G ~ 0.5*F" in text and notes == []
     # a CFA (no structural paths) is a CB-SEM model
-    assert parse_model("F =~ a + b + c\nG =~ d + e + f", name="cfa", estimator="cbsem")
+    assert parse_model("F =~ a + b + c\nG =~ d + e + f", name="cfa", composite=False)
 
 
 def test_population_is_recovered_and_bootstrap_is_deterministic(tmp_path):
@@ -323,7 +323,7 @@ def test_population_is_recovered_and_bootstrap_is_deterministic(tmp_path):
     model = tmp_path / "pop.lav"
     model.write_text(population.model_text())
     settings = PlsSettings(estimator="cbsem")
-    point = fit(path, str(model), scale=(-2, 12), settings=settings)
+    point = fit(path, str(model), scale=(-2, 12), settings=settings, bootstrap=0)
     paths = point.paths.set_index(["from", "to"])["estimate"]
     assert paths[("A", "B")] == pytest.approx(0.5, abs=1e-6)  # exact moments: exact fit
     assert point.fit_indices["chisq"] == pytest.approx(0, abs=1e-6)
@@ -374,7 +374,7 @@ def test_cli_compare_estimators():
 def test_other_semopy_objectives(objective):
     # GLS has a chi-square test (N F_GLS, Browne 1974) but no likelihood (no AIC, BIC); ULS
     # has neither: only df and SRMR, as its discrepancy is not a test statistic
-    spec = load_model(str(MODELS / "mobi_cfa.lav"), estimator="cbsem")
+    spec = load_model(str(MODELS / "mobi_cfa.lav"), composite=False)
     s, n = mobi_moments(spec)
     fitter, solution = cbsem.fit_model(spec, s, n, objective)
     lam, beta, psi, theta = fitter.matrices(solution.x)

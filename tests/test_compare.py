@@ -9,17 +9,27 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from csi.bootstrap import BootstrapSettings
+from csi.inference.bootstrap import BootstrapSettings
 from csi.cli.main import cli
-from csi.compare import (Metrics, compare, compare_by, format_interval, format_p,
-                         permutation_chunk, permutation_test, pooled_problem, verdict)
+from csi.multi.compare import (
+    Metrics,
+    compare,
+    compare_by,
+    format_interval,
+    format_p,
+    permutation_chunk,
+    permutation_test,
+    pooled_problem,
+    verdict,
+)
 from csi.errors import ExitCode
-from csi.estimates import estimate_vectors
+from csi.estimators.reported import estimate_vectors
 from csi.ingest import IngestOptions, Survey, item_matrix
-from csi.moments import moments
-from csi.pls import PlsSettings, estimate
+from csi.sample import moments
+from csi.estimators.base import PlsSettings
+from csi.estimators import estimate
 from csi.scale_out import LocalExecutor
-from csi.spec import parse_model
+from csi.model.spec import parse_model
 from tests.conftest import MOBI
 from tests.simulate import Population
 from tests.test_segments import stores_frame
@@ -68,7 +78,7 @@ def test_vectorised_permutations_equal_refitting_both_groups():
     membership = np.random.default_rng(seed).permuted(base, axis=1)  # as the chunk draws
     for row, mask in enumerate(membership.astype(bool)):
         metrics = []
-        for rows in (problem.values[mask], problem.values[~mask]):
+        for rows in (problem.sample.values[mask], problem.sample.values[~mask]):
             stats = moments(rows)
             fit = estimate(stats.cor[None], METRICS.layout.structure, PlsSettings())
             vectors = estimate_vectors(fit, stats.mean[None], stats.sd[None], METRICS.layout,
@@ -161,14 +171,14 @@ def test_compare_reports_differences_with_cis_p_values_and_verdicts():
 
 
 def METRICS_ECSI():
-    from csi.spec import load_model
+    from csi.model.spec import load_model
 
     return Metrics.for_model(load_model("ecsi"))
 
 
 def test_group_fits_equal_the_segment_fits_of_csi_fit_by():
     """With --by, a group's bootstrap seed is its segment seed: its fit is the segment's."""
-    from csi.segments import fit_segments
+    from csi.multi.segments import fit_segments
 
     frame = groups(1)
     settings = BootstrapSettings(resamples=120, seed=4)

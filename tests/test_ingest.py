@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from csi.cli.main import cli
 from csi.errors import DataError, ModelError
-from csi.fit import fit_items
+from csi.pipeline import fit_items
 from csi.ingest import (
     IngestOptions,
     assess,
@@ -23,9 +23,9 @@ from csi.ingest import (
     parse_codes,
     read_survey,
 )
-from csi.moments import moments
-from csi.pls import PlsSettings
-from csi.spec import load_model
+from csi.sample import moments
+from csi.estimators.base import PlsSettings
+from csi.model.spec import load_model
 from tests.conftest import DATA, MOBI
 
 FIXTURES = DATA / "ingest"

@@ -21,7 +21,7 @@ from scipy import optimize
 
 from csi.ingest import em_moments
 from csi.ingest.missing import EmError, mean_impute
-from csi.moments import moments
+from csi.sample import moments
 
 NAN = np.nan
 # R: library(mvnmle); data(apple) -- size (hundreds of apples), worms (% x 100)

@@ -6,15 +6,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from csi.fit import fit
+from csi.pipeline import fit
 from csi.ingest import Survey
-from csi.pls import PlsSettings
-from csi.spec import load_model
+from csi.estimators.base import PlsSettings
+from csi.model.spec import load_model
 from tests.conftest import MOBI
 
 SPEC = load_model("ecsi")
 BASE_FRAME = pd.read_csv(MOBI)
-BASE = fit(Survey("mobi", BASE_FRAME), SPEC, scale=(1, 10))
+BASE = fit(Survey("mobi", BASE_FRAME), SPEC, scale=(1, 10), bootstrap=0)
 TABLES = ("weights", "loadings", "paths", "total_effects", "indirect_effects")
 
 
@@ -41,7 +41,7 @@ def test_row_and_column_order_do_not_matter(random):
     random.shuffle(rows)
     random.shuffle(columns)
     frame = BASE_FRAME.iloc[rows][columns].reset_index(drop=True)
-    assert_same_estimates(fit(Survey("shuffled", frame), SPEC, scale=(1, 10)))
+    assert_same_estimates(fit(Survey("shuffled", frame), SPEC, scale=(1, 10), bootstrap=0))
 
 
 @settings(max_examples=25, deadline=None)
@@ -53,7 +53,7 @@ def test_row_and_column_order_do_not_matter(random):
 def test_positive_affine_rescaling_of_an_item_changes_no_estimate(column, factor, shift):
     frame = BASE_FRAME.astype(float)
     frame[column] = frame[column] * factor + shift
-    result = fit(Survey("rescaled", frame), SPEC, scale=None)
+    result = fit(Survey("rescaled", frame), SPEC, scale=None, bootstrap=0)
     # the index depends on the answer scale, which this item no longer shares; all else is equal
     assert_same_estimates(result, with_index=False)
 
@@ -62,7 +62,7 @@ def test_positive_affine_rescaling_of_an_item_changes_no_estimate(column, factor
 @given(factor=st.floats(min_value=0.01, max_value=100), shift=st.floats(-1000, 1000))
 def test_rescaling_every_item_and_the_scale_keeps_the_index(factor, shift):
     frame = BASE_FRAME.astype(float) * factor + shift
-    result = fit(Survey("rescaled", frame), SPEC, scale=(1 * factor + shift, 10 * factor + shift))
+    result = fit(Survey("rescaled", frame), SPEC, scale=(1 * factor + shift, 10 * factor + shift), bootstrap=0)
     assert_same_estimates(result)
 
 
@@ -74,8 +74,8 @@ def test_reversed_item_flips_only_its_own_signs():
     tight = PlsSettings(tol=1e-13)
     frame = BASE_FRAME.copy()
     frame["CUSL3"] = 11 - frame["CUSL3"]
-    result = fit(Survey("reversed", frame), SPEC, scale=(1, 10), settings=tight)
-    exact = fit(Survey("mobi", BASE_FRAME), SPEC, scale=(1, 10), settings=tight)
+    result = fit(Survey("reversed", frame), SPEC, scale=(1, 10), settings=tight, bootstrap=0)
+    exact = fit(Survey("mobi", BASE_FRAME), SPEC, scale=(1, 10), settings=tight, bootstrap=0)
     weights = result.weights.set_index("indicator").estimate
     base = exact.weights.set_index("indicator").estimate
     assert weights["CUSL3"] == pytest.approx(-base["CUSL3"], abs=1e-9)

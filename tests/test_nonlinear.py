@@ -9,11 +9,11 @@ import pytest
 from click.testing import CliRunner
 
 import csi
-from csi.bootstrap import BootstrapSettings
+from csi.inference.bootstrap import BootstrapSettings
 from csi.cli.main import cli
 from csi.ingest import Survey
-from csi.nonlinear import NonlinearSettings, natural_spline_basis
-from csi.spec import parse_model
+from csi.drivers.nonlinear import NonlinearSettings, natural_spline_basis
+from csi.model.spec import parse_model
 from tests.conftest import MOBI
 from tests.simulate import kano_model, kano_sample
 

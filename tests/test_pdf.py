@@ -17,10 +17,10 @@ from click.testing import CliRunner
 from rich.console import Console
 
 import csi
-from csi.bootstrap import BootstrapSettings
+from csi.inference.bootstrap import BootstrapSettings
 from csi.cli.main import cli
 from csi.errors import DataError
-from csi.priorities import Priorities, sentences
+from csi.drivers.priorities import Priorities, sentences
 from csi.report import charts, pdf
 from csi.report.labels import Labels, read_labels, width, wrap, wrapped
 from csi.report.terminal import render_priorities

@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 import csi
-from csi.pls import PlsSettings
-from csi.spec import parse_model
+from csi.estimators.base import PlsSettings
+from csi.model.spec import parse_model
 from tests.conftest import BANK_MODEL, DATA, MOBI, reference
 
 TIGHT = 1e-5  # issue 2: estimates equal the tight peer solutions within 1e-5
@@ -14,7 +14,7 @@ TIGHT = 1e-5  # issue 2: estimates equal the tight peer solutions within 1e-5
 
 @pytest.fixture(scope="module")
 def ecsi():
-    return csi.fit(MOBI, "ecsi", scale=(1, 10))
+    return csi.fit(MOBI, "ecsi", scale=(1, 10), bootstrap=0)
 
 
 def _paths(result) -> pd.Series:
@@ -70,7 +70,7 @@ def test_r2_reliability_htmt_equal_seminr(ecsi):
 @pytest.mark.parametrize("scheme", ["path", "centroid", "factorial"])
 def test_schemes_equal_r_plspm(scheme):
     ref = reference("rpeers_mobi_ecsi_paths_plspm0.5.1_seminr2.3.4_cSEM0.6.1.csv", index_col=0)
-    result = csi.fit(MOBI, "ecsi", settings=PlsSettings(scheme=scheme))
+    result = csi.fit(MOBI, "ecsi", settings=PlsSettings(scheme=scheme), bootstrap=0)
     ours = _paths(result)
     np.testing.assert_allclose(ours[ref.index], ref[f"plspm_{scheme}_scaled"], atol=TIGHT, rtol=0)
 
@@ -78,7 +78,7 @@ def test_schemes_equal_r_plspm(scheme):
 def test_unstandardized_centroid_equals_r_plspm_unscaled():
     ref = reference("rpeers_mobi_ecsi_paths_plspm0.5.1_seminr2.3.4_cSEM0.6.1.csv", index_col=0)
     settings = PlsSettings(scheme="centroid", standardize=False)
-    ours = _paths(csi.fit(MOBI, "ecsi", settings=settings))
+    ours = _paths(csi.fit(MOBI, "ecsi", settings=settings, bootstrap=0))
     np.testing.assert_allclose(ours[ref.index], ref["plspm_centroid_unscaled"], atol=TIGHT, rtol=0)
 
 
@@ -102,7 +102,7 @@ BANK_FILES = {
 def test_bank_outer_model_equals_r_plspm(scheme):
     spec = parse_model(BANK_MODEL, name="bank")
     settings = PlsSettings(scheme=scheme, standardize=False)
-    result = csi.fit(DATA / "satisfaction_bank.csv", spec, settings=settings)
+    result = csi.fit(DATA / "satisfaction_bank.csv", spec, settings=settings, bootstrap=0)
     ref = reference(BANK_FILES[scheme]).set_index("name")
     n = result.n_obs
     sd = pd.read_csv(DATA / "satisfaction_bank.csv")[list(ref.index)].std()
@@ -116,7 +116,7 @@ def test_bank_outer_model_equals_r_plspm(scheme):
 def test_bank_inner_model_and_effects_equal_r_plspm():
     spec = parse_model(BANK_MODEL, name="bank")
     settings = PlsSettings(scheme="centroid", standardize=False)
-    result = csi.fit(DATA / "satisfaction_bank.csv", spec, settings=settings)
+    result = csi.fit(DATA / "satisfaction_bank.csv", spec, settings=settings, bootstrap=0)
     summary = reference("pyplspm_tests_satisfaction.inner-summary.csv", index_col=0)
     r2 = result.r2.set_index("construct").estimate
     np.testing.assert_allclose(r2, summary.loc[r2.index, "r_squared"], atol=TIGHT, rtol=0)
@@ -147,7 +147,7 @@ def test_bank_inner_model_and_effects_equal_r_plspm():
 def test_bank_mode_b_equals_r_plspm():
     text = BANK_MODEL.replace("=~", "<~")
     result = csi.fit(DATA / "satisfaction_bank.csv", parse_model(text, name="bank-b"),
-                     settings=PlsSettings(scheme="centroid", standardize=False))
+                     settings=PlsSettings(scheme="centroid", standardize=False), bootstrap=0)
     summary = reference("pyplspm_tests_satisfaction.modeb.inner-summary.csv", index_col=0)
     r2 = result.r2.set_index("construct").estimate
     np.testing.assert_allclose(r2, summary.loc[r2.index, "r_squared"], atol=TIGHT, rtol=0)

@@ -12,12 +12,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from csi.bootstrap import BootstrapSettings
+from csi.inference.bootstrap import BootstrapSettings
 from csi.errors import ModelError
-from csi.fit import fit
-from csi.pls import PlsSettings, Structure, estimate
-from csi.plsc import INADMISSIBLE, correction
-from csi.spec import parse_model
+from csi.pipeline import fit
+from csi.estimators.base import PlsSettings
+from csi.model.structure import Structure
+from csi.estimators import estimate
+from csi.estimators.plsc import INADMISSIBLE, correction
+from csi.model.spec import parse_model
 from tests.conftest import MOBI, reference
 from tests.simulate import Population
 
@@ -35,7 +37,7 @@ def plsc_case(request):
     # tight: stop at 1e-12 like the reference; default: csi's own defaults (tol 1e-7)
     settings = (PlsSettings(estimator="plsc", tol=1e-12, max_iter=1000)
                 if request.param == "tight" else PlsSettings(estimator="plsc"))
-    return request.param, fit(MOBI, "ecsi", scale=(1, 10), settings=settings)
+    return request.param, fit(MOBI, "ecsi", scale=(1, 10), settings=settings, bootstrap=0)
 
 
 def test_outer_model_equals_csem(plsc_case):
@@ -86,8 +88,8 @@ def test_mobi_solution_is_reported_inadmissible(plsc_case):
 
 def test_index_is_that_of_pls():
     # PLSc keeps the PLS weights, so the composite scores and the 0-100 index are PLS's
-    pls = fit(MOBI, "ecsi", scale=(1, 10))
-    plsc = fit(MOBI, "ecsi", scale=(1, 10), settings=PlsSettings(estimator="plsc"))
+    pls = fit(MOBI, "ecsi", scale=(1, 10), bootstrap=0)
+    plsc = fit(MOBI, "ecsi", scale=(1, 10), settings=PlsSettings(estimator="plsc"), bootstrap=0)
     np.testing.assert_allclose(plsc.index["score"], pls.index["score"], atol=1e-12)
     assert plsc.priorities is not None
 
@@ -121,7 +123,7 @@ def test_plsc_recovers_a_common_factor_population_exactly():
 
 def test_formative_and_single_item_blocks_are_not_corrected():
     text = "A <~ A1 + A2 + A3\nB =~ B1 + B2 + B3 + B4\nC =~ C1\nB ~ A\nC ~ A + B"
-    spec = parse_model(text, name="mixed", estimator="plsc")
+    spec = parse_model(text, name="mixed", composite=True)
     structure = Structure.from_spec(spec)
     cov = POPULATION.item_cov()[:8, :8][None]
     settings = PlsSettings(estimator="plsc", tol=1e-12, max_iter=1000)
@@ -164,10 +166,9 @@ def test_bootstrap_does_not_depend_on_workers():
 
 def test_pls_estimators_reject_cbsem_syntax_naming_the_line():
     text = "A =~ a1 + a2\nB =~ b1 + b2\nB ~ A\na1 ~~ b1\n"
-    for estimator in ("pls", "plsc"):
-        with pytest.raises(ModelError, match=r"m.lav, line 4: covariances \('~~'\) are not "
-                                             r"supported by the PLS estimators"):
-            parse_model(text, name="m.lav", estimator=estimator)
-    spec = parse_model("A =~ 1*a1 + a2\nB =~ b1 + b2\nB ~ A", name="m.lav", estimator="cbsem")
+    with pytest.raises(ModelError, match=r"m.lav, line 4: covariances \('~~'\) are not "
+                                         r"supported by the PLS estimators"):
+        parse_model(text, name="m.lav", composite=True)
+    spec = parse_model("A =~ 1*a1 + a2\nB =~ b1 + b2\nB ~ A", name="m.lav", composite=False)
     with pytest.raises(ModelError, match=r"m.lav, line 1: fixed values and labels \('1\*a1'\)"):
-        spec.check_estimator("plsc")
+        spec.check_for(composite=True)

@@ -8,15 +8,25 @@ import pytest
 from click.testing import CliRunner
 
 import csi
-from csi.bootstrap import BootstrapSettings
+from csi.inference.bootstrap import BootstrapSettings
 from csi.cli.main import cli
 from csi.ingest import Survey
-from csi.estimates import Layout, estimate_vectors
-from csi.pls import PlsSettings, Structure, estimate
-from csi.priorities import (
-    Priorities, analyse, batch_ranks, choose_target, quadrant, rank_order, sentences, share,
+from csi.model.structure import Layout
+from csi.estimators.reported import estimate_vectors
+from csi.estimators.base import PlsSettings
+from csi.model.structure import Structure
+from csi.estimators import estimate
+from csi.drivers.priorities import (
+    Priorities,
+    analyse,
+    batch_ranks,
+    choose_target,
+    quadrant,
+    rank_order,
+    sentences,
+    share,
 )
-from csi.spec import parse_model
+from csi.model.spec import parse_model
 from tests.conftest import MOBI, reference
 from tests.simulate import Population
 
@@ -28,7 +38,7 @@ def mobi_fit():
 
 @pytest.mark.parametrize("target", ["Satisfaction", "Loyalty"])
 def test_construct_importance_and_performance_equal_csem_ipma(target):
-    result = csi.fit(MOBI, "ecsi", scale=(1, 10), target=target)
+    result = csi.fit(MOBI, "ecsi", scale=(1, 10), target=target, bootstrap=0)
     ref = reference("cSEM_ipma_rescaled_0to100_constructs.csv").set_index("LV")
     ours = result.priorities.importance.set_index("driver")
     np.testing.assert_allclose(ours.total_effect_unstd, ref.loc[ours.index, f"importance_on_{target}"],
@@ -40,7 +50,7 @@ def test_construct_importance_and_performance_equal_csem_ipma(target):
 
 
 def test_indicator_importance_equals_csem_ipma():
-    result = csi.fit(MOBI, "ecsi", scale=(1, 10), target="Loyalty")
+    result = csi.fit(MOBI, "ecsi", scale=(1, 10), target="Loyalty", bootstrap=0)
     ref = reference("cSEM_ipma_rescaled_0to100_indicators.csv").set_index("MV")
     ours = result.priorities.indicator_importance.set_index("indicator")
     np.testing.assert_allclose(ours.importance, ref.loc[ours.index, "importance_on_Loyalty"],

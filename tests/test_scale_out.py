@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from csi import scale_out
-from csi.bootstrap import BootstrapSettings, draw
+from csi.inference.bootstrap import BootstrapSettings, draw
 from csi.cli.main import cli
 from csi.errors import ExitCode
 from csi.scale_out import LocalExecutor, ScaleOutError, blas_threads, executor_for

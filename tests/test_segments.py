@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from csi.bootstrap import BootstrapSettings
+from csi.inference.bootstrap import BootstrapSettings
 from csi.cli.main import cli
 from csi.errors import DataError, ExitCode
 from csi.ingest import IngestOptions, Survey
 from csi.scale_out import LocalExecutor
-from csi.segments import SEEDING_RULE, fit_segments, natural_key, segment_seed, split
+from csi.multi.segments import SEEDING_RULE, fit_segments, natural_key, segment_seed, split
 from tests.conftest import MOBI, ROOT
 
 GOLDEN = ROOT / "tests" / "golden" / "mobi_ecsi.json"

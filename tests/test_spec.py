@@ -3,7 +3,7 @@
 import pytest
 
 from csi.errors import ModelError
-from csi.spec import builtin_models, load_model, parse_model
+from csi.model.spec import builtin_models, load_model, parse_model
 
 SPEC_ERRORS = {
     "unknown operator": (

@@ -6,7 +6,7 @@ import os
 
 import click
 
-from csi.bootstrap import CI_METHODS, DEFAULT_SEED, ON_FAILURE, SIGN_CHANGES, BootstrapSettings
+from csi.inference.bootstrap import (CI_METHODS, DEFAULT_SEED, ON_FAILURE, SIGN_CHANGES, BootstrapSettings)
 
 
 def bootstrap_options(command):

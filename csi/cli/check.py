@@ -14,10 +14,10 @@ from click.core import ParameterSource
 from rich.console import Console
 from rich.markup import escape
 
-from csi.check import CheckReport, Policy, compare, load_policy
+from csi.gate.compare import CheckReport, Policy, compare, load_policy
 from csi.cli.results_file import read_results
 from csi.errors import ExitCode
-from csi.output import write_atomic
+from csi.jsonio import write_atomic
 from csi.report.check_render import (github_annotations, headline, render_check, to_junit,
                                      to_markdown)
 

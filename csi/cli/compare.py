@@ -12,11 +12,11 @@ from csi.cli.ingest_options import ingest_options, options_from
 from csi.cli.pls_options import pls_options, pls_settings
 from csi.cli.progress import progress_bar
 from csi.cli.segments import scheduler_option
-from csi.compare import DEFAULT_PERMUTATIONS, compare, compare_by
+from csi.multi.compare import DEFAULT_PERMUTATIONS, compare, compare_by
 from csi.ingest import item_matrix, read_survey
 from csi.report.segments import comparison_csv, render_comparison
 from csi.scale_out import executor_for
-from csi.spec import load_model
+from csi.model.spec import load_model
 
 HELP = """Compare two groups: A and B (two survey files, e.g. two waves; B - A), or the two
 levels of COLUMN in one SURVEY with --by COLUMN (the second level minus the first, in

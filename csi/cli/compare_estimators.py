@@ -13,12 +13,13 @@ from rich.table import Table
 
 from csi.cli.ingest_options import ingest_options, options_from
 from csi.errors import CsiError
-from csi.fit import fit_items
+from csi.pipeline import fit_items
 from csi.ingest import item_matrix, read_survey
-from csi.output import write_atomic
-from csi.pls import OBJECTIVES, PlsSettings
+from csi.jsonio import dumps, write_atomic
+from csi.estimators.base import OBJECTIVES, PlsSettings
 from csi.result import Result
-from csi.spec import ESTIMATORS, load_model
+from csi import estimators
+from csi.model.spec import load_model
 
 NAMES = {"pls": "PLS", "plsc": "PLSc", "cbsem": "CB-SEM"}
 SCHEMA = "csi.compare-estimators/1"
@@ -44,13 +45,13 @@ def compare_estimators_command(survey, model, objective, output_format, output, 
     PLS estimates composites; PLSc and CB-SEM common factors, so their paths correct for
     measurement error. A model with covariances or fixed values ('~~', '1*x') runs by CB-SEM
     only. Each estimator's notes (inadmissible PLSc, Heywood cases) follow the table."""
-    spec = load_model(model, estimator="cbsem")
+    spec = load_model(model, composite=False)
     ingest = options_from(options)
     data = read_survey(survey, encoding=ingest.encoding, sheet=ingest.sheet)
     items = item_matrix(data, spec, options=ingest)
     results: dict[str, Result] = {}
     errors: dict[str, str] = {}
-    for estimator in ESTIMATORS:
+    for estimator in estimators.NAMES:
         try:
             results[estimator] = fit_items(items, spec,
                                            PlsSettings(estimator=estimator, objective=objective),
@@ -62,8 +63,7 @@ def compare_estimators_command(survey, model, objective, output_format, output, 
     table = comparison_table(results)
     reading = disagreement(results, table)
     if output_format == "json":
-        payload = json.dumps(_document(results, errors, table, reading), indent=2,
-                             ensure_ascii=False, allow_nan=False) + "\n"
+        payload = dumps(_document(results, errors, table, reading))
         if output:
             write_atomic(output, payload)
         else:

@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from csi.output import write_atomic
+from csi.jsonio import write_atomic
 
 
 def emit(output_format: str, output: str | None, render: Callable[[Console], None],

@@ -13,21 +13,22 @@ from csi.cli.ingest_options import ingest_options, options_from
 from csi.cli.pls_options import pls_options, pls_settings
 from csi.cli.progress import progress_bar
 from csi.cli.segments import fit_by_segments, pop_segment_options, segment_options
-from csi.fit import fit_items
+from csi.pipeline import fit_items
 from csi.ingest import item_matrix, read_survey
-from csi.nonlinear import NonlinearSettings
-from csi.pls import OBJECTIVES
+from csi.drivers.nonlinear import NonlinearSettings
+from csi.estimators.base import OBJECTIVES
 from csi.report.csv import to_csv
 from csi.report.terminal import render
 from csi.scale_out import scheduled
-from csi.spec import ESTIMATORS, load_model
+from csi import estimators
+from csi.model.spec import load_model
 
 
 @click.command("fit")
 @click.argument("survey", metavar="SURVEY")
 @click.option("-m", "--model", default="acsi", show_default=True,
               help="Built-in model name (see `csi models`) or a lavaan-style model file.")
-@click.option("--estimator", type=click.Choice(ESTIMATORS), default="pls", show_default=True,
+@click.option("--estimator", type=click.Choice(estimators.NAMES), default="pls", show_default=True,
               help="pls (composites), plsc (consistent PLS: PLS weights, paths corrected for "
                    "measurement error) or cbsem (covariance-based SEM through semopy, with fit "
                    "indices; ML standard errors unless --bootstrap N is given).")
@@ -58,13 +59,13 @@ def fit_command(survey, model, output_format, output, pdf_file, quiet, **options
     PLS path modeling, consistent PLS or CB-SEM (--estimator)."""
     check = fit_check_from_options(options, output)  # reads the baseline before fitting
     estimator, objective = options.pop("estimator"), options.pop("objective")
-    spec = load_model(model, estimator=estimator)
+    spec = load_model(model, composite=estimators.entry(estimator).composite)
     ingest = options_from(options)
     data = read_survey(survey, encoding=ingest.encoding, sheet=ingest.sheet)
     items = item_matrix(data, spec, options=ingest)
     settings = pls_settings(options, estimator=estimator, objective=objective)
     resampling = bootstrap_settings(options)
-    if estimator == "cbsem" and click.get_current_context().get_parameter_source(
+    if not estimators.entry(estimator).composite and click.get_current_context().get_parameter_source(
             "resamples") is click.core.ParameterSource.DEFAULT:
         # each CB-SEM resample is a full refit: without --bootstrap N, ML standard errors
         # (the result's notes say so)

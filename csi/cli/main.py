@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from csi import __version__
+from csi._version import __version__
 from csi.errors import CsiError, ExitCode
 
 

@@ -6,7 +6,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from csi.spec import builtin_models, parse_model
+from csi.model.spec import builtin_models, parse_model
 
 
 @click.command("models")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from csi.pls import SCHEMES, PlsSettings
+from csi.estimators.base import SCHEMES, PlsSettings
 
 
 def pls_options(command):

@@ -6,7 +6,7 @@ import click
 from rich.console import Console
 
 from csi.cli.results_file import read_results
-from csi.priorities import Priorities
+from csi.drivers.priorities import Priorities
 from csi.report.terminal import render_priorities
 
 

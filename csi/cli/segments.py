@@ -12,7 +12,7 @@ from csi.errors import DataError
 from csi.ingest import MIN_ROWS
 from csi.report.segments import render_segments, segments_csv
 from csi.scale_out import ENVIRONMENT, INSTALL_HINT, executor_for
-from csi.segments import DEFAULT_MIN_N, fit_segments, split
+from csi.multi.segments import DEFAULT_MIN_N, fit_segments, split
 
 
 def scheduler_option(command):

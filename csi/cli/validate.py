@@ -12,12 +12,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from csi import __version__
+from csi._version import __version__
 from csi.cli.ingest_options import ingest_options, options_from
 from csi.errors import DataError
 from csi.ingest import DataQuality, assess, read_survey
-from csi.output import write_atomic
-from csi.spec import load_model
+from csi.jsonio import write_atomic
+from csi.model.spec import load_model
 
 SCHEMA = "csi.data_quality/1"
 

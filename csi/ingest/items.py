@@ -13,8 +13,8 @@ The steps, in order (each counted in the data-quality report, see csi.ingest.qua
 5. Straight-liners are found (on the answers as given) and, with --drop-straightliners,
    dropped.
 6. Reverse-worded items are recoded x' = min + max - x; their bounds must be known.
-7. Weights must be finite, non-negative numbers in every row; they are normalised to mean 1
-   over the rows used.
+7. Weights must be finite, non-negative numbers in every row. They are frequency weights,
+   kept as given: csi.sample.Sample applies them, as repeated rows.
 8. Missing answers: 'listwise' drops respondents with any missing item; 'mean' and 'em' keep
    every respondent who answered at least one item (one who answered none is always dropped)
    and fill the gaps with the item mean or, for EM, with the conditional mean given the
@@ -52,7 +52,7 @@ from csi.ingest.quality import (
     weight_summary,
 )
 from csi.ingest.survey import Survey
-from csi.spec import ModelSpec
+from csi.model.spec import ModelSpec
 
 MIN_ROWS = 10
 MAX_ANSWER = 1e12
@@ -81,7 +81,8 @@ class ItemData:
     `values` (n_used, p) is in the order of `items` (the model's indicators); with
     missing='em' it holds the EM conditional-mean imputations and `em_mean` / `em_cov` the EM
     estimates of the moments, which estimation should use instead of the sample moments.
-    `weights` are survey weights normalised to mean 1 (None without --weights); `item_low` /
+    `weights` are frequency weights as given (None without --weights): a respondent counts as
+    its weight, as if its row were repeated (csi.sample.Sample applies them); `item_low` /
     `item_high` the per-item scale bounds; `rows` the used respondents' positions (from 0) in
     the survey.
     """
@@ -398,8 +399,7 @@ def _prepare(survey: Survey, spec: ModelSpec, options: IngestOptions):
     if weights_raw is not None and n_used:
         kept_weights = weights_raw[keep]
         if kept_weights.max() > 0:
-            scaled = kept_weights / kept_weights.max()  # no overflow in the mean
-            weights = scaled / scaled.mean()
+            weights = kept_weights  # frequency weights, applied by csi.sample.Sample only
         elif not report.errors:
             report.errors.append(
                 f"{source}, column {options.weights}: every weight of the rows used is 0"
@@ -450,10 +450,19 @@ def _prepare(survey: Survey, spec: ModelSpec, options: IngestOptions):
     summary = None
     if weights is not None:
         summary = weight_summary(weights, options.weights)
+        total = float(weights.sum())
         report.notes.append(
-            f"weights: column {options.weights}, normalised to mean 1 (effective n "
-            f"{summary['effective_n']:.1f} of {n_used})"
+            f"weights: column {options.weights}, frequency weights (a respondent counts as "
+            f"its weight: sample size {total:g} from {n_used} respondents; Kish's effective "
+            f"n {summary['effective_n']:.1f})"
         )
+        if total > 2 * n_used or total < n_used / 2:
+            report.warnings.append(
+                f"the weights in column {options.weights} sum to {total:g} for {n_used} "
+                "respondents: as frequency weights they set the sample size, and with it "
+                "every standard error; if they are sampling or expansion weights, rescale "
+                "them to mean 1"
+            )
 
     labels = {item: text for item in indicators
               if (text := _label(survey, column_map, columns, item))}

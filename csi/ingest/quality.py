@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from csi.jsonio import real
 
 MISSING_WARN = 0.05
 FEW_DISTINCT = 3
@@ -62,17 +63,17 @@ class ItemQuality:
             "scale": None if self.low is None else [self.low, self.high],
             "reversed": self.reversed,
             "missing": self.missing,
-            "missing_pct": _number(100 * self.missing / rows_read) if rows_read else None,
+            "missing_pct": real(100 * self.missing / rows_read) if rows_read else None,
             "na_coded": self.na_coded,
             "user_missing": self.user_missing,
             "non_numeric": self.non_numeric,
             "out_of_scale": self.out_of_scale,
             "clipped": self.clipped,
             "distinct": self.distinct,
-            "min": _number(self.minimum),
-            "max": _number(self.maximum),
-            "mean": _number(self.mean),
-            "sd": _number(self.sd),
+            "min": real(self.minimum),
+            "max": real(self.maximum),
+            "mean": real(self.mean),
+            "sd": real(self.sd),
         }
 
 
@@ -159,9 +160,9 @@ def weight_summary(weights: np.ndarray, column: str) -> dict:
     squares = float(np.square(weights).sum())
     return {
         "column": column,
-        "min": _number(float(weights.min())) if weights.size else None,
-        "max": _number(float(weights.max())) if weights.size else None,
-        "effective_n": _number(total * total / squares) if squares > 0 else None,
+        "min": real(float(weights.min())) if weights.size else None,
+        "max": real(float(weights.max())) if weights.size else None,
+        "effective_n": real(total * total / squares) if squares > 0 else None,
     }
 
 
@@ -191,13 +192,6 @@ def item_stats(values: np.ndarray) -> tuple[int, float | None, float | None, flo
     sd = float(seen.std(ddof=1)) if seen.size > 1 else None
     return int(pd.unique(seen).size), low, high, float(seen.mean()), sd
 
-
-def _number(value):
-    """A JSON-safe number (None for NaN or infinity)."""
-    if value is None:
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
 
 
 def rows_list(mask: np.ndarray) -> list[int]:

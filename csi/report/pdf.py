@@ -27,7 +27,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from csi.output import write_atomic
+from csi.jsonio import write_atomic
 from csi.report import charts
 from csi.report.labels import Labels
 from csi.report.terminal import AVE_MIN, HTMT_MAX, RHO_C_MIN
@@ -214,7 +214,7 @@ def _ci(row: dict, digits: int, low: str = "ci_low", high: str = "ci_high") -> s
 
 
 def _share(value) -> str:
-    from csi.priorities import share
+    from csi.drivers.priorities import share
 
     value = _num(value)
     return "—" if value is None else share(value)
@@ -458,7 +458,7 @@ class _Report:
                 f"seed {b.get('seed', '—')}")
 
     def summary(self) -> list:
-        from csi.priorities import Priorities, sentences
+        from csi.drivers.priorities import Priorities, sentences
 
         doc = self.doc
         story = [self.heading("Executive summary")]

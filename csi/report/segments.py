@@ -13,8 +13,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from csi.compare import Comparison, format_interval
-from csi.segments import SegmentResults
+from csi.multi.compare import Comparison, format_interval
+from csi.multi.segments import SegmentResults
 
 SKIPPED_SHOWN = 10  # skipped segments listed by name; the rest are counted
 NOTES_SHOWN = 5  # segments' own notes shown; the rest are counted

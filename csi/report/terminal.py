@@ -7,7 +7,7 @@ import math
 from rich.console import Console
 from rich.table import Table
 
-from csi.priorities import Priorities, share, sentences
+from csi.drivers.priorities import Priorities, share, sentences
 from csi.result import Result
 
 AVE_MIN = 0.5  # Fornell & Larcker (1981)

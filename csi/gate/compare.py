@@ -34,8 +34,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from statistics import NormalDist
 
-from csi import __version__
+from csi._version import __version__
 from csi.errors import CsiError, DataError, ExitCode
+from csi.jsonio import dumps
 
 SCHEMA = "csi.check/1"
 
@@ -409,7 +410,7 @@ class CheckReport:
         }
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+        return dumps(self.to_dict())
 
 
 # --------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 PLS-PM depends on the data only through the item moments, so a resample is a vector of
 respondent counts c (how often each respondent was drawn): its moments are c-weighted sums,
 computed for a whole chunk of resamples with one matrix product, and the PLS iterations then
-run on the stacked moment matrices (csi.pls works on batches). Resamples are drawn in fixed
+run on the stacked moment matrices (every estimator works on batches). Resamples are drawn in fixed
 chunks, each from its own generator spawned from one SeedSequence, so results do not depend
 on how many workers run the chunks.
 """
@@ -14,11 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats as scipy_stats
-
+from csi import estimators
 from csi.errors import EstimationError
-from csi.estimates import FAMILIES, Layout, estimate_vectors
-from csi.pls import PlsSettings, _align_signs, derive_for, outer_weights
+from csi.estimators.base import EstimatorFit, PlsSettings
+from csi.estimators.reported import FAMILIES, estimate_vectors
+from csi.model.structure import Layout
+from csi.sample import Sample, counts_from_indices
 
 DEFAULT_SEED = 20261128
 CI_METHODS = ("percentile", "bca")
@@ -84,15 +85,13 @@ class Draws:
 class Problem:
     """Everything a resample needs besides its counts: the data and the point fit."""
 
-    values: np.ndarray  # (n, p) item matrix
-    weights: np.ndarray | None  # survey weights (n,), or None
+    sample: Sample
     layout: Layout
     pls: PlsSettings
     low: np.ndarray | float
     high: np.ndarray | float
-    reference_weights: np.ndarray  # (p,) point-fit outer weights, for sign alignment
-    extension: object = None  # computes more families per resample (csi.nonlinear)
-    start: np.ndarray | None = None  # CB-SEM: the point fit's parameters, every refit's start
+    reference: EstimatorFit  # the point fit: construct signs and starting values
+    extension: object = None  # computes more families per resample (csi.drivers.nonlinear)
 
     def families(self) -> dict[str, int]:
         """Every family a resample yields, with its width."""
@@ -108,57 +107,13 @@ def chunk_size(n: int) -> int:
     return int(min(500, max(10, 5_000_000 // n)))
 
 
-def resample_counts(rng: np.random.Generator, n: int, size: int) -> np.ndarray:
-    """(size, n) counts of n draws with replacement from n respondents."""
-    draws = rng.integers(0, n, size=(size, n))
-    offsets = (np.arange(size) * n)[:, None]
-    return np.bincount((draws + offsets).ravel(), minlength=size * n).reshape(size, n)
-
-
-def counts_from_indices(indices: np.ndarray, n: int) -> np.ndarray:
-    """(B, n) counts from explicit 0-based resample row indices (B, n), e.g. a peer's."""
-    offsets = (np.arange(indices.shape[0]) * n)[:, None]
-    return np.bincount((indices + offsets).ravel(), minlength=indices.shape[0] * n).reshape(
-        indices.shape[0], n
-    )
-
-
-def weighted_moments(values: np.ndarray, frequency: np.ndarray):
-    """Means, SDs and covariances of the items under each row of frequency weights (b, n).
-
-    mean = f X / sum f, cov = (X' diag(f) X - sum f * m m') / (sum f - 1), with X shifted to
-    its column means first for numerical stability. Cost O(b n p^2) as matrix products; rows
-    of X are processed in blocks so memory stays O(b p^2 + block p^2).
-    """
-    n, p = values.shape
-    centre = values.mean(axis=0)
-    upper = np.triu_indices(p)
-    total = frequency.sum(axis=1)
-    first = np.zeros((frequency.shape[0], p))
-    second = np.zeros((frequency.shape[0], upper[0].size))
-    block = max(1, 2_000_000 // max(upper[0].size, 1))
-    for start in range(0, n, block):
-        x = values[start : start + block] - centre
-        f = frequency[:, start : start + block]
-        first += f @ x
-        second += f @ (x[:, upper[0]] * x[:, upper[1]])
-    mean_shifted = first / total[:, None]
-    cross = np.zeros((frequency.shape[0], p, p))
-    cross[:, upper[0], upper[1]] = second
-    cross[:, upper[1], upper[0]] = second
-    cov = (cross - total[:, None, None] * mean_shifted[:, :, None] * mean_shifted[:, None, :])
-    cov /= (total - 1)[:, None, None]
-    sd = np.sqrt(np.clip(np.diagonal(cov, axis1=1, axis2=2), 0.0, None))
-    return mean_shifted + centre, sd, cov
-
-
 def estimate_batch(problem: Problem, frequency: np.ndarray, sign_change: str):
     """Estimate vectors for a batch of frequency-weight rows; returns (vectors, failed, reason).
 
     A resample fails when an item has zero variance in it or the algorithm does not
     converge; its rows in `vectors` are NaN.
     """
-    mean, sd, cov = weighted_moments(problem.values, frequency)
+    mean, sd, cov = problem.sample.batch_moments(frequency)
     size = frequency.shape[0]
     reasons = np.full(size, "", dtype=object)
     constant = np.any(sd <= 1e-12 * np.maximum(1.0, np.abs(mean)), axis=1)
@@ -223,37 +178,16 @@ def _extend(problem: Problem, frequency, ok, estimates, vectors, reasons) -> Non
 
 
 def _estimate(problem: Problem, matrices, mean, sd, sign_change):
-    """(vectors, converged, failure reasons) of a batch, for any estimator: PLS and PLSc share
-    the weights (and the sign change); CB-SEM refits its model to every matrix (csi.cbsem)."""
-    structure = problem.layout.structure
-    if problem.pls.estimator == "cbsem":
-        from csi.cbsem import estimate as cbsem_estimate
-
-        estimates = cbsem_estimate(matrices, structure, problem.pls, start=problem.start)
-        converged = estimates.converged
-    else:
-        weights, iterations, converged = outer_weights(matrices, structure, problem.pls)
-        weights = _align_signs(weights, matrices, structure)
-        if sign_change == "construct":
-            weights = align_to_reference(weights, problem.reference_weights, structure, sd,
-                                         problem.pls.standardize)
-        estimates = derive_for(problem.pls)(weights, matrices, structure, iterations, converged)
+    """(vectors, converged, failure reasons) of a batch, for any estimator in the registry."""
+    estimator = estimators.get(problem.pls.estimator)
+    estimates = estimator.estimate(matrices, problem.layout.structure, problem.pls,
+                                   reference=problem.reference,
+                                   align=sign_change == "construct")
     vectors = estimate_vectors(estimates, mean, sd, problem.layout, problem.low, problem.high,
                                problem.pls.standardize)
     failures = (estimates.failures if estimates.failures is not None
-                else np.full(converged.shape[0], "", dtype=object))
-    return vectors, converged, failures
-
-
-def align_to_reference(weights: np.ndarray, reference: np.ndarray, structure, sd, standardized):
-    """Construct-level sign change (Tenenhaus et al. 2005, p. 177): flip a construct's weights
-    when |sum(w_ref - w)| > |sum(w_ref + w)| over its block."""
-    w = weights if standardized else weights * sd
-    membership = structure.membership
-    minus = np.abs((reference[None, :] - w) @ membership)
-    plus = np.abs((reference[None, :] + w) @ membership)
-    flip = np.where(minus > plus, -1.0, 1.0)
-    return weights * flip[:, structure.block_of]
+                else np.full(estimates.converged.shape[0], "", dtype=object))
+    return vectors, estimates.converged, failures
 
 
 def draw(problem: Problem, settings: BootstrapSettings,
@@ -267,7 +201,7 @@ def draw(problem: Problem, settings: BootstrapSettings,
     settings.workers local threads. A chunk's numbers depend only on its own seed, so the
     result is the same byte for byte wherever and on how many workers the chunks run.
     """
-    n = problem.values.shape[0]
+    n = problem.sample.rows
     total = settings.resamples if indices is None else indices.shape[0]
     chunk = chunk_size(n)
     chunk_sizes = [min(chunk, total - start) for start in range(0, total, chunk)]
@@ -311,17 +245,18 @@ def draw_chunk(context: tuple[Problem, BootstrapSettings], job: tuple):
     """
     problem, settings = context
     size, seed, given = job
-    n = problem.values.shape[0]
+    n = problem.sample.rows
     rng = np.random.default_rng(seed)
-    counts = counts_from_indices(given, n) if given is not None else resample_counts(rng, n, size)
-    vectors, failed, reasons = estimate_batch(problem, _frequency(problem, counts),
+    counts = (counts_from_indices(given, n) if given is not None
+              else problem.sample.resample_counts(rng, size))
+    vectors, failed, reasons = estimate_batch(problem, counts.astype(float),
                                               settings.sign_change)
     log = list(reasons[failed])
     redrawn, rounds = 0, 0
     while settings.on_failure == "redraw" and failed.any() and rounds < MAX_REDRAW_ROUNDS:
         rows = np.flatnonzero(failed)
-        again = resample_counts(rng, n, rows.size)
-        new, new_failed, new_reasons = estimate_batch(problem, _frequency(problem, again),
+        again = problem.sample.resample_counts(rng, rows.size)
+        new, new_failed, new_reasons = estimate_batch(problem, again.astype(float),
                                                       settings.sign_change)
         for family in vectors:
             vectors[family][rows] = new[family]
@@ -332,95 +267,25 @@ def draw_chunk(context: tuple[Problem, BootstrapSettings], job: tuple):
     return vectors, failed, log, redrawn
 
 
-def _frequency(problem: Problem, counts: np.ndarray) -> np.ndarray:
-    """Frequency weights of a resample: its counts, times the survey weights if any (the
-    (respondent, weight) pairs are resampled, and estimates are weighted as in the fit)."""
-    counts = counts.astype(float)
-    return counts if problem.weights is None else counts * problem.weights[None, :]
-
-
-@dataclass(frozen=True)
-class Summary:
-    """Inference for one family: arrays aligned with the family's estimates."""
-
-    se: np.ndarray
-    t: np.ndarray
-    p: np.ndarray
-    ci_low: np.ndarray
-    ci_high: np.ndarray
-
-
-def summarize(estimate: np.ndarray, draws: np.ndarray, settings: BootstrapSettings, n_obs: int,
-              jackknife: np.ndarray | None = None) -> Summary:
-    """SE (SD of the draws, ddof 1), t = estimate / SE, two-sided p from Student's t with
-    n_obs - 1 df (as SmartPLS), and the percentile or BCa interval (Efron & Tibshirani 1993,
-    ch. 13 and 14.3). `jackknife` (n, m) leave-one-out estimates are needed for BCa."""
-    se = draws.std(axis=0, ddof=1) if draws.shape[0] > 1 else np.full(estimate.shape, np.nan)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = np.where(se > 0, estimate / se, np.nan)
-    p = 2 * scipy_stats.t.sf(np.abs(t), df=max(n_obs - 1, 1))
-    alpha = 1 - settings.level
-    if settings.ci == "bca":
-        low_q, high_q = bca_levels(estimate, draws, jackknife, alpha)
-        ci_low = _column_quantiles(draws, low_q)
-        ci_high = _column_quantiles(draws, high_q)
-    else:
-        ci_low = _column_quantiles(draws, np.full(estimate.shape, alpha / 2))
-        ci_high = _column_quantiles(draws, np.full(estimate.shape, 1 - alpha / 2))
-    return Summary(se=se, t=t, p=p, ci_low=ci_low, ci_high=ci_high)
-
-
-def bca_levels(estimate: np.ndarray, draws: np.ndarray, jackknife: np.ndarray, alpha: float):
-    """BCa quantile levels per estimate (Efron 1987; Efron & Tibshirani 1993, eq. 14.9-14.15).
-
-    z0 = Phi^-1(share of draws below the estimate, ties counted half);
-    a = sum(d^3) / (6 (sum d^2)^1.5), d = mean(jackknife) - jackknife.
-    """
-    below = (draws < estimate).mean(axis=0) + 0.5 * (draws == estimate).mean(axis=0)
-    z0 = scipy_stats.norm.ppf(np.clip(below, 1e-12, 1 - 1e-12))
-    d = jackknife.mean(axis=0) - jackknife
-    with np.errstate(divide="ignore", invalid="ignore"):
-        accel = (d**3).sum(axis=0) / (6 * ((d**2).sum(axis=0)) ** 1.5)
-    accel = np.nan_to_num(accel)
-    levels = []
-    for quantile in (alpha / 2, 1 - alpha / 2):
-        z = scipy_stats.norm.ppf(quantile)
-        levels.append(scipy_stats.norm.cdf(z0 + (z0 + z) / (1 - accel * (z0 + z))))
-    return levels[0], levels[1]
-
-
-def _column_quantiles(draws: np.ndarray, levels: np.ndarray) -> np.ndarray:
-    """Quantile of each column at its own level (linear interpolation, R's type 7)."""
-    if draws.shape[0] == 0:
-        return np.full(levels.shape, np.nan)
-    ordered = np.sort(draws, axis=0)
-    position = np.clip(levels, 0, 1) * (draws.shape[0] - 1)
-    lower = np.floor(position).astype(int)
-    upper = np.minimum(lower + 1, draws.shape[0] - 1)
-    fraction = position - lower
-    columns = np.arange(draws.shape[1])
-    return ordered[lower, columns] * (1 - fraction) + ordered[upper, columns] * fraction
-
-
-def jackknife(problem: Problem, sign_change: str, groups: int | None = None) -> dict:
-    """Leave-one-out estimates {family: (n, m)} for the BCa acceleration, batched.
+def jackknife(problem: Problem, sign_change: str, groups: int | None = None):
+    """Leave-one-out estimates {family: (g, m)} and their weights (g,) for the BCa
+    acceleration, batched (csi.sample.Sample.leave_one_out).
 
     Above 5,000 respondents, a grouped (delete-d) jackknife over 1,000 contiguous groups
     approximates it at a fraction of the cost (Efron & Tibshirani 1993, sec. 11.5).
     """
-    n = problem.values.shape[0]
+    n = problem.sample.rows
     if groups is None:
         groups = n if n <= 5000 else 1000
-    membership = np.minimum(np.arange(n) * groups // n, groups - 1)
+    frequency, multiplicity = problem.sample.leave_one_out(groups)
     results = {family: [] for family in problem.families()}
+    kept = []
     step = chunk_size(n)
     for start in range(0, groups, step):
-        stop = min(start + step, groups)
-        frequency = np.ones((stop - start, n))
-        frequency[membership[None, :] == np.arange(start, stop)[:, None]] = 0.0
-        if problem.weights is not None:
-            frequency *= problem.weights[None, :]
-        vectors, failed, _ = estimate_batch(problem, frequency, sign_change)
+        vectors, failed, _ = estimate_batch(problem, frequency[start : start + step],
+                                            sign_change)
+        kept.append(multiplicity[start : start + step][~failed])
         for family in results:
             results[family].append(vectors[family][~failed])
-    return {family: np.concatenate(parts) for family, parts in results.items()}
+    return ({family: np.concatenate(parts) for family, parts in results.items()},
+            np.concatenate(kept))

@@ -22,10 +22,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats as scipy_stats
+from scipy import special
 
 from csi.errors import EstimationError
-from csi.estimates import Layout
+from csi.jsonio import number, records
+from csi.model.structure import Layout
 
 KNOT_RULES = ("midpoint", "mean")
 CLASS_BAND = 0.2  # |IA| > 0.2 <=> one slope at least 1.5 times the other
@@ -64,19 +65,25 @@ class NonlinearModel:
     for any batch of (measurement weights, respondent frequencies)."""
 
     def __init__(self, layout: Layout, rescaled: np.ndarray, point_weights: np.ndarray,
-                 target: int, settings: NonlinearSettings):
+                 target: int, settings: NonlinearSettings,
+                 frequency: np.ndarray | None = None):
         self.layout = layout
+        # the sample's own frequency weights (n,): centres, knot sides, and the point-only
+        # analyses (curves, cross-validation) weigh respondents as the fit does
+        self.weighted = frequency is not None and not np.all(frequency == 1)
+        self.frequency = (np.asarray(frequency, float) if self.weighted
+                          else np.ones(rescaled.shape[0]))
         self.structure = layout.structure
         self.rescaled = rescaled  # (n, p) items on 0-100
         self.target = target
         self.settings = settings
         k_count = len(self.structure.constructs)
         scores = self.scores(point_weights[None])[0]
-        self.centre = scores.mean(axis=0)
+        self.centre = self.mean(scores)
         self.knots = np.full(k_count, 50.0) if settings.knot == "midpoint" else self.centre.copy()
-        n = scores.shape[0]
+        n = self.frequency.sum()
         needed = max(MIN_SIDE_COUNT, MIN_SIDE_SHARE * n)
-        below = (scores < self.knots).sum(axis=0)
+        below = self.frequency @ (scores < self.knots)
         self.piecewise = (below >= needed) & (n - below >= needed)  # (K,) per predictor
         self.endogenous = list(layout.endogenous)
         self.order = topological_order(layout)
@@ -84,6 +91,13 @@ class NonlinearModel:
         self.path_index = position
         self.drivers = sorted({a for a, b in layout.effects if b == target})
         self.direct = [d for d in self.drivers if self.structure.path_mask[d, target]]
+
+    def mean(self, values: np.ndarray, rows=slice(None)) -> np.ndarray:
+        """The (weighted) mean over respondents `rows` of values (n, ...)."""
+        if not self.weighted:
+            return values[rows].mean(axis=0)
+        w = self.frequency[rows]
+        return np.tensordot(w, values[rows], axes=1) / w.sum()
 
     # -- scores and designs -------------------------------------------------------------
     def scores(self, item_weights: np.ndarray) -> np.ndarray:
@@ -229,29 +243,44 @@ def natural_spline_basis(x: np.ndarray, knots: np.ndarray) -> np.ndarray:
     return np.column_stack(columns)
 
 
-def _spline_knots(x: np.ndarray, interior: int) -> np.ndarray:
-    quantiles = np.linspace(0, 1, interior + 2)
-    return np.unique(np.quantile(x, quantiles))
+def _spline_knots(x: np.ndarray, interior: int, weights: np.ndarray) -> np.ndarray:
+    """Knots at equally spaced weighted quantiles of x (the smallest x whose cumulative
+    weight share reaches each level; the plain quantiles for unit weights up to interpolation)."""
+    if np.all(weights == 1):
+        return np.unique(np.quantile(x, np.linspace(0, 1, interior + 2)))
+    order = np.argsort(x, kind="stable")
+    share = np.cumsum(weights[order]) / weights.sum()
+    levels = np.linspace(0, 1, interior + 2)
+    positions = np.minimum(np.searchsorted(share, levels - 1e-12), len(x) - 1)
+    return np.unique(x[order][positions])
 
 
-def _additive_design(scores: np.ndarray, predictors, interior: int, knot_sets=None):
+def _additive_design(scores: np.ndarray, predictors, interior: int, knot_sets=None,
+                     weights: np.ndarray | None = None):
     columns, sets = [np.ones(len(scores))], []
     for i, k in enumerate(predictors):
-        knots = knot_sets[i] if knot_sets else _spline_knots(scores[:, k], interior)
+        knots = (knot_sets[i] if knot_sets else
+                 _spline_knots(scores[:, k], interior,
+                               np.ones(len(scores)) if weights is None else weights))
         sets.append(knots)
         basis = natural_spline_basis(scores[:, k], knots) if len(knots) > 2 else scores[:, [k]]
         columns.append(basis)
     return np.column_stack(columns), sets
 
 
-def _ols(design: np.ndarray, y: np.ndarray) -> np.ndarray:
-    return np.linalg.lstsq(design, y, rcond=None)[0]
+def _ols(design: np.ndarray, y: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Weighted least squares: respondent i counts weights[i] times."""
+    if np.all(weights == 1):
+        return np.linalg.lstsq(design, y, rcond=None)[0]
+    root = np.sqrt(weights)
+    return np.linalg.lstsq(design * root[:, None], y * root, rcond=None)[0]
 
 
 def spline_curves(scores: np.ndarray, model: NonlinearModel, rng: np.random.Generator) -> dict:
     """Per path: the additive natural-spline curve of the target against the predictor, other
     predictors held at their mean contribution; interior knots (0-3) chosen by k-fold CV."""
     settings = model.settings
+    w = model.frequency
     curves = {}
     for j in model.endogenous:
         predictors = list(model.structure.predecessors[j])
@@ -262,14 +291,15 @@ def spline_curves(scores: np.ndarray, model: NonlinearModel, rng: np.random.Gene
             sse = 0.0
             for fold in range(settings.folds):
                 train, test = folds != fold, folds == fold
-                design, sets = _additive_design(scores[train], predictors, interior)
-                beta = _ols(design, y[train])
+                design, sets = _additive_design(scores[train], predictors, interior,
+                                                weights=w[train])
+                beta = _ols(design, y[train], w[train])
                 test_design, _ = _additive_design(scores[test], predictors, interior, sets)
-                sse += ((y[test] - test_design @ beta) ** 2).sum()
+                sse += (w[test] * (y[test] - test_design @ beta) ** 2).sum()
             errors.append(sse)
         interior = int(np.argmin(errors))
-        design, sets = _additive_design(scores, predictors, interior)
-        beta = _ols(design, y)
+        design, sets = _additive_design(scores, predictors, interior, weights=w)
+        beta = _ols(design, y, w)
         bases = [natural_spline_basis(scores[:, k], sets[i]) if len(sets[i]) > 2
                  else scores[:, [k]] for i, k in enumerate(predictors)]
         starts = np.cumsum([1] + [basis.shape[1] for basis in bases])
@@ -277,7 +307,7 @@ def spline_curves(scores: np.ndarray, model: NonlinearModel, rng: np.random.Gene
         for i, k in enumerate(predictors):
             grid = np.linspace(scores[:, k].min(), scores[:, k].max(), settings.curve_points)
             basis = natural_spline_basis(grid, sets[i]) if len(sets[i]) > 2 else grid[:, None]
-            others = sum(c.mean() for m, c in enumerate(contributions) if m != i)
+            others = sum(model.mean(c) for m, c in enumerate(contributions) if m != i)
             values = beta[0] + basis @ beta[starts[i]:starts[i + 1]] + others
             curves[(k, j)] = {"curve": [[float(a), float(b)] for a, b in zip(grid, values)],
                               "spline_knots": int(interior)}
@@ -291,22 +321,24 @@ def compare(scores: np.ndarray, model: NonlinearModel, rng: np.random.Generator)
     settings = model.settings
     j = model.target
     y = scores[:, j]
-    ones = np.ones((1, len(y)))
+    w = model.frequency
     linear_design = model._linear_design(scores[None], j)[0].T  # (n, m)
     piece_design, _ = model._piecewise_design(scores[None], j)
     piece_design = piece_design[0].T
-    _, r2_linear = _weighted_ls(linear_design.T[None], y[None], ones)
-    _, r2_piece = _weighted_ls(piece_design.T[None], y[None], ones)
+    _, r2_linear = _weighted_ls(linear_design.T[None], y[None], w[None])
+    _, r2_piece = _weighted_ls(piece_design.T[None], y[None], w[None])
     differences, cv = [], {"linear": [], "nonlinear": []}
     for _ in range(settings.repeats):
         folds = rng.permutation(len(y)) % settings.folds
         for fold in range(settings.folds):
             train, test = folds != fold, folds == fold
-            baseline = ((y[test] - y[train].mean()) ** 2).sum()
+            centre = model.mean(y, train)
+            baseline = (w[test] * (y[test] - centre) ** 2).sum()
             scores_r2 = {}
             for name, design in (("linear", linear_design), ("nonlinear", piece_design)):
-                beta = _ols(design[train], y[train])
-                scores_r2[name] = 1 - ((y[test] - design[test] @ beta) ** 2).sum() / baseline
+                beta = _ols(design[train], y[train], w[train])
+                scores_r2[name] = 1 - ((w[test] * (y[test] - design[test] @ beta) ** 2).sum()
+                                       / baseline)
                 cv[name].append(scores_r2[name])
             differences.append(scores_r2["nonlinear"] - scores_r2["linear"])
     d = np.array(differences)
@@ -314,7 +346,7 @@ def compare(scores: np.ndarray, model: NonlinearModel, rng: np.random.Generator)
     n_test = len(y) / settings.folds
     variance = d.var(ddof=1) * (1 / count + n_test / (len(y) - n_test))
     t = d.mean() / np.sqrt(variance) if variance > 0 else 0.0
-    p = float(scipy_stats.t.sf(t, df=count - 1))
+    p = float(special.stdtr(count - 1, -t))
     preferred = "nonlinear" if p < 0.05 and d.mean() > 0 else "linear"
     return {
         "r2_linear": float(r2_linear[0]),
@@ -356,21 +388,12 @@ class NonlinearResult:
     notes: tuple[str, ...]
 
     def to_dict(self) -> dict:
-        def clean(value):
-            if isinstance(value, (float, np.floating)):
-                return None if np.isnan(value) else float(value)
-            if isinstance(value, np.integer):
-                return int(value)
-            return value
-
         return {
             "knot": self.knot,
-            "knots": {k: clean(v) for k, v in self.knots.items()},
-            "paths": [{k: clean(v) for k, v in row.items()}
-                      for row in self.paths.to_dict("records")],
-            "drivers": [{k: clean(v) for k, v in row.items()}
-                        for row in self.drivers.to_dict("records")],
-            "comparison": {k: clean(v) for k, v in self.comparison.items()},
+            "knots": {k: number(v) for k, v in self.knots.items()},
+            "paths": records(self.paths),
+            "drivers": records(self.drivers),
+            "comparison": {k: number(v) for k, v in self.comparison.items()},
             "notes": list(self.notes),
         }
 

@@ -9,114 +9,13 @@ small matrices of shape (batch, p, p).
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 from dataclasses import dataclass
 
 import numpy as np
 
 from csi.errors import EstimationError
-from csi.spec import ESTIMATORS, ModelSpec
-
-SCHEMES = ("path", "centroid", "factorial")
-OBJECTIVES = ("ML", "GLS", "ULS")  # CB-SEM discrepancy functions (csi.cbsem)
-
-
-@dataclass(frozen=True)
-class PlsSettings:
-    """Algorithm settings; the defaults are those of seminr and cSEM.
-
-    `estimator` picks pls, plsc (csi.plsc: PLS weights, consistent loadings and paths) or
-    cbsem (csi.cbsem: covariance-based SEM through semopy, with `objective` ML, GLS or ULS).
-    scheme, tol and max_iter govern the PLS weights (pls, plsc). CB-SEM is always fitted to
-    the covariance matrix and reports standardized estimates, so for cbsem `standardize` is
-    set to False (the indicators are not standardized before estimation).
-    """
-
-    scheme: str = "path"
-    tol: float = 1e-7
-    max_iter: int = 300
-    standardize: bool = True  # False: centred raw indicators, as R plspm's scaled = FALSE
-    estimator: str = "pls"
-    objective: str = "ML"
-
-    def __post_init__(self) -> None:
-        if self.scheme not in SCHEMES:
-            raise ValueError(f"unknown inner weighting scheme '{self.scheme}'")
-        if self.estimator not in ESTIMATORS or self.objective not in OBJECTIVES:
-            raise ValueError(f"unknown estimator '{self.estimator}' or objective "
-                             f"'{self.objective}'")
-        if self.estimator == "cbsem" and self.standardize:
-            object.__setattr__(self, "standardize", False)
-        if not self.tol > 0 or self.max_iter < 1:
-            raise ValueError("tol must be positive and max_iter at least 1")
-
-
-@dataclass(frozen=True)
-class Structure:
-    """The model compiled to index arrays over indicators (p) and constructs (K)."""
-
-    indicators: tuple[str, ...]
-    constructs: tuple[str, ...]
-    block_of: np.ndarray  # (p,) construct index of each indicator
-    mode_b: np.ndarray  # (K,) bool
-    path_mask: np.ndarray  # (K, K) bool, [k, j] true for a path k -> j
-    predecessors: tuple[np.ndarray, ...]  # per construct, indices of its predecessors
-    spec: ModelSpec | None = dataclasses.field(default=None, repr=False, compare=False)
-
-    @classmethod
-    def from_spec(cls, spec: ModelSpec) -> Structure:
-        constructs = spec.constructs
-        position = {c: k for k, c in enumerate(constructs)}
-        block_of = np.array([position[b.construct] for b in spec.blocks for _ in b.indicators])
-        path_mask = np.zeros((len(constructs), len(constructs)), dtype=bool)
-        for path in spec.paths:
-            path_mask[position[path.source], position[path.target]] = True
-        return cls(
-            indicators=spec.indicators,
-            constructs=constructs,
-            block_of=block_of,
-            mode_b=np.array([b.mode == "B" for b in spec.blocks]),
-            path_mask=path_mask,
-            predecessors=tuple(np.flatnonzero(path_mask[:, j]) for j in range(len(constructs))),
-            spec=spec,
-        )
-
-    @functools.cached_property
-    def membership(self) -> np.ndarray:
-        """(p, K) 0/1 matrix: indicator i belongs to construct k."""
-        return (self.block_of[:, None] == np.arange(len(self.constructs))[None, :]).astype(float)
-
-    def blocks(self) -> list[np.ndarray]:
-        return [np.flatnonzero(self.block_of == k) for k in range(len(self.constructs))]
-
-
-@dataclass(frozen=True)
-class PlsEstimates:
-    """Estimates for a batch of covariance matrices; the leading axis is the batch.
-
-    weights are on the scale of S (standardized weights when S is a correlation matrix);
-    construct scores Y = X_centred @ W have unit variance.
-    """
-
-    weights: np.ndarray  # (b, p)
-    loadings: np.ndarray  # (b, p) correlation of each indicator with its construct
-    cross_loadings: np.ndarray  # (b, p, K)
-    construct_cor: np.ndarray  # (b, K, K)
-    paths: np.ndarray  # (b, K, K), [k, j] = coefficient of path k -> j
-    r2: np.ndarray  # (b, K), NaN for exogenous constructs
-    total_effects: np.ndarray  # (b, K, K)
-    iterations: np.ndarray  # (b,)
-    converged: np.ndarray  # (b,) bool
-    # (b,) str, "" where usable: why an estimator rejects a matrix's solution (an
-    # inadmissible PLSc solution, a CB-SEM fit that failed); None when it never does
-    failures: np.ndarray | None = None
-    parameters: np.ndarray | None = None  # (b, q) free parameters of a CB-SEM fit
-
-    @property
-    def indirect_effects(self) -> np.ndarray:
-        return self.total_effects - self.paths
-
+from csi.estimators.base import EstimatorFit, PlsEstimates, PlsSettings, unchanged
+from csi.model.structure import Structure
 
 def _inner_weights(cor: np.ndarray, structure: Structure, scheme: str) -> np.ndarray:
     """Inner weights E (b, K, K): the inner proxy of construct j is sum_k E[k, j] Y_k.
@@ -174,12 +73,12 @@ def _solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return x
 
 
-def _block_products(cov: np.ndarray, weights: np.ndarray, structure: Structure) -> np.ndarray:
+def block_products(cov: np.ndarray, weights: np.ndarray, structure: Structure) -> np.ndarray:
     """S W for the block-diagonal outer weight matrix W, as (b, p, K): cov(X_i, Y_k)."""
     return cov @ (weights[:, :, None] * structure.membership[None, :, :])
 
 
-def _block_rows(matrix: np.ndarray, weights: np.ndarray, structure: Structure) -> np.ndarray:
+def block_rows(matrix: np.ndarray, weights: np.ndarray, structure: Structure) -> np.ndarray:
     """W' M for the block-diagonal W and M of shape (b, p, K), as (b, K, K)."""
     return structure.membership.T @ (matrix * weights[:, :, None])
 
@@ -187,7 +86,7 @@ def _block_rows(matrix: np.ndarray, weights: np.ndarray, structure: Structure) -
 def _normalize(weights: np.ndarray, cov: np.ndarray, structure: Structure):
     """Scale each block's weights so its construct score has unit variance; returns the
     scaled weights and S W for them."""
-    sw = _block_products(cov, weights, structure)
+    sw = block_products(cov, weights, structure)
     own = np.take_along_axis(sw, structure.block_of[None, :, None], axis=2)[..., 0]
     variance = (weights * own) @ structure.membership
     if np.any(variance <= 0):
@@ -213,7 +112,7 @@ def outer_weights(
     active = np.arange(batch)
     s, w_old, sw = cov, weights.copy(), sw_all
     for _ in range(settings.max_iter):
-        cor = _block_rows(sw, w_old, structure)
+        cor = block_rows(sw, w_old, structure)
         inner = _inner_weights(cor, structure, settings.scheme)
         # cov(X_i, Z_k) for i's own construct k: sum_l S W[i, l] E[l, k]
         own_inner = np.swapaxes(inner, 1, 2)[:, structure.block_of, :]
@@ -240,7 +139,7 @@ def outer_weights(
 def _align_signs(weights: np.ndarray, cov: np.ndarray, structure: Structure) -> np.ndarray:
     """Flip a construct when most of its indicators correlate negatively with it."""
     membership = structure.membership
-    own = _block_products(cov, weights, structure)
+    own = block_products(cov, weights, structure)
     own = np.take_along_axis(own, structure.block_of[None, :, None], axis=2)[..., 0]
     negative = (own < 0).astype(float) @ membership  # (b, K) count of negative loadings
     size = membership.sum(axis=0)
@@ -248,53 +147,30 @@ def _align_signs(weights: np.ndarray, cov: np.ndarray, structure: Structure) -> 
     return weights * flip[:, structure.block_of]
 
 
-@dataclass(frozen=True)
-class EstimatorFit:
-    """A point fit (batch of one) with what only some estimators add: notes for the user,
-    global fit indices (CB-SEM), estimator details for the JSON, and analytic standard errors
-    {family: (m,)} of the reported estimates (CB-SEM's ML standard errors)."""
-
-    estimates: PlsEstimates
-    warnings: tuple[str, ...] = ()
-    fit_indices: dict | None = None
-    details: dict | None = None
-    standard_errors: dict | None = None
-
-
-def estimate(cov: np.ndarray, structure: Structure, settings: PlsSettings) -> PlsEstimates:
-    """Full estimates of settings.estimator for a batch of indicator covariance matrices
-    (b, p, p): every estimator returns the same PlsEstimates, so callers never ask which ran."""
-    if settings.estimator == "cbsem":
-        from csi.cbsem import estimate as cbsem_estimate
-
-        return cbsem_estimate(cov, structure, settings)
+def weights_for(cov: np.ndarray, structure: Structure, settings: PlsSettings,
+                reference: PlsEstimates | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Converged outer weights of a batch with deterministic signs: each construct points
+    with most of its indicators, then (given the point fit as `reference`) with the
+    reference solution's construct (Tenenhaus et al. 2005, p. 177)."""
     weights, iterations, converged = outer_weights(cov, structure, settings)
     weights = _align_signs(weights, cov, structure)
-    return derive_for(settings)(weights, cov, structure, iterations, converged)
+    if reference is not None:
+        sd = np.sqrt(np.clip(np.diagonal(cov, axis1=1, axis2=2), 0.0, None))
+        weights = align_to_reference(weights, reference.weights[0], structure, sd,
+                                     settings.standardize)
+    return weights, iterations, converged
 
 
-def derive_for(settings: PlsSettings):
-    """The function from converged PLS weights to estimates: derive (PLS) or
-    csi.plsc.derive (consistent PLS)."""
-    if settings.estimator == "plsc":
-        from csi.plsc import derive as consistent
-
-        return consistent
-    return derive
-
-
-def point_fit(cov: np.ndarray, n: int, structure: Structure,
-              settings: PlsSettings) -> EstimatorFit:
-    """The point fit of one covariance matrix (p, p) of n respondents by settings.estimator."""
-    if settings.estimator == "cbsem":
-        from csi.cbsem import point_fit as cbsem_point_fit
-
-        return cbsem_point_fit(cov, n, structure, settings)
-    if settings.estimator == "plsc":
-        from csi.plsc import point_fit as plsc_point_fit
-
-        return plsc_point_fit(cov, n, structure, settings)
-    return EstimatorFit(estimates=estimate(cov[None], structure, settings))
+def align_to_reference(weights: np.ndarray, reference: np.ndarray, structure: Structure,
+                       sd: np.ndarray, standardized: bool) -> np.ndarray:
+    """Construct-level sign change (Tenenhaus et al. 2005, p. 177): flip a construct's weights
+    when |sum(w_ref - w)| > |sum(w_ref + w)| over its block."""
+    w = weights if standardized else weights * sd
+    membership = structure.membership
+    minus = np.abs((reference[None, :] - w) @ membership)
+    plus = np.abs((reference[None, :] + w) @ membership)
+    flip = np.where(minus > plus, -1.0, 1.0)
+    return weights * flip[:, structure.block_of]
 
 
 def derive(weights: np.ndarray, cov: np.ndarray, structure: Structure, iterations: np.ndarray,
@@ -302,10 +178,10 @@ def derive(weights: np.ndarray, cov: np.ndarray, structure: Structure, iteration
     """Loadings, construct correlations, paths (OLS on the construct scores), R² and total
     effects (I - B)^-1 - I, from converged outer weights (Lohmöller 1989, sec. 2.4)."""
     indicator_sd = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
-    sw = _block_products(cov, weights, structure)
+    sw = block_products(cov, weights, structure)
     cross = sw / indicator_sd[:, :, None]
     loadings = np.take_along_axis(cross, structure.block_of[None, :, None], axis=2)[..., 0]
-    cor = _block_rows(sw, weights, structure)
+    cor = block_rows(sw, weights, structure)
     batch, k_count = cor.shape[0], cor.shape[1]
     paths = np.zeros((batch, k_count, k_count))
     r2 = np.full((batch, k_count), np.nan)
@@ -327,3 +203,26 @@ def derive(weights: np.ndarray, cov: np.ndarray, structure: Structure, iteration
         iterations=iterations,
         converged=converged,
     )
+
+
+@dataclass(frozen=True)
+class Pls:
+    """PLS path modeling (Lohmöller 1989) as a registry estimator."""
+
+    name: str = "pls"
+    composite: bool = True
+    prepare = staticmethod(unchanged)
+
+    def point_fit(self, cov: np.ndarray, n: int, structure: Structure,
+                  settings: PlsSettings) -> EstimatorFit:
+        return EstimatorFit(estimates=self.estimate(cov[None], structure, settings))
+
+    def estimate(self, cov: np.ndarray, structure: Structure, settings: PlsSettings, *,
+                 reference: EstimatorFit | None = None, align: bool = True) -> PlsEstimates:
+        weights, iterations, converged = weights_for(
+            cov, structure, settings,
+            None if reference is None or not align else reference.estimates)
+        return derive(weights, cov, structure, iterations, converged)
+
+
+ESTIMATOR = Pls()

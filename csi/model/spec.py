@@ -11,10 +11,11 @@ Syntax (the subset of lavaan, Rosseel 2012, that csi's estimators use):
                                   are csi annotations that lavaan reads as comments.
 A statement may continue on the next line after a trailing `+`; `;` separates statements.
 
-Which syntax a model may use depends on the estimator: the PLS estimators (pls, plsc) estimate
-composites and reject covariances and fixed values, naming the line; CB-SEM (cbsem) accepts
-them, and also measurement-only (CFA) models, but no formative blocks. `parse_model` validates
-for the estimator it is given; `ModelSpec.check_estimator` re-checks a parsed model for another.
+Which syntax a model may use depends on the kind of estimator: composite estimators (the PLS
+family) reject covariances and fixed values, naming the line; common-factor estimators (CB-SEM)
+accept them, and also measurement-only (CFA) models, but no formative blocks. `parse_model`
+validates for the kind it is given (`composite`, from the estimator registry, csi.estimators);
+`ModelSpec.check_for` re-checks a parsed model for another.
 """
 
 from __future__ import annotations
@@ -33,8 +34,6 @@ _NUMBER_RE = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 _STATEMENT_RE = re.compile(r"^(?P<lhs>.*?)\s*(?P<op>=~|<~|~~|~|:=|==|<|>|=)\s*(?P<rhs>.*)$")
 _ANNOTATION_RE = re.compile(r"^#\s*@(?P<key>label|target)\s+(?P<value>.*)$")
 
-ESTIMATORS = ("pls", "plsc", "cbsem")
-PLS_ESTIMATORS = ("pls", "plsc")
 
 
 @dataclass(frozen=True)
@@ -131,11 +130,10 @@ class ModelSpec:
                 return item.value
         return None
 
-    def check_estimator(self, estimator: str) -> None:
-        """Raise ModelError, naming the line, if `estimator` cannot estimate this model."""
-        if estimator not in ESTIMATORS:
-            raise ModelError(f"unknown estimator '{estimator}' ({', '.join(ESTIMATORS)})")
-        if estimator in PLS_ESTIMATORS:
+    def check_for(self, composite: bool) -> None:
+        """Raise ModelError, naming the line, if a composite (PLS-family) or a common-factor
+        (CB-SEM) estimator cannot estimate this model."""
+        if composite:
             findings = [(c.line, 0, _pls_covariance_message(self.name, c.line))
                         for c in self.covariances]
             findings += [(f.line, 1, _pls_fixed_message(self.name, f.line, f.term))
@@ -176,19 +174,19 @@ def builtin_models() -> dict[str, str]:
     }
 
 
-def load_model(name_or_path: str, estimator: str = "pls") -> ModelSpec:
+def load_model(name_or_path: str, composite: bool = True) -> ModelSpec:
     """Parse a built-in model by name (`acsi`, `ecsi`) or a model file by path, validated for
-    `estimator` (pls, plsc or cbsem)."""
+    a composite (PLS-family) or, with composite=False, a common-factor estimator."""
     path = Path(name_or_path)
     if path.is_file():
         try:
             text = path.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             raise ModelError(f"{name_or_path}: cannot read model file ({exc})") from exc
-        return parse_model(text, name=str(path), estimator=estimator)
+        return parse_model(text, name=str(path), composite=composite)
     builtin = builtin_models()
     if name_or_path in builtin:
-        return parse_model(builtin[name_or_path], name=name_or_path, estimator=estimator)
+        return parse_model(builtin[name_or_path], name=name_or_path, composite=composite)
     raise ModelError(
         f"unknown model '{name_or_path}': not a file and not a built-in model "
         f"({', '.join(builtin)})"
@@ -255,11 +253,10 @@ def _terms(rhs: str, name: str, line: int, pls: bool) -> list[tuple[str, float |
     return terms
 
 
-def parse_model(text: str, name: str = "<model>", estimator: str = "pls") -> ModelSpec:
-    """Parse and validate lavaan-style model text for `estimator`; every error names the line."""
-    if estimator not in ESTIMATORS:
-        raise ModelError(f"unknown estimator '{estimator}' ({', '.join(ESTIMATORS)})")
-    pls = estimator in PLS_ESTIMATORS
+def parse_model(text: str, name: str = "<model>", composite: bool = True) -> ModelSpec:
+    """Parse and validate lavaan-style model text for a composite (PLS-family) or a
+    common-factor estimator; every error names the line."""
+    pls = composite
     labels: dict[str, str] = {}
     target: str | None = None
     for number, raw in enumerate(text.splitlines(), start=1):
@@ -359,7 +356,7 @@ def parse_model(text: str, name: str = "<model>", estimator: str = "pls") -> Mod
     )
     spec = ModelSpec(name=name, blocks=blocks, paths=tuple(paths), labels=labels, target=target,
                      covariances=tuple(covariances), fixed=tuple(fixed))
-    spec.check_estimator(estimator)
+    spec.check_for(composite)
     return spec
 
 

@@ -1,57 +1,103 @@
-"""Fit a model to a survey: items -> moments -> PLS estimates -> bootstrap -> Result.
+"""Fit a model to a survey: ingest -> spec -> estimator -> inference -> drivers -> Result.
 
-This is the library entry point a notebook calls; the CLI does the I/O around it.
+Orchestration only: each step is owned by its own module. This is the library entry point a
+notebook calls (`csi.fit`); the CLI does the I/O around it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-
 import numpy as np
 import pandas as pd
-from scipy import stats as scipy_stats
 
-from csi import bootstrap as boot
+from csi import estimators
+from csi.drivers.nonlinear import NonlinearModel, NonlinearSettings
+from csi.drivers.nonlinear import summarize as summarize_nonlinear
+from csi.drivers.priorities import Priorities, analyse, choose_target
 from csi.errors import EstimationError
-from csi.estimates import FAMILIES, Layout, estimate_vectors
-from csi.index import rescale_0_100, unstandardized_weights
-from csi.ingest import ItemData, Survey, item_matrix, read_survey
-from csi.moments import Moments, from_estimates, moments, weighted_moments
-from csi.pls import EstimatorFit, PlsEstimates, PlsSettings, Structure, point_fit
-from csi.nonlinear import NonlinearModel, NonlinearSettings
-from csi.nonlinear import summarize as summarize_nonlinear
-from csi.priorities import Priorities, analyse, choose_target
-from csi.quality import fornell_larcker, htmt, reliability, structural_vif
-from csi.result import ModelInfo, Result
-from csi.spec import ModelSpec, load_model
+from csi.estimators.base import EstimatorFit, PlsEstimates, PlsSettings
+from csi.estimators.reported import estimate_vectors
+from csi.inference import bootstrap as boot
+from csi.inference.analytic import with_analytic_errors
+from csi.inference.intervals import summarize
+from csi.ingest import IngestOptions, ItemData, Survey, item_matrix, read_survey
+from csi.measures.index import rescale_0_100, unstandardized_weights
+from csi.measures.reliability import fornell_larcker, htmt, reliability, structural_vif
+from csi.model.spec import ModelSpec, load_model
+from csi.model.structure import Layout, Structure
+from csi.result import ModelInfo, Result, family_tables
+from csi.sample import Moments, Sample
+
+VARIANTS = ("linear", "nonlinear")
 
 
 def fit(
-    survey: Survey | str | Path,
+    source: Survey | str | Path | pd.DataFrame,
     model: ModelSpec | str = "acsi",
     *,
-    settings: PlsSettings | None = None,
     scale: tuple[float, float] | None = None,
-    bootstrap: boot.BootstrapSettings | None = None,
-    progress: Callable[[int], None] | None = None,
+    weights: str | None = None,
+    missing: str = "listwise",
+    na: Sequence[float | str] | None = None,
+    reverse: Sequence[str] | None = None,
+    column_map: str | Path | Mapping[str, str] | None = None,
+    bootstrap: int | boot.BootstrapSettings = 5000,
+    seed: int = boot.DEFAULT_SEED,
+    estimator: str = "pls",
+    variant: str = "linear",
     target: str | None = None,
+    settings: PlsSettings | None = None,
     nonlinear: NonlinearSettings | None = None,
+    options: IngestOptions | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> Result:
-    """Estimate `model` (a ModelSpec, built-in name or model file) on `survey` by PLS-PM.
+    """Estimate `model` (a ModelSpec, built-in name or model file) on `source` (a survey file
+    or a pandas DataFrame), with the CLI's defaults.
 
-    With `bootstrap` settings every estimate gets SE, t, p and a confidence interval.
-    `target` is the construct whose drivers are ranked (default: the model's @target, else
-    the construct with the most predecessors). `nonlinear` settings add the non-linear
-    variant, whose impacts then drive the priorities.
+    Survey options as in `csi fit`: `scale` (MIN, MAX) of the answers, `weights` (a column of
+    frequency weights), `missing` (listwise, mean or em), `na` (codes that mean no answer),
+    `reverse` (reverse-worded items), `column_map` (item -> column), or a whole `options`.
+    `bootstrap` resamples (0: point estimates only) or BootstrapSettings, seeded by `seed`.
+    `estimator` pls, plsc or cbsem (or `settings` for scheme, tol, ...); `variant` linear or
+    nonlinear (or `nonlinear` settings); `target` is the construct whose drivers are ranked.
     """
-    settings = settings or PlsSettings()
+    settings = settings or PlsSettings(estimator=estimator)
+    entry = estimators.entry(settings.estimator)
     spec = (model if isinstance(model, ModelSpec)
-            else load_model(str(model), estimator=settings.estimator))
-    survey = survey if isinstance(survey, Survey) else read_survey(survey)
-    items = item_matrix(survey, spec, scale)
+            else load_model(str(model), composite=entry.composite))
+    survey = _survey(source)
+    if options is None:
+        options = IngestOptions(
+            scale=scale, weights=weights, missing=missing,
+            na_codes=tuple(na or ()), reverse=tuple(reverse or ()), column_map=column_map)
+    items = item_matrix(survey, spec, scale, options)
+    if isinstance(bootstrap, int):
+        bootstrap = boot.BootstrapSettings(resamples=bootstrap, seed=seed)
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown variant '{variant}' ({', '.join(VARIANTS)})")
+    if nonlinear is None and variant == "nonlinear":
+        nonlinear = NonlinearSettings()
     return fit_items(items, spec, settings, source=survey.source, bootstrap=bootstrap,
                      progress=progress, target=target, nonlinear=nonlinear)
+
+
+def _survey(source) -> Survey:
+    if isinstance(source, Survey):
+        return source
+    if isinstance(source, (str, Path)):
+        return read_survey(source)
+    if isinstance(source, pd.DataFrame):
+        return Survey(source="<DataFrame>", frame=source.reset_index(drop=True),
+                      format="dataframe")
+    raise TypeError("source must be a path, a pandas DataFrame or a csi Survey")
+
+
+def sample_of(items: ItemData) -> Sample:
+    """The Sample the estimators see: the item matrix, its frequency weights and, under
+    --missing em, EM's moment estimates."""
+    return Sample(values=items.values, weights=items.weights, em_mean=items.em_mean,
+                  em_cov=items.em_cov)
 
 
 def fit_items(items: ItemData, spec: ModelSpec, settings: PlsSettings, source: str,
@@ -60,12 +106,15 @@ def fit_items(items: ItemData, spec: ModelSpec, settings: PlsSettings, source: s
               target: str | None = None,
               nonlinear: NonlinearSettings | None = None) -> Result:
     """Estimate from an already-validated item matrix."""
-    spec.check_estimator(settings.estimator)
+    estimator = estimators.get(settings.estimator)
+    settings = estimator.prepare(settings)
+    spec.check_for(estimator.composite)
     structure = Structure.from_spec(spec)
     layout = Layout.from_spec(spec, structure)
-    stats = item_moments(items)
+    sample = sample_of(items)
+    stats = sample.moments()
     cov = stats.cor if settings.standardize else stats.cov
-    point = point_fit(cov, stats.n, structure, settings)
+    point = estimator.point_fit(cov, stats.n, structure, settings)
     estimates = point.estimates
     if not estimates.converged[0]:
         raise EstimationError(
@@ -73,18 +122,19 @@ def fit_items(items: ItemData, spec: ModelSpec, settings: PlsSettings, source: s
             "the centroid scheme (--scheme centroid), or check blocks whose items correlate "
             "weakly or negatively"
         )
-    result = with_estimator(assemble(spec, layout, settings, items, stats, estimates, source),
-                            point, bootstrap)
+    result = with_estimator(
+        assemble(spec, layout, settings, items, stats, estimates, source, estimator.composite),
+        point, bootstrap, estimator.composite)
     variant = None
     if nonlinear is not None:
         variant = nonlinear_model(result, spec, layout, items, target, nonlinear)
-        extra = variant.statistics(np.ones((1, items.rows_used)),
+        extra = variant.statistics(sample.frequencies(),
                                    {k: v[None] for k, v in result.point_vectors.items()})
         result = result.replace(
             point_vectors=result.point_vectors | {k: v[0] for k, v in extra.items()})
     if bootstrap is not None and bootstrap.resamples > 0:
-        result = with_inference(result, items, layout, settings, estimates, bootstrap, progress,
-                                extension=variant)
+        result = with_inference(result, sample, items, layout, settings, point, bootstrap,
+                                progress, extension=variant)
     if variant is not None:
         block = summarize_nonlinear(
             variant, result.point_vectors,
@@ -97,16 +147,6 @@ def fit_items(items: ItemData, spec: ModelSpec, settings: PlsSettings, source: s
                                              nonlinear=variant is not None))
 
 
-def item_moments(items: ItemData) -> Moments:
-    """The moments PLS runs on: EM's estimates under --missing em, else the (survey-weighted)
-    sample moments of the items."""
-    if items.em_mean is not None and items.em_cov is not None:
-        return from_estimates(items.rows_used, items.em_mean, items.em_cov)
-    if items.weights is not None:
-        return weighted_moments(items.values, items.weights)
-    return moments(items.values)
-
-
 def nonlinear_model(result: Result, spec: ModelSpec, layout: Layout, items: ItemData,
                     target: str | None, settings: NonlinearSettings) -> NonlinearModel:
     """The non-linear structural model on the linear fit's 0-100 construct scores."""
@@ -115,7 +155,8 @@ def nonlinear_model(result: Result, spec: ModelSpec, layout: Layout, items: Item
                             spec.target, target)
     rescaled = rescale_0_100(items.values, items.item_low, items.item_high)
     return NonlinearModel(layout, rescaled, result.point_vectors["item_weights"],
-                          constructs.index(name), settings)
+                          constructs.index(name), settings,
+                          frequency=sample_of(items).frequencies()[0])
 
 
 def drivers(result: Result, spec: ModelSpec, layout: Layout, target: str | None,
@@ -139,20 +180,19 @@ def drivers(result: Result, spec: ModelSpec, layout: Layout, target: str | None,
     )
 
 
-def with_inference(result: Result, items: ItemData, layout: Layout, settings: PlsSettings,
-                   estimates: PlsEstimates, bootstrap: boot.BootstrapSettings,
+def with_inference(result: Result, sample: Sample, items: ItemData, layout: Layout,
+                   settings: PlsSettings, point: EstimatorFit,
+                   bootstrap: boot.BootstrapSettings,
                    progress: Callable[[int], None] | None, extension=None) -> Result:
     """Bootstrap every estimate family and add se, t, p, ci_low, ci_high to its table."""
     problem = boot.Problem(
-        values=items.values,
-        weights=items.weights,
+        sample=sample,
         layout=layout,
         pls=settings,
         low=items.item_low,
         high=items.item_high,
-        reference_weights=estimates.weights[0],
+        reference=point,
         extension=extension,
-        start=estimates.parameters[0] if estimates.parameters is not None else None,
     )
     draws = boot.draw(problem, bootstrap, progress=progress)
     if draws.n_used < 2:
@@ -161,12 +201,13 @@ def with_inference(result: Result, items: ItemData, layout: Layout, settings: Pl
             "estimated; the data are too thin for inference (see the failure reasons with "
             "--on-failure redraw)"
         )
-    jackknife = boot.jackknife(problem, bootstrap.sign_change) if bootstrap.ci == "bca" else {}
-    point = result.point_vectors
+    jackknife, jackknife_weights = ((boot.jackknife(problem, bootstrap.sign_change))
+                                    if bootstrap.ci == "bca" else ({}, None))
+    vectors = result.point_vectors
     tables = {}
-    for family, table in _family_tables(result).items():
-        summary = boot.summarize(point[family], draws.values[family], bootstrap, result.n_obs,
-                                 jackknife.get(family))
+    for family, table in family_tables(result).items():
+        summary = summarize(vectors[family], draws.values[family], bootstrap, result.n_obs,
+                            jackknife.get(family), jackknife_weights)
         tables[family] = table.assign(se=summary.se, t=summary.t, p=summary.p,
                                       ci_low=summary.ci_low, ci_high=summary.ci_high)
     block = bootstrap.to_dict() | {
@@ -183,35 +224,20 @@ def with_inference(result: Result, items: ItemData, layout: Layout, settings: Pl
             + ("they were redrawn" if bootstrap.on_failure == "redraw" else
                f"inference uses the {draws.n_used} that could")
         )
-    return result.replace(
-        paths=tables["paths"], weights=tables["weights"], loadings=tables["loadings"],
-        total_effects=tables["total_effects"], indirect_effects=tables["indirect_effects"],
-        r2=tables["r2"], index=tables["index"], bootstrap=block, draws=draws,
-        warnings=tuple(warnings),
-    )
+    return result.replace(**tables, bootstrap=block, draws=draws, warnings=tuple(warnings))
 
 
 def with_estimator(result: Result, point: EstimatorFit,
-                   bootstrap: boot.BootstrapSettings | None) -> Result:
-    """Add what only some estimators give: warnings, CB-SEM's fit indices, estimator
-    details, and analytic (ML) standard errors as se, t (z), p, ci_low, ci_high of the
-    families they cover; a bootstrap, when run, replaces those columns."""
+                   bootstrap: boot.BootstrapSettings | None, composite: bool) -> Result:
+    """Add what only some estimators give: warnings, fit indices, estimator details, and
+    analytic standard errors (csi.inference.analytic); a bootstrap, when run, replaces them."""
     changes = {"warnings": result.warnings + point.warnings, "fit_indices": point.fit_indices,
                "estimator_details": point.details}
-    if result.settings["estimator"] == "cbsem":  # rho_A is a property of PLS weights; CB-SEM's
-        changes["reliability"] = result.reliability.assign(rho_a=np.nan)  # is rho_C (CR)
+    if not composite:  # rho_A is a property of composite weights; a common-factor model's is
+        changes["reliability"] = result.reliability.assign(rho_a=np.nan)  # rho_C (CR)
     if point.standard_errors:
         level = bootstrap.level if bootstrap is not None else 0.95
-        z_level = scipy_stats.norm.ppf(0.5 + level / 2)
-        tables = _family_tables(result)
-        for family, se in point.standard_errors.items():
-            table = tables[family]
-            estimate_ = table["estimate"].to_numpy(float)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                z = np.where(se > 0, estimate_ / se, np.nan)
-            changes[family] = table.assign(
-                se=se, t=z, p=2 * scipy_stats.norm.sf(np.abs(z)),
-                ci_low=estimate_ - z_level * se, ci_high=estimate_ + z_level * se)
+        changes |= with_analytic_errors(family_tables(result), point.standard_errors, level)
         if bootstrap is None or bootstrap.resamples == 0:
             changes["warnings"] += (
                 "standard errors, p-values and intervals of the paths, loadings, effects and "
@@ -221,16 +247,9 @@ def with_estimator(result: Result, point: EstimatorFit,
     return result.replace(**changes)
 
 
-def _family_tables(result: Result) -> dict[str, pd.DataFrame]:
-    return {
-        "paths": result.paths, "weights": result.weights, "loadings": result.loadings,
-        "total_effects": result.total_effects, "indirect_effects": result.indirect_effects,
-        "r2": result.r2, "index": result.index,
-    }
-
-
 def assemble(spec: ModelSpec, layout: Layout, settings: PlsSettings, items: ItemData,
-             stats: Moments, estimates: PlsEstimates, source: str) -> Result:
+             stats: Moments, estimates: PlsEstimates, source: str,
+             composite: bool = True) -> Result:
     """Turn the point estimates (batch of one) into the tables of a Result."""
     structure = layout.structure
     constructs = list(structure.constructs)
@@ -313,7 +332,7 @@ def assemble(spec: ModelSpec, layout: Layout, settings: PlsSettings, items: Item
         source=source,
         settings={
             "estimator": settings.estimator,
-            **({"objective": settings.objective} if settings.estimator == "cbsem" else {}),
+            **({"objective": settings.objective} if not composite else {}),
             "scheme": settings.scheme,
             "tol": settings.tol,
             "max_iter": settings.max_iter,
@@ -322,7 +341,7 @@ def assemble(spec: ModelSpec, layout: Layout, settings: PlsSettings, items: Item
         },
         data=items.to_dict(),
         data_quality=items.data_quality(),
-        n_obs=items.rows_used,
+        n_obs=stats.n,
         converged=bool(estimates.converged[0]),
         iterations=int(estimates.iterations[0]),
         paths=paths,

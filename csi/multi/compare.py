@@ -25,7 +25,7 @@ Permutations are vectorised like the bootstrap: PLS needs only the item moments,
 permutation is a 0/1 membership vector m over the pooled respondents, so group a's moments
 are m-weighted sums and group b's (1 - m)-weighted ones. A chunk of permutations is one
 (2 x chunk, n) membership matrix whose product with the respondents' cross-products gives
-every group's moments (csi.bootstrap.weighted_moments), and the batched PLS (csi.pls) runs on
+every group's moments (csi.sample.batch_moments), and the batched estimator runs on
 the stacked moment matrices. Each chunk has its own seed spawned from the run's, so p values
 do not depend on the workers.
 
@@ -49,18 +49,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from csi import __version__
-from csi.bootstrap import DEFAULT_SEED, BootstrapSettings, Problem, chunk_size, estimate_batch
+from csi._version import __version__
+from csi.inference.bootstrap import (DEFAULT_SEED, BootstrapSettings, Problem, chunk_size, estimate_batch)
 from csi.errors import DataError, EstimationError
-from csi.estimates import Layout
+from csi.model.structure import Layout
 from csi.ingest import IngestOptions, ItemData, Survey, item_matrix, read_survey
-from csi.moments import moments
-from csi.pls import PlsSettings, Structure, estimate
-from csi.priorities import choose_target, ipma
+from csi import estimators
+from csi.estimators.base import PlsSettings
+from csi.model.structure import Structure
+from csi.pipeline import sample_of
+from csi.sample import pooled
+from csi.drivers.priorities import choose_target, ipma
 from csi.result import Result
 from csi.scale_out import Executor, LocalExecutor
-from csi.segments import FitContext, SharedScale, fit_group, segment_items, segment_seed, split
-from csi.spec import ModelSpec, load_model
+from csi.multi.segments import (FitContext, SharedScale, fit_group, segment_items, segment_seed, split)
+from csi.model.spec import ModelSpec, load_model
+from csi.jsonio import dumps, records
 
 SCHEMA = "csi.compare/1"
 DEFAULT_PERMUTATIONS = 999  # with the observed split, 1000 equally likely: p <= 0.05 exactly 5%
@@ -147,13 +151,13 @@ def permutation_chunk(context: tuple, job: tuple) -> tuple[np.ndarray, int]:
     """
     problem, n_a, sign_change, metrics = context
     size, seed = job
-    n = problem.values.shape[0]
+    n = problem.sample.rows
     rng = np.random.default_rng(seed)
     base = np.zeros((size, n))
     base[:, :n_a] = 1.0
     membership = rng.permuted(base, axis=1)
-    values = _group_metrics(problem, np.concatenate([membership, 1.0 - membership]),
-                            sign_change, metrics)
+    values = _group_metrics(problem, problem.sample.within(
+        np.concatenate([membership, 1.0 - membership])), sign_change, metrics)
     difference = values[size:] - values[:size]
     ok = ~np.isnan(difference).any(axis=1)
     return difference[ok], int((~ok).sum())
@@ -175,26 +179,32 @@ def permutation_test(items_a: ItemData, items_b: ItemData, spec: ModelSpec,
                      seed: int | np.random.SeedSequence = DEFAULT_SEED,
                      sign_change: str = "construct", target: str | None = None,
                      executor: Executor | None = None,
-                     metrics: Metrics | None = None) -> PermutationTest:
+                     metrics: Metrics | None = None,
+                     observed: np.ndarray | None = None) -> PermutationTest:
     """Permutation p values for every compared estimate (see the module doc).
 
-    Both groups' item matrices must share the scale. Resamples are aligned in sign with the
-    pooled fit (as bootstrap resamples are with the fit), so a construct's arbitrary sign
-    never counts as a difference.
+    Both groups' item matrices must share the scale. Respondents are permuted with their
+    weights, and each permuted group's statistic is weighted as the groups' fits are.
+    `observed`, the differences the comparison reports (from the groups' fits: under
+    --missing em those use EM's moments), is what the permuted differences are measured
+    against; without it, the observed split's differences. Resamples are aligned in sign
+    with the pooled fit (as bootstrap resamples are with the fit), so a construct's arbitrary
+    sign never counts as a difference.
     """
     if permutations < 1:
         raise ValueError("permutations must be at least 1")
     settings = settings or PlsSettings()
     metrics = metrics or Metrics.for_model(spec, target)
     problem = pooled_problem(items_a, items_b, metrics.layout, settings)
-    n_a, n = items_a.rows_used, problem.values.shape[0]
+    n_a, n = items_a.rows_used, problem.sample.rows
     observed_split = np.zeros((2, n))
     observed_split[0, :n_a] = 1.0
     observed_split[1, n_a:] = 1.0
-    observed = _group_metrics(problem, observed_split, sign_change, metrics)
-    if np.isnan(observed).any():
+    split = _group_metrics(problem, problem.sample.within(observed_split), sign_change,
+                           metrics)
+    if np.isnan(split).any():
         raise EstimationError("a group could not be estimated for the permutation test")
-    observed = observed[1] - observed[0]
+    observed = split[1] - split[0] if observed is None else np.asarray(observed, float)
 
     step = max(1, chunk_size(n) // 2)
     sizes = [min(step, permutations - start) for start in range(0, permutations, step)]
@@ -220,13 +230,14 @@ def pooled_problem(items_a: ItemData, items_b: ItemData, layout: Layout,
     if (items_a.scale.low, items_a.scale.high) != (items_b.scale.low, items_b.scale.high):
         raise DataError("the two groups use different answer scales; prepare both with the "
                         "same --scale (csi.segments.SharedScale)")
-    values = np.concatenate([items_a.values, items_b.values])
-    stats = moments(values)
-    point = estimate((stats.cor if settings.standardize else stats.cov)[None],
-                     layout.structure, settings)
-    return Problem(values=values, weights=None, layout=layout, pls=settings,
-                   low=items_a.scale.low, high=items_a.scale.high,
-                   reference_weights=point.weights[0])
+    sample = pooled(sample_of(items_a), sample_of(items_b))
+    stats = sample.moments()
+    estimator = estimators.get(settings.estimator)
+    settings = estimator.prepare(settings)
+    point = estimator.point_fit((stats.cor if settings.standardize else stats.cov),
+                                stats.n, layout.structure, settings)
+    return Problem(sample=sample, layout=layout, pls=settings,
+                   low=items_a.scale.low, high=items_a.scale.high, reference=point)
 
 
 # --------------------------------------------------------------------------------------------
@@ -288,13 +299,13 @@ class Comparison:
                             "n_used": self.permutation.n_used,
                             "n_failed": self.permutation.n_failed},
             "bootstrap_pairs": self.bootstrap_pairs,
-            "differences": _records(self.differences),
+            "differences": records(self.differences),
             "fits": [self.a.result.to_dict(), self.b.result.to_dict()],
             "warnings": list(self.warnings),
         }
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+        return dumps(self.to_dict())
 
 
 def compare(a: Survey | str | Path, b: Survey | str | Path, model: ModelSpec | str = "acsi",
@@ -379,14 +390,15 @@ def compare_items(items_a: ItemData, items_b: ItemData, spec: ModelSpec, *,
             raise EstimationError(f"group {name}: {outcome}")
     results = [shared.restore(r) if shared is not None else r for r in outcomes]
 
+    point = [metrics.extract({k: v[None] for k, v in r.point_vectors.items()})[0]
+             for r in results]
     test = permutation_test(items_a, items_b, spec, settings, permutations=permutations,
                             seed=np.random.SeedSequence(run_seed, spawn_key=(0,)),
-                            sign_change=sign_change, executor=executor, metrics=metrics)
+                            sign_change=sign_change, executor=executor, metrics=metrics,
+                            observed=point[1] - point[0])
     if progress is not None:
         progress(1)
 
-    point = [metrics.extract({k: v[None] for k, v in r.point_vectors.items()})[0]
-             for r in results]
     table = metrics.table()
     table["a"], table["b"] = point[0], point[1]
     table["difference"] = point[1] - point[0]
@@ -481,22 +493,6 @@ def verdict(row: dict, label: Callable[[str], str | None], level: float) -> str:
         text += f": not a significant change at the {1 - level:.0%} level"
     return text
 
-
-def _records(frame: pd.DataFrame) -> list[dict]:
-    out = []
-    for row in frame.to_dict("records"):
-        clean = {}
-        for key, value in row.items():
-            if isinstance(value, (bool, np.bool_)):
-                clean[key] = bool(value)
-            elif isinstance(value, (int, np.integer)):
-                clean[key] = int(value)
-            elif isinstance(value, (float, np.floating)):
-                clean[key] = None if math.isnan(value) else float(value)
-            else:
-                clean[key] = value
-        out.append(clean)
-    return out
 
 
 __all__ = ["DEFAULT_PERMUTATIONS", "SCHEMA", "Comparison", "Group", "Metrics",

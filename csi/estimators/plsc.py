@@ -14,7 +14,7 @@ measurement error, so reflective (Mode A) blocks are estimated as common factors
 
 Formative (Mode B) and single-indicator blocks are not corrected (rho_A = 1), as in cSEM.
 Everything is a function of the covariance matrix and the weights, so a bootstrap runs all
-resamples at once like PLS (csi.bootstrap). The weights, and hence the construct scores and
+resamples at once like PLS (csi.inference.bootstrap). The weights, and hence the construct scores and
 the 0-100 index, are those of PLS.
 
 A PLSc solution can be inadmissible: csi checks every matrix the way cSEM's verify() does
@@ -24,12 +24,13 @@ model-implied indicator correlation matrix that is not positive semi-definite).
 
 from __future__ import annotations
 
-from dataclasses import fields, replace
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
-from csi.pls import (EstimatorFit, PlsEstimates, PlsSettings, Structure, _block_products,
-                     _block_rows, estimate)
+from csi.estimators.base import EstimatorFit, PlsEstimates, PlsSettings, unchanged
+from csi.estimators.pls import block_products, block_rows, weights_for
+from csi.model.structure import Structure
 
 # eigenvalues above -PSD_TOL count as non-negative (matrixcalc's is.positive.semi.definite,
 # which cSEM's verify() uses, sets |eigenvalue| < 1e-8 to zero)
@@ -78,8 +79,8 @@ def derive(weights: np.ndarray, cov: np.ndarray, structure: Structure, iteration
     blocks: cov(x_i, Y_l) / sqrt(rho_A,l); own block: the consistent loading).
     `failures` names the inadmissible matrices."""
     indicator_sd = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
-    sw = _block_products(cov, weights, structure)
-    proxy_cor = _block_rows(sw, weights, structure)
+    sw = block_products(cov, weights, structure)
+    proxy_cor = block_rows(sw, weights, structure)
     rho, factor = correction(weights, cov, structure)
     with np.errstate(invalid="ignore"):
         q = np.sqrt(np.where(rho > 0, rho, np.nan))
@@ -278,7 +279,7 @@ def point_fit(cov: np.ndarray, n: int, structure: Structure,
               settings: PlsSettings) -> EstimatorFit:
     """The PLSc point fit of one covariance matrix (p, p), with cSEM-style admissibility
     warnings and rho_A in the details."""
-    estimates = estimate(cov[None], structure, settings)
+    estimates = ESTIMATOR.estimate(cov[None], structure, settings)
     found = problems(estimates, cov[None], structure)
     rho, _ = correction(estimates.weights, cov[None], structure)
     warnings = []
@@ -295,3 +296,23 @@ def point_fit(cov: np.ndarray, n: int, structure: Structure,
         "admissible": not found,
     }
     return EstimatorFit(estimates=estimates, warnings=tuple(warnings), details=details)
+
+
+@dataclass(frozen=True)
+class ConsistentPls:
+    """Consistent PLS as a registry estimator: PLS weights, corrected estimates."""
+
+    name: str = "plsc"
+    composite: bool = True
+    prepare = staticmethod(unchanged)
+    point_fit = staticmethod(point_fit)
+
+    def estimate(self, cov: np.ndarray, structure: Structure, settings: PlsSettings, *,
+                 reference: EstimatorFit | None = None, align: bool = True) -> PlsEstimates:
+        weights, iterations, converged = weights_for(
+            cov, structure, settings,
+            None if reference is None or not align else reference.estimates)
+        return derive(weights, cov, structure, iterations, converged)
+
+
+ESTIMATOR = ConsistentPls()

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from csi.errors import ModelError
+from csi.jsonio import records
 
 IMPACT_POINTS = 5.0
 QUADRANTS = {  # (high importance, high performance) -> label (Martilla & James 1977)
@@ -56,9 +57,9 @@ class Priorities:
                 "quadrant_rule": QUADRANT_RULE,
                 "score": "importance x (100 - performance)",
             },
-            "importance": _records(self.importance),
-            "indicator_importance": _records(self.indicator_importance),
-            "priorities": _records(self.ranking),
+            "importance": records(self.importance),
+            "indicator_importance": records(self.indicator_importance),
+            "priorities": records(self.ranking),
         }
 
     @classmethod
@@ -75,22 +76,6 @@ class Priorities:
             ranking=pd.DataFrame(doc["priorities"]),
         )
 
-
-def _records(frame: pd.DataFrame) -> list[dict]:
-    out = []
-    for row in frame.to_dict("records"):
-        clean = {}
-        for key, value in row.items():
-            if isinstance(value, (float, np.floating)):
-                clean[key] = None if np.isnan(value) else float(value)
-            elif isinstance(value, (np.integer,)):
-                clean[key] = int(value)
-            elif isinstance(value, np.bool_):
-                clean[key] = bool(value)
-            else:
-                clean[key] = value
-        out.append(clean)
-    return out
 
 
 def choose_target(constructs: tuple[str, ...], predecessors: dict[str, tuple[str, ...]],

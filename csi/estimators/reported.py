@@ -3,13 +3,12 @@ fit and for every bootstrap resample, so the two can never disagree on order or 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import numpy as np
 
-from csi.index import construct_index, rescale_0_100, score_sd, unstandardized_weights
-from csi.pls import PlsEstimates, Structure
-from csi.spec import ModelSpec
+from csi.measures.index import construct_index, rescale_0_100, score_sd, unstandardized_weights
+from csi.estimators.base import PlsEstimates
+from csi.model.structure import Layout
 
 # the families of estimates computed for the fit and every resample; the first seven are
 # reported with inference (se, t, p, CI); score_sd (SD of each construct's 0-100 score),
@@ -18,58 +17,6 @@ from csi.spec import ModelSpec
 FAMILIES = ("paths", "weights", "loadings", "total_effects", "indirect_effects", "r2", "index",
             "score_sd", "item_weights", "item_performance")
 REPORTED = FAMILIES[:7]
-
-
-@dataclass(frozen=True)
-class Layout:
-    """Which entries of the estimate matrices are reported, in the order they are reported."""
-
-    structure: Structure
-    paths: tuple[tuple[int, int], ...]  # (source, target) construct indices, model order
-    effects: tuple[tuple[int, int], ...]  # every (a, b) with a directed path from a to b
-    indirect: tuple[tuple[int, int], ...]  # every (a, b) joined by a path of 2 or more steps
-    endogenous: tuple[int, ...]
-
-    @classmethod
-    def from_spec(cls, spec: ModelSpec, structure: Structure) -> Layout:
-        position = {c: k for k, c in enumerate(structure.constructs)}
-        k_count = len(structure.constructs)
-        reach = structure.path_mask.astype(int)
-        total = reach.copy()
-        for _ in range(k_count):
-            reach = (reach @ structure.path_mask.astype(int) > 0).astype(int)
-            total |= reach
-        longer = (structure.path_mask.astype(int) @ total) > 0
-        return cls(
-            structure=structure,
-            paths=tuple((position[p.source], position[p.target]) for p in spec.paths),
-            effects=tuple(
-                (a, b) for a in range(k_count) for b in range(k_count) if total[a, b]
-            ),
-            indirect=tuple(
-                (a, b) for a in range(k_count) for b in range(k_count) if longer[a, b]
-            ),
-            endogenous=tuple(k for k in range(k_count) if structure.predecessors[k].size),
-        )
-
-    def names(self, family: str) -> list[tuple[str, str]]:
-        """(first, second) labels of each entry: (from, to), (construct, indicator) or
-        (construct, "")."""
-        c = self.structure.constructs
-        if family == "paths":
-            return [(c[a], c[b]) for a, b in self.paths]
-        if family == "total_effects":
-            return [(c[a], c[b]) for a, b in self.effects]
-        if family == "indirect_effects":
-            return [(c[a], c[b]) for a, b in self.indirect]
-        if family in ("weights", "loadings", "item_weights", "item_performance"):
-            return [(c[k], item) for k, item in zip(self.structure.block_of,
-                                                     self.structure.indicators)]
-        if family == "r2":
-            return [(c[k], "") for k in self.endogenous]
-        if family in ("index", "score_sd"):
-            return [(name, "") for name in c]
-        raise KeyError(family)
 
 
 def estimate_vectors(estimates: PlsEstimates, mean: np.ndarray, sd: np.ndarray, layout: Layout,

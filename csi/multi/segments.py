@@ -47,17 +47,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from csi import __version__
-from csi.bootstrap import BootstrapSettings
+from csi._version import __version__
+from csi.inference.bootstrap import BootstrapSettings
 from csi.errors import CsiError, DataError, ModelError
-from csi.fit import fit_items
+from csi.pipeline import fit_items
 from csi.ingest import MIN_ROWS, IngestOptions, ItemData, Survey, item_matrix, read_survey
-from csi.nonlinear import NonlinearSettings
-from csi.pls import PlsSettings
-from csi.priorities import choose_target
+from csi.drivers.nonlinear import NonlinearSettings
+from csi.estimators.base import PlsSettings
+from csi.drivers.priorities import choose_target
 from csi.result import Result
 from csi.scale_out import Executor, LocalExecutor
-from csi.spec import ModelSpec, load_model
+from csi.model.spec import ModelSpec, load_model
+from csi.jsonio import dumps, records
 
 SCHEMA = "csi.segments/1"
 DEFAULT_MIN_N = 50
@@ -349,7 +350,7 @@ class SegmentResults:
             "seed": self.seed,
             "seeding": SEEDING_RULE,
             "target": self.target,
-            "ranking": _records(self.target_ranking()),
+            "ranking": records(self.target_ranking()),
             "rows_without_segment": self.rows_without_segment,
             "segments": [fit.to_dict(self.column) for fit in self.fits],
             "skipped": [skip.to_dict() for skip in self.skipped],
@@ -357,17 +358,8 @@ class SegmentResults:
         }
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+        return dumps(self.to_dict())
 
-
-def _records(frame: pd.DataFrame) -> list[dict]:
-    out = []
-    for row in frame.to_dict("records"):
-        out.append({key: (None if isinstance(value, float) and math.isnan(value) else
-                          int(value) if isinstance(value, np.integer) else
-                          float(value) if isinstance(value, np.floating) else value)
-                    for key, value in row.items()})
-    return out
 
 
 def _target_score(result: Result, target: str) -> float:

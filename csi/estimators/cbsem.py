@@ -44,9 +44,10 @@ from scipy import linalg, optimize
 from scipy import stats as scipy_stats
 
 from csi.errors import EstimationError, ModelError
-from csi.estimates import Layout
-from csi.pls import EstimatorFit, PlsEstimates, PlsSettings, Structure
-from csi.spec import ModelSpec
+from csi.estimators.base import EstimatorFit, PlsEstimates, PlsSettings, on_covariances
+from csi.model.spec import ModelSpec
+from csi.model.structure import Layout, Structure
+from csi.jsonio import clean
 
 SEMOPY_OBJECTIVES = {"ML": "MLW", "GLS": "GLS", "ULS": "ULS"}
 MAX_ITER = 1000  # scoring steps after semopy's SLSQP
@@ -154,7 +155,7 @@ class Fitter:
 
         if objective not in SEMOPY_OBJECTIVES:
             raise ValueError(f"unknown objective '{objective}'")
-        spec.check_estimator("cbsem")
+        spec.check_for(composite=False)
         self.spec, self.objective = spec, objective
         self.text, self.notes = semopy_syntax(spec)
         with _BUILD_LOCK:
@@ -676,19 +677,9 @@ def _point_fit(cov: np.ndarray, n: int, structure: Structure,
     details = {"discrepancy": solution.discrepancy, "n_parameters": fitter.q,
                "parameters": table}
     return EstimatorFit(estimates=estimates, warnings=tuple(warnings),
-                        fit_indices=_json_safe(indices), details=_json_safe(details),
+                        fit_indices=clean(indices), details=clean(details),
                         standard_errors=standard_errors)
 
-
-def _json_safe(value):
-    """NaN and infinities become None (the JSON contract has no NaN)."""
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
 
 
 def _vcov(fitter: Fitter, x: np.ndarray, n: int) -> np.ndarray:
@@ -830,3 +821,23 @@ def _correlation_warnings(estimates: PlsEstimates, spec: ModelSpec) -> list[str]
             "can exceed 1); compare with PLS (csi compare-estimators)"
         )
     return out
+
+
+@dataclass(frozen=True)
+class CovarianceBasedSem:
+    """CB-SEM as a registry estimator: refits every matrix, starting the bootstrap's refits
+    from the point fit's parameters."""
+
+    name: str = "cbsem"
+    composite: bool = False
+    prepare = staticmethod(on_covariances)
+    point_fit = staticmethod(point_fit)
+
+    def estimate(self, cov: np.ndarray, structure: Structure, settings: PlsSettings, *,
+                 reference: EstimatorFit | None = None, align: bool = True) -> PlsEstimates:
+        start = (None if reference is None or reference.estimates.parameters is None
+                 else reference.estimates.parameters[0])
+        return estimate(cov, structure, settings, start=start)
+
+
+ESTIMATOR = CovarianceBasedSem()

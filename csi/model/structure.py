@@ -1,0 +1,104 @@
+"""The model compiled to index arrays: which indicator belongs to which construct, which paths
+exist, and which entries of the estimate matrices are reported, in what order."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+from csi.model.spec import ModelSpec
+
+
+@dataclass(frozen=True)
+class Structure:
+    """The model compiled to index arrays over indicators (p) and constructs (K)."""
+
+    indicators: tuple[str, ...]
+    constructs: tuple[str, ...]
+    block_of: np.ndarray  # (p,) construct index of each indicator
+    mode_b: np.ndarray  # (K,) bool
+    path_mask: np.ndarray  # (K, K) bool, [k, j] true for a path k -> j
+    predecessors: tuple[np.ndarray, ...]  # per construct, indices of its predecessors
+    spec: ModelSpec | None = dataclasses.field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def from_spec(cls, spec: ModelSpec) -> Structure:
+        constructs = spec.constructs
+        position = {c: k for k, c in enumerate(constructs)}
+        block_of = np.array([position[b.construct] for b in spec.blocks for _ in b.indicators])
+        path_mask = np.zeros((len(constructs), len(constructs)), dtype=bool)
+        for path in spec.paths:
+            path_mask[position[path.source], position[path.target]] = True
+        return cls(
+            indicators=spec.indicators,
+            constructs=constructs,
+            block_of=block_of,
+            mode_b=np.array([b.mode == "B" for b in spec.blocks]),
+            path_mask=path_mask,
+            predecessors=tuple(np.flatnonzero(path_mask[:, j]) for j in range(len(constructs))),
+            spec=spec,
+        )
+
+    @functools.cached_property
+    def membership(self) -> np.ndarray:
+        """(p, K) 0/1 matrix: indicator i belongs to construct k."""
+        return (self.block_of[:, None] == np.arange(len(self.constructs))[None, :]).astype(float)
+
+    def blocks(self) -> list[np.ndarray]:
+        return [np.flatnonzero(self.block_of == k) for k in range(len(self.constructs))]
+
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Which entries of the estimate matrices are reported, in the order they are reported."""
+
+    structure: Structure
+    paths: tuple[tuple[int, int], ...]  # (source, target) construct indices, model order
+    effects: tuple[tuple[int, int], ...]  # every (a, b) with a directed path from a to b
+    indirect: tuple[tuple[int, int], ...]  # every (a, b) joined by a path of 2 or more steps
+    endogenous: tuple[int, ...]
+
+    @classmethod
+    def from_spec(cls, spec: ModelSpec, structure: Structure) -> Layout:
+        position = {c: k for k, c in enumerate(structure.constructs)}
+        k_count = len(structure.constructs)
+        reach = structure.path_mask.astype(int)
+        total = reach.copy()
+        for _ in range(k_count):
+            reach = (reach @ structure.path_mask.astype(int) > 0).astype(int)
+            total |= reach
+        longer = (structure.path_mask.astype(int) @ total) > 0
+        return cls(
+            structure=structure,
+            paths=tuple((position[p.source], position[p.target]) for p in spec.paths),
+            effects=tuple(
+                (a, b) for a in range(k_count) for b in range(k_count) if total[a, b]
+            ),
+            indirect=tuple(
+                (a, b) for a in range(k_count) for b in range(k_count) if longer[a, b]
+            ),
+            endogenous=tuple(k for k in range(k_count) if structure.predecessors[k].size),
+        )
+
+    def names(self, family: str) -> list[tuple[str, str]]:
+        """(first, second) labels of each entry: (from, to), (construct, indicator) or
+        (construct, "")."""
+        c = self.structure.constructs
+        if family == "paths":
+            return [(c[a], c[b]) for a, b in self.paths]
+        if family == "total_effects":
+            return [(c[a], c[b]) for a, b in self.effects]
+        if family == "indirect_effects":
+            return [(c[a], c[b]) for a, b in self.indirect]
+        if family in ("weights", "loadings", "item_weights", "item_performance"):
+            return [(c[k], item) for k, item in zip(self.structure.block_of,
+                                                     self.structure.indicators)]
+        if family == "r2":
+            return [(c[k], "") for k in self.endogenous]
+        if family in ("index", "score_sd"):
+            return [(name, "") for name in c]
+        raise KeyError(family)

@@ -1,0 +1,208 @@
+"""The data an estimator sees: item values and frequency weights, and their moments.
+
+A `Sample` is the only place a weight is applied. Weights are frequency weights: a respondent
+with weight w counts as w identical respondents, so every statistic (means, covariances,
+sample size, bootstrap resamples) equals that of the data with its rows repeated. A bootstrap
+resample is the same Sample seen through other frequencies (counts of each respondent).
+
+PLS path modeling depends on the data only through these moments (Lohmöller 1989, ch. 2), so
+the moments are computed once per sample or per batch of resamples and everything else runs on
+small p x p matrices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+ROW_BLOCK = 65536  # rows per block of a streamed cross-product: memory O(p^2), not O(n p)
+UNIT_DRAWS_MAX = 10  # weighted resamples draw units one by one up to this many per respondent
+
+
+@dataclass(frozen=True)
+class Moments:
+    """Means, standard deviations (divisor n - 1) and covariance matrix of the item columns;
+    n is the sample size they stand for (the sum of the frequency weights)."""
+
+    n: int
+    mean: np.ndarray  # (p,)
+    sd: np.ndarray  # (p,)
+    cov: np.ndarray  # (p, p)
+
+    @property
+    def cor(self) -> np.ndarray:
+        return self.cov / np.outer(self.sd, self.sd)
+
+
+def from_estimates(n: int, mean: np.ndarray, cov: np.ndarray) -> Moments:
+    """Moments given directly, e.g. by EM under missing data."""
+    sd = np.sqrt(np.clip(np.diagonal(cov), 0.0, None))
+    return Moments(n=n, mean=np.asarray(mean, float), sd=sd, cov=np.asarray(cov, float))
+
+
+def moments(data: np.ndarray, weights: np.ndarray | None = None) -> Moments:
+    """Moments of an (n, p) matrix in one pass over row blocks, without a centred copy.
+
+    Unweighted: cov = (X'X - n m m') / (n - 1) on data shifted to the first row (numerical
+    stability). With frequency weights f: mean = f'X / sum f and
+    cov = sum f (x - m)(x - m)' / (sum f - 1), the moments of the rows repeated f times.
+    """
+    n, p = data.shape
+    if weights is not None:
+        total = float(weights.sum())
+        mean = weights @ data / total
+        cross = np.zeros((p, p))
+        for start in range(0, n, ROW_BLOCK):
+            chunk = data[start : start + ROW_BLOCK] - mean
+            cross += (chunk * weights[start : start + ROW_BLOCK, None]).T @ chunk
+        cov = cross / (total - 1)
+        cov = (cov + cov.T) / 2
+        sd = np.sqrt(np.clip(np.diagonal(cov), 0.0, None))
+        return Moments(n=effective_size(total), mean=mean, sd=sd, cov=cov)
+    origin = data[0].astype(float)
+    column_sums = np.zeros(p)
+    cross = np.zeros((p, p))
+    for start in range(0, n, ROW_BLOCK):
+        chunk = data[start : start + ROW_BLOCK] - origin
+        column_sums += chunk.sum(axis=0)
+        cross += chunk.T @ chunk
+    shifted_mean = column_sums / n
+    cov = (cross - n * np.outer(shifted_mean, shifted_mean)) / (n - 1)
+    cov = (cov + cov.T) / 2
+    sd = np.sqrt(np.clip(np.diagonal(cov), 0.0, None))
+    return Moments(n=n, mean=shifted_mean + origin, sd=sd, cov=cov)
+
+
+def batch_moments(values: np.ndarray, frequency: np.ndarray):
+    """Means, SDs and covariances of the items under each row of frequencies (b, n).
+
+    mean = f X / sum f, cov = (X' diag(f) X - sum f * m m') / (sum f - 1), with X shifted to
+    its column means first for numerical stability. Cost O(b n p^2) as matrix products; rows
+    of X are processed in blocks so memory stays O(b p^2 + block p^2).
+    """
+    n, p = values.shape
+    centre = values.mean(axis=0)
+    upper = np.triu_indices(p)
+    total = frequency.sum(axis=1)
+    first = np.zeros((frequency.shape[0], p))
+    second = np.zeros((frequency.shape[0], upper[0].size))
+    block = max(1, 2_000_000 // max(upper[0].size, 1))
+    for start in range(0, n, block):
+        x = values[start : start + block] - centre
+        f = frequency[:, start : start + block]
+        first += f @ x
+        second += f @ (x[:, upper[0]] * x[:, upper[1]])
+    mean_shifted = first / total[:, None]
+    cross = np.zeros((frequency.shape[0], p, p))
+    cross[:, upper[0], upper[1]] = second
+    cross[:, upper[1], upper[0]] = second
+    cov = (cross - total[:, None, None] * mean_shifted[:, :, None] * mean_shifted[:, None, :])
+    cov /= (total - 1)[:, None, None]
+    sd = np.sqrt(np.clip(np.diagonal(cov, axis1=1, axis2=2), 0.0, None))
+    return mean_shifted + centre, sd, cov
+
+
+def effective_size(total: float) -> int:
+    """The sample size a weight total stands for (frequency weights: their sum)."""
+    return int(round(total))
+
+
+@dataclass(frozen=True)
+class Sample:
+    """Item values (n, p) of the respondents used, their frequency weights (None: each
+    counts once) and, under --missing em, EM's moment estimates for the point fit."""
+
+    values: np.ndarray
+    weights: np.ndarray | None = None
+    em_mean: np.ndarray | None = None
+    em_cov: np.ndarray | None = None
+
+    @property
+    def rows(self) -> int:
+        """Respondents (rows) in the sample."""
+        return self.values.shape[0]
+
+    @property
+    def size(self) -> int:
+        """The sample size: respondents, or the sum of their frequency weights."""
+        return self.rows if self.weights is None else effective_size(self.weights.sum())
+
+    def moments(self) -> Moments:
+        """The moments the point fit runs on: EM's under --missing em, else the sample's."""
+        if self.em_mean is not None and self.em_cov is not None:
+            return from_estimates(self.size, self.em_mean, self.em_cov)
+        return moments(self.values, self.weights)
+
+    def batch_moments(self, frequency: np.ndarray):
+        """(mean, sd, cov) of a batch of resamples given as frequencies (b, n)."""
+        return batch_moments(self.values, frequency)
+
+    def frequencies(self) -> np.ndarray:
+        """The sample's own frequencies (1, n): its moments equal `moments()` (but for EM)."""
+        return (np.ones((1, self.rows)) if self.weights is None
+                else np.asarray(self.weights, float)[None, :])
+
+    def within(self, membership: np.ndarray) -> np.ndarray:
+        """Frequencies (b, n) of the subsamples that 0/1 `membership` rows (b, n) select,
+        each respondent keeping its weight (e.g. the two groups of a permutation)."""
+        return membership * self.frequencies()
+
+    def resample_counts(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """(size, n) counts of `size` bootstrap resamples: each draws the sample's size in
+        units with replacement, a unit being one of a respondent's w copies, so a weighted
+        sample resamples exactly as its repeated rows would (for integer weights the
+        counts equal those of the expanded data, draw for draw)."""
+        n = self.rows
+        if self.weights is None:
+            draws = rng.integers(0, n, size=(size, n))
+        else:
+            weights = np.asarray(self.weights, float)
+            total = weights.sum()
+            units = effective_size(total)
+            if units > UNIT_DRAWS_MAX * n:  # large totals: the same law, O(size n) memory
+                return rng.multinomial(units, weights / total, size=size)
+            edges = np.cumsum(weights)
+            if np.all(weights == np.round(weights)):
+                picks = rng.integers(0, units, size=(size, units))
+            else:
+                picks = rng.random((size, units)) * total
+            draws = np.minimum(np.searchsorted(edges, picks, side="right"), n - 1)
+        return counts_from_indices(draws, n)
+
+    def leave_one_out(self, groups: int) -> tuple[np.ndarray, np.ndarray]:
+        """Frequencies (groups, n) of a delete-one jackknife and the weight of each.
+
+        groups == n: each row removes one unit of one respondent (a respondent with weight
+        w stands for w identical leave-one-out samples, hence the weight w). Fewer groups:
+        contiguous groups of respondents are left out whole, each weighing 1 (the grouped
+        jackknife, Efron & Tibshirani 1993, sec. 11.5)."""
+        n = self.rows
+        base = self.frequencies()[0]
+        if groups == n:
+            frequency = np.tile(base, (n, 1))
+            removed = np.minimum(base, 1.0)
+            frequency[np.arange(n), np.arange(n)] -= removed
+            return frequency, base.copy()
+        membership = np.minimum(np.arange(n) * groups // n, groups - 1)
+        frequency = np.tile(base, (groups, 1))
+        frequency[membership[None, :] == np.arange(groups)[:, None]] = 0.0
+        return frequency, np.ones(groups)
+
+
+def counts_from_indices(indices: np.ndarray, n: int) -> np.ndarray:
+    """(B, n) counts from 0-based resample row indices (B, m), e.g. a peer's resamples."""
+    offsets = (np.arange(indices.shape[0]) * n)[:, None]
+    return np.bincount((indices + offsets).ravel(), minlength=indices.shape[0] * n).reshape(
+        indices.shape[0], n
+    )
+
+
+def pooled(*samples: Sample) -> Sample:
+    """One Sample of several samples' respondents, each keeping its weight (EM moments,
+    which belong to one sample, are not carried over)."""
+    weighted = any(s.weights is not None for s in samples)
+    return Sample(
+        values=np.concatenate([s.values for s in samples]),
+        weights=(np.concatenate([s.frequencies()[0] for s in samples]) if weighted else None),
+    )

@@ -1,0 +1,38 @@
+"""The house rules that the code itself must keep: layered imports, no cycles, a light start."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+LINT = Path(sys.executable).with_name("lint-imports")
+
+
+def lint(cwd: Path, env_path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([str(LINT), "--no-cache"], cwd=cwd, capture_output=True, text=True,
+                          env={"PYTHONPATH": str(env_path), "PATH": "/usr/bin:/bin"})
+
+
+def test_the_layers_contract_holds():
+    result = lint(ROOT, ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+
+
+@pytest.mark.parametrize("module, line", [
+    ("errors.py", "from csi.pipeline import fit_items  # an import up the layers\n"),
+    ("estimators/pls.py", "from csi.estimators.plsc import derive  # a cycle\n"),
+    ("sample.py", "def f():\n    from csi.drivers import priorities  # inside a function\n"),
+])
+def test_the_contract_fails_when_an_import_goes_up(tmp_path, module, line):
+    shutil.copytree(ROOT / "csi", tmp_path / "csi",
+                    ignore=shutil.ignore_patterns("__pycache__", "fonts"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    with open(tmp_path / "csi" / module, "a", encoding="utf-8") as stream:
+        stream.write("\n" + line)
+    result = lint(tmp_path, tmp_path)
+    assert result.returncode != 0
+    assert "BROKEN" in result.stdout or "broken" in result.stdout
