@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PEER := .venv-peer
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test bench docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,5 +30,12 @@ $(PEER)/.installed-stamp: bench/requirements-peer.txt
 bench: $(STAMP) $(PEER)/.installed-stamp
 	$(BIN)/python bench/bench.py --peer-python $(PEER)/bin/python
 
+# the API reference, generated from the docstrings (pdoc), in docs/api/
+docs: $(STAMP)
+	$(BIN)/python -m pip install --quiet 'pdoc>=14'
+	$(BIN)/python -m pdoc --docformat google --no-show-source -o docs/api \
+	    csi csi.pipeline csi.result csi.gate csi.sample csi.estimators csi.model csi.ingest \
+	    csi.inference csi.drivers csi.measures csi.multi csi.jsonio csi.errors
+
 clean:
-	rm -rf $(VENV) $(PEER) .pytest_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) $(PEER) .pytest_cache .hypothesis build *.egg-info docs/api

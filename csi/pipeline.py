@@ -405,4 +405,4 @@ def _scale_notes(items: ItemData) -> list[str]:
     return []
 
 
-__all__ = ["fit", "fit_items", "FAMILIES"]
+__all__ = ["fit", "fit_items", "sample_of"]

@@ -15,6 +15,9 @@ import numpy as np
 import pandas as pd
 
 from csi._version import __version__
+from csi.drivers.nonlinear import NonlinearResult
+from csi.drivers.priorities import Priorities
+from csi.inference.bootstrap import Draws
 from csi.jsonio import dumps, number, records
 
 SCHEMA = "csi.fit/1"
@@ -81,9 +84,9 @@ class Result:
     point_vectors: dict = field(repr=False)  # {family: estimates in table order}
     warnings: tuple[str, ...] = ()
     bootstrap: dict | None = None  # settings and counts of the bootstrap, when run
-    draws: object = field(default=None, repr=False)  # csi.bootstrap.Draws, when run
-    priorities: object = None  # csi.priorities.Priorities
-    nonlinear: object = None  # csi.nonlinear.NonlinearResult, for the non-linear variant
+    draws: Draws | None = field(default=None, repr=False)  # the resamples, when run
+    priorities: Priorities | None = None  # importance, performance, ranking of the drivers
+    nonlinear: NonlinearResult | None = None  # the non-linear variant's block
     fit_indices: dict | None = None  # CB-SEM's global fit (chisq, df, ..., bic), else None
     estimator_details: dict | None = None  # estimator-specific (PLSc rho_A, CB-SEM parameters)
 

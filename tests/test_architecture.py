@@ -36,3 +36,25 @@ def test_the_contract_fails_when_an_import_goes_up(tmp_path, module, line):
     result = lint(tmp_path, tmp_path)
     assert result.returncode != 0
     assert "BROKEN" in result.stdout or "broken" in result.stdout
+
+
+def test_import_csi_is_light_and_the_api_is_reachable():
+    code = ("import sys, csi; heavy = {'numpy', 'pandas', 'scipy'} & set(sys.modules); "
+            "assert not heavy, heavy; print(csi.fit.__module__, csi.check.__module__)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["csi.pipeline", "csi.gate"]
+
+
+@pytest.mark.parametrize("name", ["fit", "check", "load_model", "parse_model"])
+def test_public_functions_have_docstrings_and_type_hints(name):
+    import inspect
+
+    import csi
+
+    function = getattr(csi, name)
+    assert (function.__doc__ or "").strip()
+    signature = inspect.signature(function)
+    missing = [p for p in signature.parameters.values()
+               if p.annotation is inspect.Parameter.empty]
+    assert not missing and signature.return_annotation is not inspect.Signature.empty

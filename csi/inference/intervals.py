@@ -56,10 +56,13 @@ def bca_levels(estimate: np.ndarray, draws: np.ndarray, jackknife: np.ndarray, a
     """
     below = (draws < estimate).mean(axis=0) + 0.5 * (draws == estimate).mean(axis=0)
     z0 = special.ndtri(np.clip(below, 1e-12, 1 - 1e-12))
-    w = np.ones(jackknife.shape[0]) if weights is None else weights
-    d = (w @ jackknife) / w.sum() - jackknife
     with np.errstate(divide="ignore", invalid="ignore"):
-        accel = (w @ d**3) / (6 * (w @ d**2) ** 1.5)
+        if weights is None or np.all(weights == 1):
+            d = jackknife.mean(axis=0) - jackknife
+            accel = (d**3).sum(axis=0) / (6 * ((d**2).sum(axis=0)) ** 1.5)
+        else:
+            d = (weights @ jackknife) / weights.sum() - jackknife
+            accel = (weights @ d**3) / (6 * (weights @ d**2) ** 1.5)
     accel = np.nan_to_num(accel)
     levels = []
     for quantile in (alpha / 2, 1 - alpha / 2):
