@@ -11,7 +11,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from csi import diagnostics as checks
 from csi import estimators
+from csi.diagnostics import Diagnostic
+from csi.drivers.advice import advise
 from csi.drivers.nonlinear import NonlinearModel, NonlinearSettings
 from csi.drivers.nonlinear import summarize as summarize_nonlinear
 from csi.drivers.priorities import Priorities, analyse, choose_target
@@ -143,8 +146,48 @@ def fit_items(items: ItemData, spec: ModelSpec, settings: PlsSettings, source: s
             bootstrap.seed if bootstrap is not None else boot.DEFAULT_SEED, spec.label)
         result = result.replace(nonlinear=block, settings=result.settings | {
             "variant": "nonlinear", "knot": nonlinear.knot})
-    return result.replace(priorities=drivers(result, spec, layout, target,
-                                             nonlinear=variant is not None))
+    priorities = (drivers(result, spec, layout, target, nonlinear=variant is not None)
+                  if spec.paths else None)
+    found = tuple(diagnose(result, items, spec, layout, estimators.entry(settings.estimator),
+                           point, priorities))
+    return result.replace(priorities=priorities, diagnostics=found,
+                          advice=advise(found, bool(spec.paths)))
+
+
+def diagnose(result: Result, items: ItemData, spec: ModelSpec, layout: Layout,
+             entry: estimators.Entry, point: EstimatorFit,
+             priorities: Priorities | None) -> list[Diagnostic]:
+    """Every structured diagnostic of a fit (csi.diagnostics), each from the layer that
+    knows: the data (scale, listwise loss, size), the estimator (admissibility), the
+    bootstrap (resamples) and the measures (discriminant validity)."""
+    structure = layout.structure
+    constructs = list(structure.constructs)
+    found: list[Diagnostic] = []
+    if entry.common_factor:
+        estimates = point.estimates
+        target = priorities.target if priorities is not None else None
+        found += checks.inadmissible(
+            constructs, result.point_vectors["loadings"], estimates.r2[0],
+            {(a, b): v for (a, b), v in zip(layout.names("paths"), result.point_vectors["paths"])},
+            estimates.construct_cor[0], (point.details or {}).get("rho_a"),
+            list(structure.indicators),
+            list(spec.predecessors(target)) if target is not None else [])
+    if result.bootstrap is not None:
+        block = result.bootstrap
+        found += checks.resampling(block["n_requested"], block["n_used"], block["n_failed"])
+    found += checks.scale_use(items.scale.low, items.scale.high, float(items.values.min()),
+                              float(items.values.max()), items.scale.from_data)
+    found += checks.listwise_loss(items.rows_read, items.rows_dropped_missing)
+    arrows = [len(spec.predecessors(c)) + (len(b.indicators) if b.mode == "B" else 0)
+              for c, b in zip(constructs, spec.blocks)]
+    most = int(np.argmax(arrows)) if arrows else 0
+    found += checks.sample_size(result.n_obs, len(structure.indicators), max(arrows, default=0),
+                                constructs[most] if arrows else None)
+    htmt_values = {(row.a, row.b): row.value for row in result.htmt.itertuples()}
+    found += checks.discriminant_validity({
+        (a, b): htmt_values.get((a, b), htmt_values.get((b, a), np.nan)) for a, b in
+        ((p.source, p.target) for p in spec.paths)})
+    return found
 
 
 def nonlinear_model(result: Result, spec: ModelSpec, layout: Layout, items: ItemData,
@@ -195,12 +238,14 @@ def with_inference(result: Result, sample: Sample, items: ItemData, layout: Layo
         extension=extension,
     )
     draws = boot.draw(problem, bootstrap, progress=progress)
-    if draws.n_used < 2:
+    if draws.n_used < 2 and bootstrap.resamples >= checks.NO_INTERVALS_BELOW:
         raise EstimationError(
             f"only {draws.n_used} of {draws.n_requested} bootstrap resamples could be "
             "estimated; the data are too thin for inference (see the failure reasons with "
             "--on-failure redraw)"
         )
+    if draws.n_requested < checks.NO_INTERVALS_BELOW:  # too few for any interval: counts only
+        return result.replace(bootstrap=_bootstrap_block(bootstrap, draws))
     jackknife, jackknife_weights = ((boot.jackknife(problem, bootstrap.sign_change))
                                     if bootstrap.ci == "bca" else ({}, None))
     vectors = result.point_vectors
@@ -210,12 +255,7 @@ def with_inference(result: Result, sample: Sample, items: ItemData, layout: Layo
                             jackknife.get(family), jackknife_weights)
         tables[family] = table.assign(se=summary.se, t=summary.t, p=summary.p,
                                       ci_low=summary.ci_low, ci_high=summary.ci_high)
-    block = bootstrap.to_dict() | {
-        "n_used": draws.n_used,
-        "n_failed": draws.n_failed,
-        "n_redrawn": draws.n_redrawn,
-        "failures": draws.failure_reasons,
-    }
+    block = _bootstrap_block(bootstrap, draws)
     warnings = list(result.warnings)
     if draws.n_failed:
         warnings.append(
@@ -225,6 +265,15 @@ def with_inference(result: Result, sample: Sample, items: ItemData, layout: Layo
                f"inference uses the {draws.n_used} that could")
         )
     return result.replace(**tables, bootstrap=block, draws=draws, warnings=tuple(warnings))
+
+
+def _bootstrap_block(bootstrap: boot.BootstrapSettings, draws: boot.Draws) -> dict:
+    return bootstrap.to_dict() | {
+        "n_used": draws.n_used,
+        "n_failed": draws.n_failed,
+        "n_redrawn": draws.n_redrawn,
+        "failures": draws.failure_reasons,
+    }
 
 
 def with_estimator(result: Result, point: EstimatorFit,

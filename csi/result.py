@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 
 from csi._version import __version__
+from csi.diagnostics import Diagnostic
+from csi.drivers.advice import Advice
 from csi.drivers.nonlinear import NonlinearResult
 from csi.drivers.priorities import Priorities
 from csi.inference.bootstrap import Draws
@@ -89,6 +91,8 @@ class Result:
     nonlinear: NonlinearResult | None = None  # the non-linear variant's block
     fit_indices: dict | None = None  # CB-SEM's global fit (chisq, df, ..., bic), else None
     estimator_details: dict | None = None  # estimator-specific (PLSc rho_A, CB-SEM parameters)
+    diagnostics: tuple[Diagnostic, ...] = ()  # findings that qualify or withhold the advice
+    advice: Advice | None = None  # whether the priorities can be given (csi.drivers.advice)
 
     def families(self) -> dict[str, pd.DataFrame]:
         """The tables that carry inference (se, t, p, ci_low, ci_high), by family."""
@@ -134,10 +138,13 @@ class Result:
             "vif": records(self.vif),
             "bootstrap": self.bootstrap,
             **(self.priorities.to_dict() if self.priorities is not None else {}),
+            **({} if self.advice is None or self.advice.status == "ok" else {"priorities": []}),
             **({"nonlinear": self.nonlinear.to_dict()} if self.nonlinear is not None else {}),
             "fit": self.fit_indices,
             "estimator_details": self.estimator_details,
             "warnings": list(self.warnings),
+            "diagnostics": [d.to_dict() for d in self.diagnostics],
+            "advice": self.advice.to_dict() if self.advice is not None else None,
         }
 
     def to_json(self) -> str:

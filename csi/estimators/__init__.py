@@ -25,12 +25,14 @@ class Entry:
     module: str
     composite: bool  # PLS family: weighted composites (Mode A/B), no free covariances
     title: str
+    common_factor: bool  # estimates common factors: its solution can be inadmissible
 
 
 ENTRIES = {
-    "pls": Entry("pls", "csi.estimators.pls", True, "PLS path modeling"),
-    "plsc": Entry("plsc", "csi.estimators.plsc", True, "Consistent PLS (PLSc)"),
-    "cbsem": Entry("cbsem", "csi.estimators.cbsem", False, "Covariance-based SEM (semopy)"),
+    "pls": Entry("pls", "csi.estimators.pls", True, "PLS path modeling", False),
+    "plsc": Entry("plsc", "csi.estimators.plsc", True, "Consistent PLS (PLSc)", True),
+    "cbsem": Entry("cbsem", "csi.estimators.cbsem", False, "Covariance-based SEM (semopy)",
+                   True),
 }
 NAMES = tuple(ENTRIES)
 
