@@ -302,6 +302,9 @@ class Comparison:
             "differences": records(self.differences),
             "fits": [self.a.result.to_dict(), self.b.result.to_dict()],
             "warnings": list(self.warnings),
+            "diagnostics": [d.to_dict() | {"subject": f"{group.name}: {d.subject}"
+                                           if d.subject else group.name}
+                            for group in (self.a, self.b) for d in group.result.diagnostics],
         }
 
     def to_json(self) -> str:

@@ -59,6 +59,7 @@ from csi.result import Result
 from csi.scale_out import Executor, LocalExecutor
 from csi.model.spec import ModelSpec, load_model
 from csi.jsonio import dumps, records
+from csi.multi.differences import SegmentDifferences, segment_differences
 
 SCHEMA = "csi.segments/1"
 DEFAULT_MIN_N = 50
@@ -321,13 +322,14 @@ class SegmentResults:
                 rows.append({"segment": fit.name, "n_obs": fit.result.n_obs,
                              "construct": record["construct"], "score": record["score"],
                              "ci_low": record.get("ci_low", math.nan),
-                             "ci_high": record.get("ci_high", math.nan)})
+                             "ci_high": record.get("ci_high", math.nan),
+                             "se": record.get("se", math.nan)})
         frame = pd.DataFrame(rows, columns=["segment", "n_obs", "construct", "score",
-                                            "ci_low", "ci_high"])
+                                            "ci_low", "ci_high", "se"])
         return frame.iloc[_rank_rows(frame, self.order())].reset_index(drop=True)
 
     def target_ranking(self) -> pd.DataFrame:
-        """The ranking's rows of the target construct: segment, n_obs, score, CI."""
+        """The ranking's rows of the target construct: segment, n_obs, score, CI (and se)."""
         frame = self.ranking()
         return (frame[frame["construct"] == self.target].drop(columns="construct")
                 .reset_index(drop=True))
@@ -337,6 +339,24 @@ class SegmentResults:
         position = {fit.name: i for i, fit in enumerate(self.fits)}
         scores = {fit.name: _target_score(fit.result, self.target) for fit in self.fits}
         return sorted(scores, key=lambda name: (-_finite(scores[name]), position[name]))
+
+    def differences(self) -> SegmentDifferences | None:
+        """Which segments' target index differs from the rest and from each other (None
+        without a bootstrap or with fewer than two segments)."""
+        if self.level is None or len(self.fits) < 2:
+            return None
+        table = self.target_ranking()
+        if "se" not in table or not np.isfinite(table["se"]).all():
+            return None
+        return segment_differences(table["segment"].tolist(), table["score"].to_numpy(),
+                                   table["se"].to_numpy(), table["n_obs"].to_numpy(),
+                                   self.level, self.model.label(self.target))
+
+    def diagnostics(self) -> list[dict]:
+        """Every segment's diagnostics, their subject prefixed by the segment's name."""
+        return [d.to_dict() | {"subject": f"{fit.name}: {d.subject}" if d.subject
+                               else fit.name}
+                for fit in self.fits for d in fit.result.diagnostics]
 
     def to_dict(self) -> dict:
         """The `csi.segments/1` document: one `csi.fit/1` document per fitted segment (in
@@ -350,11 +370,14 @@ class SegmentResults:
             "seed": self.seed,
             "seeding": SEEDING_RULE,
             "target": self.target,
-            "ranking": records(self.target_ranking()),
+            "ranking": records(self.target_ranking().drop(columns="se")),
             "rows_without_segment": self.rows_without_segment,
             "segments": [fit.to_dict(self.column) for fit in self.fits],
             "skipped": [skip.to_dict() for skip in self.skipped],
             "warnings": list(self.warnings),
+            "differences": (None if (found := self.differences()) is None
+                            else found.to_dict()),
+            "diagnostics": self.diagnostics(),
         }
 
     def to_json(self) -> str:

@@ -58,6 +58,10 @@ def render_segments(results: SegmentResults, console: Console) -> None:
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column(escape(results.column), no_wrap=True, min_width=min(longest, 16))
     table.add_column("n", justify="right", no_wrap=True)
+    differences = results.differences()
+    letters = dict(zip(differences.names, differences.letters)) if differences else {}
+    if differences:
+        table.add_column("≠", no_wrap=True, header_style="bold")
     for construct in constructs:
         target = construct == results.target
         table.add_column(escape(construct), justify="right", style="bold" if target else None,
@@ -66,11 +70,15 @@ def render_segments(results: SegmentResults, console: Console) -> None:
     for rank, name in enumerate(order, start=1):
         rows = by_segment[name].set_index("construct")
         cells = [str(rank), escape(name), str(int(rows["n_obs"].iloc[0]))]
+        if differences:
+            cells.append(letters[name])
         cells += [_cell(rows.loc[c].to_dict(), every_ci or (has_ci and c == results.target))
                   for c in constructs]
         table.add_row(*cells)
     if fitted:
         console.print(table)
+    if differences:
+        console.print(escape(differences.sentence))
     small = [s for s in results.skipped if s.small]
     if small:
         listed = ", ".join(f"{escape(s.name)} (n = {s.rows_used})"
@@ -99,7 +107,7 @@ def render_segments(results: SegmentResults, console: Console) -> None:
 def segments_csv(results: SegmentResults) -> str:
     """One row per segment and construct: segment, rank, n_obs, construct, score, ci_low,
     ci_high (segments in ranking order)."""
-    ranking = results.ranking()
+    ranking = results.ranking().drop(columns="se")
     rank = {name: i for i, name in enumerate(results.order(), start=1)}
     ranking.insert(1, "rank", ranking["segment"].map(rank))
     ranking = ranking.rename(columns={"segment": results.column}
