@@ -406,7 +406,7 @@ def compare_items(items_a: ItemData, items_b: ItemData, spec: ModelSpec, *,
     table["a"], table["b"] = point[0], point[1]
     table["difference"] = point[1] - point[0]
     pairs = 0
-    if with_draws:
+    if with_draws and all(r.draws is not None for r in results):  # none below 200 resamples
         draws = [metrics.extract(r.draws.values) for r in results]
         pairs = min(d.shape[0] for d in draws)
         delta = draws[1][:pairs] - draws[0][:pairs]
@@ -425,7 +425,7 @@ def compare_items(items_a: ItemData, items_b: ItemData, spec: ModelSpec, *,
     if test.n_failed:
         warnings.append(f"{test.n_failed} of {test.n_requested} permutations could not be "
                         f"estimated; p values use the {test.n_used} that could")
-    if with_draws and pairs < bootstrap.resamples:
+    if pairs and pairs < bootstrap.resamples:
         warnings.append(f"the CIs of the differences use {pairs} resample pairs (failed "
                         "resamples were dropped)")
     groups = [Group(names[i], sources[i], seeds[i], results[i]) for i in range(2)]
