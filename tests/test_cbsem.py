@@ -47,8 +47,8 @@ def fitted(model_file: str):
     spec = load_model(str(MODELS / model_file), composite=False)
     s, n = mobi_moments(spec)
     fitter, solution = cbsem.fit_model(spec, s, n)
-    vcov = cbsem._vcov(fitter, solution.x, n)
-    table, heywood = cbsem._parameter_table(fitter, solution.x, vcov)
+    vcov = cbsem.vcov(fitter, solution.x, n)
+    table, heywood = cbsem.parameter_table(fitter, solution.x, vcov)
     lam, beta, psi, theta = fitter.matrices(solution.x)
     sigma = cbsem.standardized(lam, beta, psi, theta)["sigma"]
     indices = cbsem.fit_indices(s, sigma, n, fitter.q, "ML")
@@ -212,7 +212,7 @@ def test_c3_lavaan_stopped_in_a_higher_local_minimum():
     local = fitter._score(start.copy(), 200, 0)
     assert local.decrement < 1e-10
     assert local.discrepancy * n == pytest.approx(lavaan["chisq"], abs=LAVAAN)
-    at_lavaan, _ = cbsem._parameter_table(fitter, local.x, cbsem._vcov(fitter, local.x, n))
+    at_lavaan, _ = cbsem.parameter_table(fitter, local.x, cbsem.vcov(fitter, local.x, n))
     compared = std_differences(pd.DataFrame(at_lavaan), "lavaan_mobi_C3_ecsi_std_solution.csv")
     assert compared["diff"].max() < LAVAAN
 

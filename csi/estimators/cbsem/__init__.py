@@ -173,8 +173,3 @@ class CovarianceBasedSem:
 
 
 ESTIMATOR = CovarianceBasedSem()
-
-
-# the names tests/test_cbsem.py used before the split (they were private then)
-_vcov = vcov
-_parameter_table = parameter_table
