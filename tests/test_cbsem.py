@@ -328,10 +328,11 @@ def test_population_is_recovered_and_bootstrap_is_deterministic(tmp_path):
     assert paths[("A", "B")] == pytest.approx(0.5, abs=1e-6)  # exact moments: exact fit
     assert point.fit_indices["chisq"] == pytest.approx(0, abs=1e-6)
     assert point.fit_indices["cfi"] == 1.0 and point.fit_indices["rmsea"] == 0.0
+    # 200 resamples: the fewest for which csi reports intervals (issue 14)
     one, two = (fit(path, str(model), scale=(-2, 12), settings=settings,
-                    bootstrap=BootstrapSettings(resamples=30, workers=w)) for w in (1, 2))
+                    bootstrap=BootstrapSettings(resamples=200, workers=w)) for w in (1, 2))
     np.testing.assert_array_equal(one.draws.values["paths"], two.draws.values["paths"])
-    assert one.bootstrap["n_used"] == 30
+    assert one.bootstrap["n_used"] == 200
     # the bootstrap SEs replace the ML ones and agree with them roughly
     ml = point.paths["se"].to_numpy()
     np.testing.assert_allclose(one.paths["se"].to_numpy(), ml, rtol=0.5)
