@@ -80,7 +80,7 @@ def test_parses_modes_paths_comments_and_continuations():
 
 
 def test_builtin_models_have_the_documented_structure():
-    assert set(builtin_models()) == {"acsi", "ecsi"}
+    assert set(builtin_models()) == {"acsi", "ecsi", "scsb", "ccsi", "ncsb"}
     ecsi = load_model("ecsi")
     assert len(ecsi.indicators) == 24
     expected = {
@@ -108,5 +108,5 @@ def test_missing_indicator_names_closest_column():
 
 def test_unknown_model_name():
     with pytest.raises(ModelError, match=r"unknown model 'nope': not a file and not a built-in "
-                                         r"model \(acsi, ecsi\)"):
+                                         r"model \(acsi, ccsi, ecsi, ncsb, scsb\)"):
         load_model("nope")

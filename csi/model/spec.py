@@ -175,7 +175,7 @@ def builtin_models() -> dict[str, str]:
 
 
 def load_model(name_or_path: str, composite: bool = True) -> ModelSpec:
-    """Parse a built-in model by name (`acsi`, `ecsi`) or a model file by path, validated for
+    """Parse a built-in model by name (`csi models` lists them) or a model file by path, validated for
     a composite (PLS-family) or, with composite=False, a common-factor estimator."""
     path = Path(name_or_path)
     if path.is_file():
