@@ -58,3 +58,36 @@ def test_public_functions_have_docstrings_and_type_hints(name):
     missing = [p for p in signature.parameters.values()
                if p.annotation is inspect.Parameter.empty]
     assert not missing and signature.return_annotation is not inspect.Signature.empty
+
+
+def test_csi_help_and_check_import_no_numerical_library(tmp_path):
+    """Start-up (issue 15): the commands load on use, so `csi --help` and `csi check` never
+    import numpy, pandas or scipy."""
+    import json
+
+    from csi.jsonio import dumps
+
+    golden = json.loads((ROOT / "tests" / "golden" / "mobi_ecsi.json").read_text())
+    (tmp_path / "current.json").write_text(dumps(golden), encoding="utf-8")
+    for args in (["--help"], ["check", str(tmp_path / "current.json"), "--baseline",
+                              str(ROOT / "tests" / "golden" / "mobi_ecsi.json"), "-q"]):
+        code = ("import sys; from csi.cli.main import cli\n"
+                f"try:\n    cli({args!r}, prog_name='csi')\nexcept SystemExit as stop:\n"
+                "    code = stop.code\n"
+                "heavy = sorted({'numpy', 'pandas', 'scipy'} & set(sys.modules))\n"
+                "print('HEAVY', heavy, 'EXIT', code, file=sys.stderr)")
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        assert "HEAVY [] EXIT 0" in result.stderr, result.stderr[-500:]
+
+
+def test_the_lazy_command_list_matches_the_commands():
+    import click
+
+    from csi.cli.main import COMMANDS, SUMMARIES, cli
+
+    context = click.Context(cli)
+    assert set(SUMMARIES) == set(COMMANDS)
+    for name in COMMANDS:
+        command = cli.get_command(context, name)
+        assert command.name == name
+        assert command.get_short_help_str(10**6) == SUMMARIES[name]

@@ -10,8 +10,80 @@ from csi._version import __version__
 from csi.errors import CsiError, ExitCode
 
 
+# name -> (module, attribute): a command's module, with its numpy/pandas/scipy imports, loads
+# only when that command runs, so `csi --help` and `csi check` start in a fraction of a second
+COMMANDS = {
+    "check": ("csi.cli.check", "check_command"),
+    "compare": ("csi.cli.compare", "compare_command"),
+    "compare-estimators": ("csi.cli.compare_estimators", "compare_estimators_command"),
+    "fit": ("csi.cli.fit", "fit_command"),
+    "models": ("csi.cli.models", "models_command"),
+    "priorities": ("csi.cli.priorities", "priorities_command"),
+    "report": ("csi.cli.report", "report_command"),
+    "validate": ("csi.cli.validate", "validate_command"),
+}
+# the one-line help `csi --help` lists, without importing the commands (a test keeps each
+# equal to its command's own short help)
+SUMMARIES = {
+    'check': (
+        'Compare CURRENT.json with a baseline: exit 0 when every estimate is within tolerance, '
+        '1 when one moved beyond it (a regression).'
+    ),
+    'compare': (
+        'Compare two groups: A and B (two survey files, e.g. two waves; B - A), or the two '
+        'levels of COLUMN in one SURVEY with --by COLUMN (the second level minus the first, in '
+        'natural order).'
+    ),
+    'compare-estimators': (
+        'Estimate MODEL on SURVEY by pls, plsc and cbsem (point estimates) and show their paths'
+        ' and 0-100 indices in one table, with a one-line reading of where they disagree.'
+    ),
+    'fit': (
+        'Estimate MODEL on SURVEY (CSV/TSV, .xlsx, .sav, .parquet, or - for standard input) by '
+        'PLS path modeling, consistent PLS or CB-SEM (--estimator).'
+    ),
+    'models': (
+        'List the built-in models: title, citation, constructs, indicators and paths.'
+    ),
+    'priorities': (
+        'Show what to improve first, from a `csi fit --format json` file (no refitting).'
+    ),
+    'report': (
+        'Write a PDF report of RESULTS.json (from `csi fit --format json`) for managers: the '
+        'indices, drivers and priorities, path diagram and charts, measurement and data '
+        'quality, and the methods.'
+    ),
+    'validate': (
+        'Check SURVEY (a file, or - for standard input) for MODEL and print the data-quality '
+        'report: rows read and used, missing answers per item, codes, values outside the scale,'
+        ' straight-liners, duplicate IDs, constant items.'
+    ),
+}
+
+
 class CsiGroup(click.Group):
-    """A click group that reports library errors as `Error: ...` with their exit code."""
+    """A click group that loads its commands on use and reports library errors as
+    `Error: ...` with their exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        import importlib
+
+        module, attribute = COMMANDS[name]
+        return getattr(importlib.import_module(module), attribute)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from click.utils import make_default_short_help
+
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, make_default_short_help(SUMMARIES[name], limit))
+                                for name in names])
 
     def invoke(self, ctx: click.Context):
         try:
@@ -50,29 +122,6 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
-
-
-def _register() -> None:
-    from csi.cli.check import check_command
-    from csi.cli.compare import compare_command
-    from csi.cli.compare_estimators import compare_estimators_command
-    from csi.cli.fit import fit_command
-    from csi.cli.models import models_command
-    from csi.cli.priorities import priorities_command
-    from csi.cli.report import report_command
-    from csi.cli.validate import validate_command
-
-    cli.add_command(check_command)
-    cli.add_command(compare_command)
-    cli.add_command(compare_estimators_command)
-    cli.add_command(fit_command)
-    cli.add_command(models_command)
-    cli.add_command(priorities_command)
-    cli.add_command(report_command)
-    cli.add_command(validate_command)
-
-
-_register()
 
 
 def main() -> None:
