@@ -17,9 +17,13 @@ from csi.cli.ingest_options import ingest_options, options_from
 from csi.errors import DataError
 from csi.ingest import DataQuality, assess, read_survey
 from csi.output import write_atomic
+from csi.report.careless import careless_line
 from csi.spec import load_model
 
 SCHEMA = "csi.data_quality/1"
+_LAYOUTS = {"question_text": "question-text rows skipped",
+            "merged_header": "merged header cells",
+            "skip_rows": "--skip-rows"}
 
 
 @click.command("validate")
@@ -34,11 +38,12 @@ SCHEMA = "csi.data_quality/1"
 def validate_command(survey, model, output_format, output, **ingest) -> None:
     """Check SURVEY (a file, or - for standard input) for MODEL and print the data-quality
     report: rows read and used, missing answers per item, codes, values outside the scale,
-    straight-liners, duplicate IDs, constant items. Exit 0 when the data are usable for the
-    model, 3 when they are not (the first problem is repeated on standard error)."""
+    straight-liners and other careless respondents, duplicate IDs, completion times,
+    constant items. Exit 0 when the data are usable for the model, 3 when they are not (the
+    first problem is repeated on standard error)."""
     options = options_from(ingest)
     spec = load_model(model)
-    data = read_survey(survey, encoding=options.encoding, sheet=options.sheet)
+    data = read_survey(survey, options)
     quality = assess(data, spec, options)
     if output_format == "json":
         payload = json.dumps({"schema": SCHEMA, "csi_version": __version__, "model": spec.name,
@@ -70,7 +75,9 @@ def render_quality(quality: DataQuality, model: str, console: Console) -> None:
         reading.append(f"sheet '{doc['sheet']}'")
     if doc.get("encoding"):
         reading.append(doc["encoding"])
-    if doc["layout"] != "plain":
+    if doc["layout"] in _LAYOUTS:
+        reading.append(f"{_LAYOUTS[doc['layout']]} ({doc['header_rows']} header rows)")
+    elif doc["layout"] != "plain":
         reading.append(f"{doc['layout']} export ({doc['header_rows']} header rows)")
     say(f"Read as {', '.join(escape(str(r)) for r in reading)}; "
         f"{escape(doc['row_numbering'])}.")
@@ -85,9 +92,17 @@ def render_quality(quality: DataQuality, model: str, console: Console) -> None:
     if ids["column"]:
         dup = f"{ids['count']} duplicated" if ids["count"] else "no duplicates"
         say(f"Respondent IDs: column {escape(ids['column'])} ({ids['how']}): {dup}")
+    timing = doc.get("completion_time")
+    if timing and timing["how"]:
+        median = timing["median_seconds"]
+        say(f"Completion time: {escape(', '.join(timing['columns']))}"
+            + (f", median {median:.0f} s" if median is not None else ""))
     straight = doc["straightliners"]
     say(f"Straight-liners: {straight['count']}"
         + (" (dropped)" if straight["dropped"] and straight["count"] else ""))
+    line = careless_line(doc)
+    if line:
+        say(escape(line))
     if doc["weights"]:
         w = doc["weights"]
         say(f"Weights: column {escape(w['column'])}, {w['min']:.3g}–{w['max']:.3g} "
