@@ -348,10 +348,14 @@ def _raise_ragged(body: str, width: int, dialect: Dialect, source: str, lines_be
             row += 1
             if len(record) != width:
                 line = consumed[0] + lines_before
+                hint = ""
+                if len(record) > width and (width == 1 or row <= 3):
+                    hint = (f"; if the column names are on line {line} (a title above them), "
+                            f"give --header-row {line}")
                 raise DataError(
                     f"{source}, row {row} (line {line}): {len(record)} fields where the header "
                     f"has {width}; check for an unquoted {_NAMES[dialect.delimiter]} or line "
-                    "break in a cell, or a missing field"
+                    f"break in a cell, or a missing field{hint}"
                 )
     except csv.Error as exc:
         raise DataError(f"{source}, row {row + 1}: malformed text ({exc})") from None
