@@ -177,7 +177,8 @@ def test_a_respondent_who_answered_dont_know_everywhere_is_no_question_text(tmp_
     frame.to_csv(path, index=False)
     survey = read_survey(path)
     assert (survey.layout, survey.rows_read) == ("plain", 250)
-    with pytest.raises(DataError, match=r"column IMAG1, row 1: '不知道' is not a number; if it means no answer"):
+    with pytest.raises(DataError, match=r"column IMAG1, row 1: '不知道' is not a number; if it "
+                                        r"means no answer"):
         item_matrix(survey, ECSI)
     items = item_matrix(survey, ECSI, (1, 10), IngestOptions(na_texts=("不知道",)))
     assert items.rows_used == 249

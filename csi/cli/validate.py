@@ -21,6 +21,7 @@ from csi.report.careless import careless_line
 from csi.spec import load_model
 
 SCHEMA = "csi.data_quality/1"
+CARELESS_SHOWN = 20
 _LAYOUTS = {"question_text": "question-text rows skipped",
             "merged_header": "merged header cells",
             "skip_rows": "--skip-rows"}
@@ -139,6 +140,7 @@ def render_quality(quality: DataQuality, model: str, console: Console) -> None:
             "—" if item["sd"] is None else f"{item['sd']:.2f}",
         )
     console.print(table)
+    _careless_table(doc.get("careless") or [], console)
     for title, style, lines in (("Notes", "", doc["notes"]),
                                 ("Warnings", "yellow", doc["warnings"]),
                                 ("Errors", "red", doc["errors"])):
@@ -146,6 +148,32 @@ def render_quality(quality: DataQuality, model: str, console: Console) -> None:
             say(f"[bold {style}]{title}[/]" if style else f"[bold]{title}[/]")
             for line in lines:
                 say(f"  • {escape(line)}", style=style or None, highlight=False)
+
+
+def _careless_table(entries: list[dict], console: Console) -> None:
+    """The flagged respondents with their indices (the first CARELESS_SHOWN)."""
+    if not entries:
+        return
+    more = len(entries) - CARELESS_SHOWN
+    table = Table(title="Possibly careless respondents", title_justify="left", expand=False,
+                  box=box.SIMPLE_HEAD, pad_edge=False, caption_justify="left",
+                  caption=("longstring: longest run of identical answers; IRV: SD of the "
+                           "answers; r: correlation with the other respondents' item means; "
+                           "D²: Mahalanobis distance"
+                           + (f". {more} more: --format json lists all" if more > 0 else "")))
+    for name in ("Row", "ID", "Reasons", "Longstring", "IRV", "r", "D²", "Seconds"):
+        table.add_column(name, justify="left" if name in ("ID", "Reasons") else "right",
+                         no_wrap=True)
+    for entry in entries[:CARELESS_SHOWN]:
+        index = entry.get("indices") or {}
+        table.add_row(
+            str(entry["row"]), escape(_short(entry.get("id"), 16)) or "—",
+            ", ".join(entry["reasons"]), str(index.get("longstring", "—")),
+            *("—" if index.get(key) is None else f"{index[key]:.{digits}f}"
+              for key, digits in (("irv", 2), ("person_total", 2), ("mahalanobis", 1),
+                                  ("seconds", 0))),
+        )
+    console.print(table)
 
 
 def _short(text: str | None, limit: int = 48) -> str:

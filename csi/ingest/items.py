@@ -35,7 +35,6 @@ import re
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-import pandas as pd
 
 from csi.errors import DataError, ModelError
 from csi.ingest.answers import Answers, numbers, read_answers
@@ -224,28 +223,14 @@ def _prepare(survey: Survey, spec: ModelSpec, options: IngestOptions):
     _missing_warnings(shown, answers, survey.rows_read, report)
     _straightliner_messages(careless, options, report)
     _careless_messages(careless, rows, options, report)
-    summary = None
-    if weights is not None:
-        summary = weight_summary(weights, options.weights)
-        report.notes.append(
-            f"weights: column {options.weights}, normalised to mean 1 (effective n "
-            f"{summary['effective_n']:.1f} of {rows.used})"
-        )
-
+    summary = _weight_note(weights, options, rows, report)
     labels = {item: text for item in indicators
               if (text := _label(survey, column_map, columns, item))}
     quality = DataQuality(
         reading=survey.reading(),
         rows_read=survey.rows_read,
         rows_used=rows.used,
-        missing={
-            "method": options.missing,
-            "rows_with_missing": rows.affected,
-            "cells_missing": rows.cells_missing,
-            "rows_dropped": rows.dropped_missing,
-            "cells_imputed": rows.cells if options.missing != "listwise" else 0,
-            "em_iterations": em.iterations if em is not None else None,
-        },
+        missing=_missing_block(options.missing, rows, em),
         items=_item_quality(indicators, columns, labels, low, high, known, reverse, answers),
         straightliners={"count": int(careless.straightliners.sum()),
                         "rows": rows_list(careless.straightliners),
@@ -531,6 +516,31 @@ def _fill_missing(values: np.ndarray, weights: np.ndarray | None, method: str, r
     return estimate.imputed, estimate
 
 
+def _missing_block(method: str, rows: _Rows, em) -> dict:
+    """The JSON `data_quality.missing` block."""
+    return {
+        "method": method,
+        "rows_with_missing": rows.affected,
+        "cells_missing": rows.cells_missing,
+        "rows_dropped": rows.dropped_missing,
+        "cells_imputed": rows.cells if method != "listwise" else 0,
+        "em_iterations": em.iterations if em is not None else None,
+    }
+
+
+def _weight_note(weights: np.ndarray | None, options: IngestOptions, rows: _Rows,
+                 report: Messages) -> dict | None:
+    """The weights' summary (Kish's effective n), stated in the notes."""
+    if weights is None:
+        return None
+    summary = weight_summary(weights, options.weights)
+    report.notes.append(
+        f"weights: column {options.weights}, normalised to mean 1 (effective n "
+        f"{summary['effective_n']:.1f} of {rows.used})"
+    )
+    return summary
+
+
 def _missing_warnings(shown: list[str], answers: Answers, n: int, report: Messages) -> None:
     for j, count in enumerate(answers.missing_per_item.tolist()):
         share = count / n if n else 0.0
@@ -563,6 +573,8 @@ def _straightliner_messages(careless: CarelessScreen, options: IngestOptions,
 
 def _careless_messages(careless: CarelessScreen, rows: _Rows, options: IngestOptions,
                        report: Messages) -> None:
+    """One line on the careless respondents; their rows are in data_quality.careless (not in
+    the line, so a segment's report reads the same whatever the other segments' rows)."""
     flagged = careless.flagged
     count = int(flagged.sum())
     if not count:
@@ -570,18 +582,16 @@ def _careless_messages(careless: CarelessScreen, rows: _Rows, options: IngestOpt
     many = count > 1
     detail = ", ".join(f"{reason} {int(careless.reasons[reason].sum())}" for reason in REASONS
                        if careless.reasons[reason].any())
-    listed = ", ".join(str(r) for r in rows_list(flagged)[:5]) + (", ..." if count > 5 else "")
-    where = f"row{'s' if many else ''} {listed}"
     if options.drop_careless:
         report.notes.append(
             f"--drop-careless: dropped {count} respondent{'s' if many else ''} flagged as "
-            f"careless ({detail}; {where})"
+            f"careless ({detail}), listed in data_quality.careless"
         )
     else:
         report.warnings.append(
-            f"{count} respondent{'s' if many else ''} flagged as possibly careless ({detail}; "
-            f"{where}); kept: review {'them' if many else 'it'} (data_quality.careless), or "
-            "drop them with --drop-careless"
+            f"{count} respondent{'s' if many else ''} flagged as possibly careless ({detail}); "
+            f"kept: review {'them' if many else 'it'} (data_quality.careless, or csi validate), "
+            f"or drop {'them' if many else 'it'} with --drop-careless"
         )
 
 

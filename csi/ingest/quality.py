@@ -7,7 +7,8 @@ What is checked, per survey and model:
   scale (an error unless --clip), distinct values, range, mean and standard deviation;
 - straight-liners: respondents who gave the same answer to every item they answered, having
   answered at least half of the model's items (and at least 3); checked on the answers as
-  given, before reverse-coding, so a respondent who ignores reverse-worded questions is caught;
+  given, before reverse-coding, so a respondent who ignores reverse-worded questions is caught
+  (csi.ingest.careless.screen finds them as the extreme longstring);
 - careless respondents (csi.ingest.careless): longstring, random and speeder flags, listed
   with their row and respondent ID, and kept unless --drop-careless;
 - duplicate respondent IDs (--id, or a column named like id, respondent_id, ResponseId,
@@ -130,16 +131,6 @@ class DataQuality:
             "warnings": list(self.warnings),
             "errors": list(self.errors),
         }
-
-
-def straightliners(low: np.ndarray, high: np.ndarray, answered: np.ndarray,
-                   items: int) -> np.ndarray:
-    """Boolean mask of respondents who gave one answer to every item they answered, having
-    answered at least half of the `items` (and at least 3); `low` / `high` / `answered` are
-    each respondent's lowest and highest answer and number of answers."""
-    if items < 3:
-        return np.zeros(len(low), dtype=bool)
-    return (answered >= max(3, math.ceil(items / 2))) & (low == high)
 
 
 def find_id_column(columns: list[str]) -> str | None:
