@@ -1,29 +1,35 @@
 """Careless respondents: indices of insufficient-effort responding, and whom they flag.
 
-Each index is computed for every respondent at once from the (n, p) answer matrix as given
-(before reverse-coding; NaN for a missing answer), in questionnaire order, following Meade &
-Craig (2012, Psychological Methods 17(3), 437-455) and Curran (2016, Journal of Experimental
-Social Psychology 66, 4-19):
+Each index is computed with array operations on the (n, p) answer matrix (NaN for a missing
+answer, columns in questionnaire order), BLOCK respondents at a time so the temporaries stay
+small, following Meade & Craig (2012, Psychological Methods 17(3), 437-455) and Curran
+(2016, Journal of Experimental Social Psychology 66, 4-19). The longstring uses the answers
+as given (before reverse-coding, so a respondent who ignores reverse-worded questions is
+caught); the other indices the answers after reverse-coding (consistent answers then look
+consistent):
 
 - longstring: the longest run of identical consecutive answers (missing answers skipped);
   flagged when it covers more than LONGSTRING_SHARE of the answered items. A straight-liner
-  (one answer to every item answered) is the extreme case (Curran 2016, p. 6).
-- Mahalanobis distance of the answers from the sample mean, D2 = (x - m)' S^-1 (x - m) with S
-  the sample covariance of the complete respondents; flagged beyond the chi-square quantile
-  MAHALANOBIS_LEVEL with p degrees of freedom (Meade & Craig 2012, p. 441). Respondents with
-  a missing answer have no distance.
+  (one answer to every item answered) is the extreme case (Curran 2016, "long-string
+  analysis").
+- Mahalanobis distance of the answers from the sample mean, D2 = (x - m)' S^-1 (x - m) with m
+  and S the mean and covariance of the complete respondents; flagged beyond the chi-square
+  quantile MAHALANOBIS_LEVEL with as many degrees of freedom as items answered (Meade & Craig
+  2012, "multivariate outlier analysis"). A respondent with missing answers is compared on
+  the items answered (the pattern-wise distance of Little 1988, JASA 83(404)).
 - person-total correlation: the correlation over items between a respondent's answers and
-  the other respondents' item means (Curran 2016, p. 9); flagged when it is at most
+  the other respondents' item means (Curran 2016, "person-total correlation"); flagged when
+  it is at most
   PERSON_TOTAL_MAX and also an outlier among the respondents' correlations (below the
   median by more than ROBUST_Z robust SDs, SD = 1.4826 MAD). The second condition keeps the
   index silent when the items' means hardly differ, where every honest respondent's
   correlation is noise around a small value.
 - intra-individual response variability (IRV): the SD of a respondent's answers (Dunn et al.
   2018, Journal of Business and Psychology 33, 105-121); flagged beyond ROBUST_Z robust SDs
-  from the median: above as random responding (Marjanovic et al. 2015), below as near
-  straight-lining.
+  from the median: above as random responding (Marjanovic et al. 2015, Personality and
+  Individual Differences 84, 79-83), below as near straight-lining.
 - completion time: flagged below SPEEDER_SHARE of the median time, when the survey has a
-  time column (Curran 2016, p. 5).
+  time column (Curran 2016, "response time").
 
 Reasons: `longstring` (the longstring or a low IRV), `random` (Mahalanobis, person-total
 correlation or a high IRV) and `speeder`. Only respondents who answered at least half of the
@@ -43,6 +49,7 @@ PERSON_TOTAL_MAX = 0.1
 ROBUST_Z = 3.5
 SPEEDER_SHARE = 1 / 3
 MAX_PATTERNS = 200  # patterns of missing answers given a Mahalanobis distance
+BLOCK = 1 << 16  # respondents per block of the vectorised computations
 MIN_TIMES = 10  # respondents with a completion time needed to judge speed
 REASONS = ("longstring", "random", "speeder")
 REFERENCES = ("Meade, A. W. & Craig, S. B. (2012). Identifying careless responses in survey "
@@ -164,58 +171,68 @@ def longest_run(values: np.ndarray) -> np.ndarray:
     """Each row's longest run of identical consecutive answers, missing answers skipped
     (neither breaking nor extending a run); 0 for a row without answers."""
     n, p = values.shape
+    longest = np.zeros(n, dtype=np.int64)
     if p == 0:
-        return np.zeros(n, dtype=np.int64)
-    present = ~np.isnan(values)
-    position = np.where(present, np.arange(p), -1)
-    last = np.maximum.accumulate(position, axis=1)  # the latest answered column so far
-    previous = np.empty_like(last)
-    previous[:, 0] = -1
-    previous[:, 1:] = last[:, :-1]
-    before = np.take_along_axis(values, np.maximum(previous, 0), axis=1)
-    same = present & (previous >= 0) & (values == before)
-    links = np.cumsum(same, axis=1, dtype=np.int32)
-    starts = np.maximum.accumulate(np.where(present & ~same, links, 0), axis=1)
-    run = np.where(present, links - starts + 1, 0)
-    return run.max(axis=1).astype(np.int64)
+        return longest
+    for start, stop in _blocks(n):
+        block = values[start:stop]
+        present = ~np.isnan(block)
+        if present.all():
+            same = np.zeros(block.shape, dtype=bool)
+            same[:, 1:] = block[:, 1:] == block[:, :-1]
+        else:  # compare each answer with the respondent's previous answer
+            position = np.where(present, np.arange(p, dtype=np.int32), -1)
+            last = np.maximum.accumulate(position, axis=1)
+            previous = np.full_like(last, -1)
+            previous[:, 1:] = last[:, :-1]
+            before = np.take_along_axis(block, np.maximum(previous, 0), axis=1)
+            same = present & (previous >= 0) & (block == before)
+        links = np.cumsum(same, axis=1, dtype=np.int32)
+        starts = np.maximum.accumulate(np.where(present & ~same, links, 0), axis=1)
+        longest[start:stop] = np.where(present, links - starts + 1, 0).max(axis=1)
+    return longest
 
 
 def irv(values: np.ndarray) -> np.ndarray:
     """Intra-individual response variability: the SD (divisor k) of each row's answers."""
-    present = ~np.isnan(values)
-    count = present.sum(axis=1)
-    filled = np.where(present, values, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = filled.sum(axis=1) / count
-        deviation = np.where(present, values - mean[:, None], 0.0)
-        return np.sqrt(np.square(deviation).sum(axis=1) / count)
+    out = np.empty(values.shape[0])
+    for start, stop in _blocks(values.shape[0]):
+        block = values[start:stop]
+        present = ~np.isnan(block)
+        count = present.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(present, block, 0.0).sum(axis=1) / count
+            deviation = np.where(present, block - mean[:, None], 0.0)
+            out[start:stop] = np.sqrt(np.square(deviation).sum(axis=1) / count)
+    return out
 
 
 def person_total(values: np.ndarray) -> np.ndarray:
     """Each row's correlation over its answered items with the item means of the other
-    respondents (Curran 2016, p. 9); NaN when either side does not vary."""
+    respondents (Curran 2016); NaN when either side does not vary."""
     present = ~np.isnan(values)
-    filled = np.where(present, values, 0.0)
-    totals = filled.sum(axis=0)
+    totals = np.nansum(values, axis=0)
     counts = present.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        others = (totals[None, :] - filled) / (counts[None, :] - present)
-        usable = present & np.isfinite(others)
-        k = usable.sum(axis=1)
-        x = np.where(usable, values, 0.0)
-        m = np.where(usable, others, 0.0)
-        x_mean = x.sum(axis=1) / k
-        m_mean = m.sum(axis=1) / k
-        dx = np.where(usable, x - x_mean[:, None], 0.0)
-        dm = np.where(usable, m - m_mean[:, None], 0.0)
-        return (dx * dm).sum(axis=1) / np.sqrt(np.square(dx).sum(axis=1)
-                                                * np.square(dm).sum(axis=1))
+    out = np.empty(values.shape[0])
+    for start, stop in _blocks(values.shape[0]):
+        block, seen = values[start:stop], present[start:stop]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            others = (totals - np.where(seen, block, 0.0)) / (counts - seen)
+            usable = seen & np.isfinite(others)
+            k = usable.sum(axis=1)
+            x = np.where(usable, block, 0.0)
+            m = np.where(usable, others, 0.0)
+            dx = np.where(usable, x - (x.sum(axis=1) / k)[:, None], 0.0)
+            dm = np.where(usable, m - (m.sum(axis=1) / k)[:, None], 0.0)
+            out[start:stop] = np.einsum("ij,ij->i", dx, dm) / np.sqrt(
+                np.einsum("ij,ij->i", dx, dx) * np.einsum("ij,ij->i", dm, dm))
+    return out
 
 
 def mahalanobis(values: np.ndarray) -> np.ndarray:
     """Squared Mahalanobis distance of each row's answered items from the complete rows'
     mean, under the matching block of their covariance (an incomplete row is compared on
-    the items it answered, as in Little 1988, JASA 83, p. 1199). NaN for every row when
+    the items it answered, as in Little 1988, JASA 83(404)). NaN for every row when
     there are fewer than p + 10 complete rows or the covariance is singular, and for the
     rows whose pattern of answered items is not among the MAX_PATTERNS most frequent ones
     (each pattern needs its own factorisation)."""
@@ -226,27 +243,33 @@ def mahalanobis(values: np.ndarray) -> np.ndarray:
     count = int(complete.sum())
     if p == 0 or count < p + 10:
         return distance
-    rows = values if count == n else values[complete]
-    mean = rows.mean(axis=0)
-    centred = rows - mean
-    cov = centred.T @ centred / (count - 1)
-    scale = np.sqrt(np.diag(cov))
-    if not np.all(scale > 0):
+    mean = np.zeros(p)
+    for start, stop in _blocks(n):  # two passes over blocks: no copy of the complete rows
+        mean += values[start:stop][complete[start:stop]].sum(axis=0)
+    mean /= count
+    cross = np.zeros((p, p))
+    for start, stop in _blocks(n):
+        centred = values[start:stop][complete[start:stop]] - mean
+        cross += centred.T @ centred
+    cov = cross / (count - 1)
+    if not np.all(np.diag(cov) > 0):
         return distance
-    distance[complete] = _squared_norms(cov, centred)
-    if count == n:
+    for start, stop in _blocks(n):
+        rows = np.flatnonzero(complete[start:stop]) + start
+        distance[rows] = _squared_norms(cov, values[rows] - mean)
+    incomplete = np.flatnonzero(~complete)
+    if incomplete.size == 0:
         return distance
-    keys = np.packbits(present, axis=1)
+    keys = np.packbits(present[incomplete], axis=1)
     keys = np.ascontiguousarray(keys).view(np.dtype((np.void, keys.shape[1]))).ravel()
     _, first, inverse, sizes = np.unique(keys, return_index=True, return_inverse=True,
                                          return_counts=True)
-    inverse = inverse.ravel()
-    by_pattern = np.argsort(inverse, kind="stable")
+    by_pattern = incomplete[np.argsort(inverse.ravel(), kind="stable")]
     starts = np.cumsum(sizes) - sizes
     done = 0
     for code in np.argsort(-sizes, kind="stable"):  # the most frequent patterns first
-        answered = present[first[code]]
-        if answered.all() or answered.sum() < 2:
+        answered = present[incomplete[first[code]]]
+        if answered.sum() < 2:
             continue
         if done == MAX_PATTERNS:
             break
@@ -256,6 +279,11 @@ def mahalanobis(values: np.ndarray) -> np.ndarray:
         distance[members] = _squared_norms(cov[np.ix_(columns, columns)],
                                            values[np.ix_(members, columns)] - mean[columns])
     return distance
+
+
+def _blocks(n: int) -> list[tuple[int, int]]:
+    """Row ranges of at most BLOCK rows: the (rows, p) temporaries stay small."""
+    return [(start, min(start + BLOCK, n)) for start in range(0, n, BLOCK)]
 
 
 def _squared_norms(cov: np.ndarray, deviations: np.ndarray) -> np.ndarray:

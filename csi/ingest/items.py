@@ -379,25 +379,24 @@ def _rows(careless: CarelessScreen, missing_per_row: np.ndarray,
           options: IngestOptions) -> _Rows:
     """Drop the careless respondents asked for, then the rows the missing-data method
     cannot use ('listwise': any missing item; otherwise: no item answered)."""
-    p_missing = missing_per_row
     answered_none = careless.answered == 0
     if options.drop_careless:
         dropped = careless.flagged
     elif options.drop_straightliners:
         dropped = careless.straightliners
     else:
-        dropped = np.zeros(len(p_missing), dtype=bool)
+        dropped = np.zeros(len(missing_per_row), dtype=bool)
     candidates = ~dropped
-    keep = candidates & ((p_missing == 0) if options.missing == "listwise" else ~answered_none)
-    incomplete = p_missing > 0
+    keep = candidates & ((missing_per_row == 0) if options.missing == "listwise" else ~answered_none)
+    incomplete = missing_per_row > 0
     return _Rows(
         keep=keep,
         dropped_careless=dropped,
         candidates=int(candidates.sum()),
         dropped_missing=int((candidates & ~keep).sum()),
         affected=int((incomplete & candidates).sum()),
-        cells_missing=int(p_missing[candidates].sum()),
-        cells=int(p_missing[keep].sum()),
+        cells_missing=int(missing_per_row[candidates].sum()),
+        cells=int(missing_per_row[keep].sum()),
         incomplete=int((incomplete & keep).sum()),
     )
 

@@ -72,9 +72,11 @@ class IngestOptions:
             )
         if self.scale is not None:
             object.__setattr__(self, "scale", _bounds(self.scale, "--scale"))
-        codes, texts = _split_codes(self.na_codes)
+        given = _pieces(self.na_codes) if isinstance(self.na_codes, str) else self.na_codes
+        codes, texts = _split_codes(given)
         object.__setattr__(self, "na_codes", codes)
-        texts += tuple(str(text) for text in self.na_texts)
+        texts += ((self.na_texts,) if isinstance(self.na_texts, str) else
+                  tuple(str(text) for text in self.na_texts))
         object.__setattr__(self, "na_texts", tuple(dict.fromkeys(
             t.strip() for t in texts if t.strip())))
         for name, flag, least in (("skip_rows", "--skip-rows", 0),

@@ -23,7 +23,7 @@ import pandas as pd
 _DURATION = re.compile(
     r"^(duration|所用时间|用时|答题用时|作答用时|答题时长|作答时长|填写时长|答卷时长|填答时长|"
     r"完成时长|耗时|答题耗时|completiontime|timetaken|timespent|totaltime|responsetime|"
-    r"elapsedtime|durationinseconds|durationseconds|durationsec)")
+    r"elapsedtime)(in)?(seconds?|secs?|s|秒|minutes?|mins?|分钟|分|hours?|小时)?$")
 _START = ("startdate", "starttime", "startedat", "start", "开始时间", "开始答题时间",
           "开始作答时间", "答题开始时间", "作答开始时间", "开始填写时间")
 _END = ("enddate", "endtime", "submitdate", "submittime", "submittedat", "submitted",
