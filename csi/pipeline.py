@@ -69,11 +69,11 @@ def fit(
     entry = estimators.entry(settings.estimator)
     spec = (model if isinstance(model, ModelSpec)
             else load_model(str(model), composite=entry.composite))
-    survey = _survey(source)
     if options is None:
         options = IngestOptions(
             scale=scale, weights=weights, missing=missing,
             na_codes=tuple(na or ()), reverse=tuple(reverse or ()), column_map=column_map)
+    survey = _survey(source, options)
     items = item_matrix(survey, spec, scale, options)
     if isinstance(bootstrap, int):
         bootstrap = boot.BootstrapSettings(resamples=bootstrap, seed=seed)
@@ -85,11 +85,11 @@ def fit(
                      progress=progress, target=target, nonlinear=nonlinear)
 
 
-def _survey(source) -> Survey:
+def _survey(source, options: IngestOptions) -> Survey:
     if isinstance(source, Survey):
         return source
     if isinstance(source, (str, Path)):
-        return read_survey(source)
+        return read_survey(source, options)
     if isinstance(source, pd.DataFrame):
         return Survey(source="<DataFrame>", frame=source.reset_index(drop=True),
                       format="dataframe")

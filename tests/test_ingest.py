@@ -711,8 +711,11 @@ def test_item_data_interface(mobi_frame):
 def test_ingest_options_validate_themselves():
     with pytest.raises(DataError, match="--missing 'pairwise': choose one of listwise, mean, em"):
         IngestOptions(missing="pairwise")
+    # text codes are accepted since issue 16; parse_codes (numbers only) still refuses them
+    text = IngestOptions.from_text(na="98, dk ,不知道")
+    assert (text.na_codes, text.na_texts) == ((98.0,), ("dk", "不知道"))
     with pytest.raises(DataError, match="--na 'dk': give the numeric codes"):
-        IngestOptions.from_text(na="98,dk")
+        parse_codes("98,dk")
     options = IngestOptions.from_text(scale="1:7", na=["98", "99,97"], reverse="A, B")
     assert options.scale == (1.0, 7.0)
     assert options.na_codes == (98.0, 99.0, 97.0)

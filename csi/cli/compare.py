@@ -66,7 +66,7 @@ def compare_command(surveys, model, by, permutations, target, output_format, out
     resampling = bootstrap_settings(options)
     common = dict(settings=settings, bootstrap=resampling, permutations=permutations,
                   target=target)
-    data = [read_survey(s, encoding=ingest.encoding, sheet=ingest.sheet) for s in surveys]
+    data = [read_survey(s, ingest) for s in surveys]
     prepared = [item_matrix(d, spec, options=ingest) for d in data]  # data errors first
     with executor_for(scheduler, resampling.workers) as executor, \
             progress_bar(3, "Comparing", quiet) as advance:

@@ -47,7 +47,7 @@ def compare_estimators_command(survey, model, objective, output_format, output, 
     only. Each estimator's notes (inadmissible PLSc, Heywood cases) follow the table."""
     spec = load_model(model, composite=False)
     ingest = options_from(options)
-    data = read_survey(survey, encoding=ingest.encoding, sheet=ingest.sheet)
+    data = read_survey(survey, ingest)
     items = item_matrix(data, spec, options=ingest)
     results: dict[str, Result] = {}
     errors: dict[str, str] = {}

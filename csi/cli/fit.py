@@ -61,7 +61,7 @@ def fit_command(survey, model, output_format, output, pdf_file, quiet, **options
     estimator, objective = options.pop("estimator"), options.pop("objective")
     spec = load_model(model, composite=estimators.entry(estimator).composite)
     ingest = options_from(options)
-    data = read_survey(survey, encoding=ingest.encoding, sheet=ingest.sheet)
+    data = read_survey(survey, ingest)
     items = item_matrix(data, spec, options=ingest)
     settings = pls_settings(options, estimator=estimator, objective=objective)
     resampling = bootstrap_settings(options)

@@ -1,4 +1,5 @@
-"""The data options shared by `csi fit` and `csi validate`: one decorator, one IngestOptions."""
+"""The data options shared by every command that reads a survey: one decorator, one
+IngestOptions (pass it to read_survey as well as to item_matrix)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import click
 from csi.ingest import MISSING_METHODS, IngestOptions
 
 _KEYS = ("scale", "na", "reverse", "clip", "missing", "weights", "column_map", "id_column",
-         "drop_straightliners", "encoding", "sheet")
+         "drop_straightliners", "drop_careless", "encoding", "sheet", "skip_rows", "header_row")
 
 
 def ingest_options(command):
@@ -18,8 +19,10 @@ def ingest_options(command):
                      help="Answer scale of the items, e.g. 1:10 (default: the observed range, "
                           "stated in the output). Per-item scales go in the --map file."),
         click.option("--na", metavar="CODES", multiple=True,
-                     help="Codes meaning \"don't know\" or refused, e.g. 98,99: read as "
-                          "missing. SPSS user-missing values are honoured without this."),
+                     help="Answers meaning \"don't know\" or refused, numbers or text, e.g. "
+                          "98,99 or \"不知道,Don't know,N/A\": read as missing (text is "
+                          "matched trimmed and ignoring case). SPSS user-missing values are "
+                          "honoured without this."),
         click.option("--reverse", metavar="ITEMS", multiple=True,
                      help="Reverse-worded items (indicators or survey columns), e.g. "
                           "PERQ3,PERQ5: recoded min + max - x on their scale."),
@@ -37,15 +40,26 @@ def ingest_options(command):
                      help="Column map, CSV or YAML: survey column -> model indicator, with "
                           "optional per-item scale, reverse and label."),
         click.option("--id", "id_column", metavar="COLUMN",
-                     help="Respondent ID column for the duplicate check (default: a column "
-                          "named like id, respondent_id or ResponseId)."),
+                     help="Respondent ID column for the duplicate check and the careless list "
+                          "(default: a column named like id, respondent_id, ResponseId, 编号, "
+                          "序号 or 答卷编号)."),
+        click.option("--drop-careless", is_flag=True,
+                     help="Drop the respondents flagged as careless (longstring, random or "
+                          "speeder answers); without it they are only listed."),
         click.option("--drop-straightliners", is_flag=True,
-                     help="Drop respondents who gave the same answer to every item."),
+                     help="Drop respondents who gave the same answer to every item (the "
+                          "straight-liners among the careless)."),
         click.option("--encoding", metavar="NAME",
                      help="Text encoding of a CSV file (default: detected; UTF-8, GB18030, "
                           "cp1252)."),
         click.option("--sheet", metavar="NAME",
                      help="Sheet of an Excel workbook, by name or number (default: the first)."),
+        click.option("--header-row", "header_row", metavar="N", type=int,
+                     help="Row (line) of the file or sheet that holds the column names, "
+                          "counting from 1 (default 1); the rows above are not read."),
+        click.option("--skip-rows", "skip_rows", metavar="N", type=int,
+                     help="Rows under the column names that hold no respondent, e.g. question "
+                          "text (default: recognised; 0 keeps every row)."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -66,6 +80,9 @@ def options_from(params: dict) -> IngestOptions:
         column_map=values.get("column_map"),
         id_column=values.get("id_column"),
         drop_straightliners=bool(values.get("drop_straightliners")),
+        drop_careless=bool(values.get("drop_careless")),
         encoding=values.get("encoding"),
         sheet=values.get("sheet"),
+        skip_rows=values.get("skip_rows"),
+        header_row=values.get("header_row"),
     )

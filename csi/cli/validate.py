@@ -18,8 +18,13 @@ from csi.errors import DataError
 from csi.ingest import DataQuality, assess, read_survey
 from csi.jsonio import write_atomic
 from csi.model.spec import load_model
+from csi.report.careless import careless_line
 
 SCHEMA = "csi.data_quality/1"
+CARELESS_SHOWN = 20
+_LAYOUTS = {"question_text": "question-text rows skipped",
+            "merged_header": "merged header cells",
+            "skip_rows": "--skip-rows"}
 
 
 @click.command("validate")
@@ -34,11 +39,12 @@ SCHEMA = "csi.data_quality/1"
 def validate_command(survey, model, output_format, output, **ingest) -> None:
     """Check SURVEY (a file, or - for standard input) for MODEL and print the data-quality
     report: rows read and used, missing answers per item, codes, values outside the scale,
-    straight-liners, duplicate IDs, constant items. Exit 0 when the data are usable for the
-    model, 3 when they are not (the first problem is repeated on standard error)."""
+    straight-liners and other careless respondents, duplicate IDs, completion times,
+    constant items. Exit 0 when the data are usable for the model, 3 when they are not (the
+    first problem is repeated on standard error)."""
     options = options_from(ingest)
     spec = load_model(model)
-    data = read_survey(survey, encoding=options.encoding, sheet=options.sheet)
+    data = read_survey(survey, options)
     quality = assess(data, spec, options)
     if output_format == "json":
         payload = json.dumps({"schema": SCHEMA, "csi_version": __version__, "model": spec.name,
@@ -70,7 +76,9 @@ def render_quality(quality: DataQuality, model: str, console: Console) -> None:
         reading.append(f"sheet '{doc['sheet']}'")
     if doc.get("encoding"):
         reading.append(doc["encoding"])
-    if doc["layout"] != "plain":
+    if doc["layout"] in _LAYOUTS:
+        reading.append(f"{_LAYOUTS[doc['layout']]} ({doc['header_rows']} header rows)")
+    elif doc["layout"] != "plain":
         reading.append(f"{doc['layout']} export ({doc['header_rows']} header rows)")
     say(f"Read as {', '.join(escape(str(r)) for r in reading)}; "
         f"{escape(doc['row_numbering'])}.")
@@ -85,9 +93,17 @@ def render_quality(quality: DataQuality, model: str, console: Console) -> None:
     if ids["column"]:
         dup = f"{ids['count']} duplicated" if ids["count"] else "no duplicates"
         say(f"Respondent IDs: column {escape(ids['column'])} ({ids['how']}): {dup}")
+    timing = doc.get("completion_time")
+    if timing and timing["how"]:
+        median = timing["median_seconds"]
+        say(f"Completion time: {escape(', '.join(timing['columns']))}"
+            + (f", median {median:.0f} s" if median is not None else ""))
     straight = doc["straightliners"]
     say(f"Straight-liners: {straight['count']}"
         + (" (dropped)" if straight["dropped"] and straight["count"] else ""))
+    line = careless_line(doc)
+    if line:
+        say(escape(line))
     if doc["weights"]:
         w = doc["weights"]
         say(f"Weights: column {escape(w['column'])}, {w['min']:.3g}–{w['max']:.3g} "
@@ -124,6 +140,7 @@ def render_quality(quality: DataQuality, model: str, console: Console) -> None:
             "—" if item["sd"] is None else f"{item['sd']:.2f}",
         )
     console.print(table)
+    _careless_table(doc.get("careless") or [], console)
     for title, style, lines in (("Notes", "", doc["notes"]),
                                 ("Warnings", "yellow", doc["warnings"]),
                                 ("Errors", "red", doc["errors"])):
@@ -131,6 +148,32 @@ def render_quality(quality: DataQuality, model: str, console: Console) -> None:
             say(f"[bold {style}]{title}[/]" if style else f"[bold]{title}[/]")
             for line in lines:
                 say(f"  • {escape(line)}", style=style or None, highlight=False)
+
+
+def _careless_table(entries: list[dict], console: Console) -> None:
+    """The flagged respondents with their indices (the first CARELESS_SHOWN)."""
+    if not entries:
+        return
+    more = len(entries) - CARELESS_SHOWN
+    table = Table(title="Possibly careless respondents", title_justify="left", expand=False,
+                  box=box.SIMPLE_HEAD, pad_edge=False, caption_justify="left",
+                  caption=("longstring: longest run of identical answers; IRV: SD of the "
+                           "answers; r: correlation with the other respondents' item means; "
+                           "D²: Mahalanobis distance"
+                           + (f". {more} more: --format json lists all" if more > 0 else "")))
+    for name in ("Row", "ID", "Reasons", "Longstring", "IRV", "r", "D²", "Seconds"):
+        table.add_column(name, justify="left" if name in ("ID", "Reasons") else "right",
+                         no_wrap=True)
+    for entry in entries[:CARELESS_SHOWN]:
+        index = entry.get("indices") or {}
+        table.add_row(
+            str(entry["row"]), escape(_short(entry.get("id"), 16)) or "—",
+            ", ".join(entry["reasons"]), str(index.get("longstring", "—")),
+            *("—" if index.get(key) is None else f"{index[key]:.{digits}f}"
+              for key, digits in (("irv", 2), ("person_total", 2), ("mahalanobis", 1),
+                                  ("seconds", 0))),
+        )
+    console.print(table)
 
 
 def _short(text: str | None, limit: int = 48) -> str:

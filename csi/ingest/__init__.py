@@ -1,7 +1,9 @@
 """Reading survey files into a Survey, and turning a model's items into a clean numeric matrix.
 
-    read_survey(path)                          -> Survey       (readers, delimited, exports)
-    item_matrix(survey, spec, scale, options)  -> ItemData     (items, missing, quality)
+    read_survey(path, options)                 -> Survey       (readers, delimited, exports,
+                                                                header_rows)
+    item_matrix(survey, spec, scale, options)  -> ItemData     (items, answers, careless,
+                                                                timing, missing, quality)
     assess(survey, spec, options)              -> DataQuality  (the `csi validate` report)
 
 Every problem is raised as a DataError naming the file, the column and the row. Rows are
@@ -16,6 +18,7 @@ from csi.ingest.options import (
     MISSING_METHODS,
     IngestOptions,
     parse_codes,
+    parse_na,
     parse_names,
     parse_scale,
 )
@@ -40,6 +43,7 @@ __all__ = [
     "load_column_map",
     "mean_impute",
     "parse_codes",
+    "parse_na",
     "parse_names",
     "parse_scale",
     "read_survey",

@@ -3,8 +3,9 @@
 The delimiter is sniffed from the first records (comma, semicolon, tab or `|`: the one that
 splits the header and the rows below it into the same number of fields, more than one); with a
 semicolon, tab or `|` delimiter, numbers written with a decimal comma (`3,5`) are read as such
-when no number in the sample uses a decimal point. Survey-tool header rows are recognised (see
-csi.ingest.exports).
+when no number in the sample uses a decimal point. Survey-tool header rows, question-text rows
+and merged header cells are recognised (see csi.ingest.exports); `header_row` drops the lines
+above the column names and `skip_rows` says how many rows under them hold no respondent.
 
 Two ways in, one result. The fast path parses a plain UTF-8 file straight from disk with
 pyarrow's multi-threaded CSV reader, small whole numbers as int16 from the start, and then
@@ -31,6 +32,7 @@ import pandas as pd
 from csi.errors import DataError
 from csi.ingest.decoding import decode, head_is_utf8
 from csi.ingest.exports import detect_layout
+from csi.ingest.header_rows import RECORDS
 from csi.ingest.frames import (
     compact,
     frame_from_series,
@@ -53,50 +55,78 @@ class Dialect:
     decimal: str  # "." or ","
 
 
-def read_delimited_path(path: Path, source: str, encoding: str | None) -> Survey:
+def read_delimited_path(path: Path, source: str, encoding: str | None,
+                        skip_rows: int | None = None, header_row: int | None = None) -> Survey:
     """Read a delimited text file from disk (fast path first)."""
     with path.open("rb") as stream:
         head = stream.read(HEAD_BYTES)
     if not head.strip():
         raise DataError(f"{source}: the file is empty")
     complete = len(head) < HEAD_BYTES
-    if encoding is None and head_is_utf8(head):
+    if encoding is None and head_is_utf8(head) and (header_row or 1) == 1 and not skip_rows:
         text = head.decode("utf-8", errors="ignore").removeprefix("\ufeff")
         dialect = sniff_dialect(text, path.suffix, complete)
-        records, _ = leading_records(text, dialect.delimiter, 3)
-        layout = detect_layout(records)
+        records, _ = leading_records(text, dialect.delimiter, RECORDS)
+        layout = detect_layout(records, skip_rows)
         if layout.name == "plain":
             frame = _read_with_arrow(path, dialect, head)
             if frame is not None:
                 return Survey(source=source, frame=frame, format="csv", encoding="utf-8",
                               delimiter=dialect.delimiter, decimal=dialect.decimal,
                               notes=_dialect_notes(dialect, "utf-8"))
-    return read_delimited_bytes(path.read_bytes(), source, encoding, path.suffix)
+    return read_delimited_bytes(path.read_bytes(), source, encoding, path.suffix,
+                                skip_rows=skip_rows, header_row=header_row)
 
 
-def read_delimited_bytes(raw: bytes, source: str, encoding: str | None,
-                         suffix: str = "") -> Survey:
+def read_delimited_bytes(raw: bytes, source: str, encoding: str | None, suffix: str = "",
+                         *, skip_rows: int | None = None,
+                         header_row: int | None = None) -> Survey:
     """Read delimited text held in memory (standard input, or a file the fast path left)."""
     if not raw.strip():
         raise DataError(f"{source}: the file is empty")
     text, used = decode(raw, source, encoding)
+    text, above = _from_header_row(text, header_row or 1, source)
     if not text.strip():
         raise DataError(f"{source}: the file is empty")
     dialect = sniff_dialect(text[:HEAD_BYTES], suffix, len(text) <= HEAD_BYTES)
-    records, ends = leading_records(text, dialect.delimiter, 3)
+    records, ends = leading_records(text, dialect.delimiter,
+                                    RECORDS + (skip_rows or 0))
     if not records:
         raise DataError(f"{source}: no columns found")
-    layout = detect_layout(records)
+    layout = detect_layout(records, skip_rows)
     names, duplicates = tidy_names(layout.names)
     labels = {new: layout.labels[old] for old, new in zip(layout.names, names)
               if old in layout.labels}
     body_start = ends[min(layout.header_rows, len(ends)) - 1]
-    lines_before = sum(1 for _ in io.StringIO(text[:body_start], newline=""))
+    lines_before = above + sum(1 for _ in io.StringIO(text[:body_start], newline=""))
     frame = _parse_body(text[body_start:], names, dialect, source, lines_before)
     notes = _dialect_notes(dialect, used) + ((layout.note,) if layout.note else ())
+    if above:
+        notes += (f"--header-row {above + 1}: the column names are on line {above + 1}; the "
+                  f"{above} line{'s' if above > 1 else ''} above {'are' if above > 1 else 'is'}"
+                  " not read",)
     return Survey(source=source, frame=frame, labels=labels, format="csv", encoding=used,
                   delimiter=dialect.delimiter, decimal=dialect.decimal, layout=layout.name,
-                  header_rows=layout.header_rows, duplicate_columns=duplicates, notes=notes)
+                  header_rows=layout.header_rows, duplicate_columns=duplicates, notes=notes,
+                  header_row=above + 1)
+
+
+def _from_header_row(text: str, header_row: int, source: str) -> tuple[str, int]:
+    """The text from line `header_row` on, and the number of lines dropped above it."""
+    if header_row == 1:
+        return text, 0
+    offset = 0
+    lines = io.StringIO(text, newline="")
+    for dropped in range(header_row - 1):
+        line = lines.readline()
+        if not line:
+            raise DataError(f"{source}: --header-row {header_row}: the file has only "
+                            f"{dropped} line{'s' if dropped != 1 else ''}")
+        offset += len(line)
+    if not text[offset:].strip():
+        raise DataError(f"{source}: --header-row {header_row}: no column names on or below "
+                        f"line {header_row}")
+    return text[offset:], header_row - 1
 
 
 def sniff_dialect(sample: str, suffix: str = "", complete: bool = True) -> Dialect:
@@ -318,10 +348,14 @@ def _raise_ragged(body: str, width: int, dialect: Dialect, source: str, lines_be
             row += 1
             if len(record) != width:
                 line = consumed[0] + lines_before
+                hint = ""
+                if len(record) > width and (width == 1 or row <= 3):
+                    hint = (f"; if the column names are on line {line} (a title above them), "
+                            f"give --header-row {line}")
                 raise DataError(
                     f"{source}, row {row} (line {line}): {len(record)} fields where the header "
                     f"has {width}; check for an unquoted {_NAMES[dialect.delimiter]} or line "
-                    "break in a cell, or a missing field"
+                    f"break in a cell, or a missing field{hint}"
                 )
     except csv.Error as exc:
         raise DataError(f"{source}, row {row + 1}: malformed text ({exc})") from None

@@ -1,4 +1,5 @@
-"""Survey-tool export layouts: the extra header rows of Qualtrics and SurveyMonkey files.
+"""Export layouts: the extra header rows of Qualtrics and SurveyMonkey files, and of any
+platform's question-text rows and merged header cells.
 
 Qualtrics (CSV and Excel exports since 2016) writes three header rows: the column names
 (`StartDate`, ..., `ResponseId`, `Q1_1`, ...), the question text, and a row of ImportId
@@ -18,6 +19,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from csi.ingest.header_rows import (
+    merged_header,
+    question_text_rows,
+    text_labels,
+)
+
+LAYOUTS = ("plain", "qualtrics", "surveymonkey", "question_text", "merged_header", "skip_rows")
 _QUALTRICS_COLUMNS = {"responseid", "startdate", "enddate", "recordeddate", "finished",
                       "progress", "duration (in seconds)", "ipaddress", "distributionchannel"}
 _MONKEY_ANSWER = {"response", "open-ended response"}
@@ -27,16 +35,21 @@ _MONKEY_ANSWER = {"response", "open-ended response"}
 class Layout:
     """The header of a delimited file or sheet: names, labels and the rows it takes."""
 
-    name: str  # plain | qualtrics | surveymonkey
+    name: str  # one of LAYOUTS
     header_rows: int
     names: list[str]
     labels: dict[str, str] = field(default_factory=dict)
     note: str | None = None
 
 
-def detect_layout(records: list[list[str]]) -> Layout:
-    """The layout of a file whose first non-blank records are `records` (header first)."""
+def detect_layout(records: list[list[str]], skip_rows: int | None = None) -> Layout:
+    """The layout of a file whose first non-blank records are `records` (header first; pass
+    header_rows.RECORDS of them for the generic rules). `skip_rows`, when given, says how many
+    rows under the header to skip instead."""
     header = [cell.strip() for cell in records[0]] if records else []
+    if skip_rows is not None:
+        return _skipped(header, [_padded(r, len(header)) for r in records[1:1 + skip_rows]],
+                        skip_rows)
     second = _padded(records[1], len(header)) if len(records) > 1 else None
     third = _padded(records[2], len(header)) if len(records) > 2 else None
     if second is not None and third is not None and _import_ids(third):
@@ -60,7 +73,35 @@ def detect_layout(records: list[list[str]]) -> Layout:
         names, labels = _monkey_names(header, second)
         return Layout("surveymonkey", 2, names, labels,
                       "SurveyMonkey export: merged its two header rows into column names")
+    return _generic(header, [_padded(r, len(header)) for r in records[1:]])
+
+
+def _generic(header: list[str], rows: list[list[str]]) -> Layout:
+    """Merged header cells or question-text rows (csi.ingest.header_rows), else plain."""
+    width = len(header)
+    if merged_header(header, rows, width):
+        names, labels = _monkey_names(header, rows[0])
+        return Layout("merged_header", 2, names, labels,
+                      "merged header cells: read the two header rows, naming a merged "
+                      "question's columns 'question - sub-question'")
+    count = question_text_rows(rows, width)
+    if count:
+        many = count > 1
+        return Layout(
+            "question_text", 1 + count, header, text_labels(header, rows[:count]),
+            f"skipped {count} question-text row{'s' if many else ''} under the header (the "
+            f"numbers start below {'them' if many else 'it'}; kept as the questions' labels); "
+            f"if {'they are' if many else 'it is'} a respondent's answers, give --skip-rows 0"
+        )
     return Layout("plain", 1, header)
+
+
+def _skipped(header: list[str], rows: list[list[str]], count: int) -> Layout:
+    if count == 0:
+        return Layout("plain", 1, header)
+    return Layout("skip_rows", 1 + count, header, text_labels(header, rows[:1]),
+                  f"--skip-rows {count}: skipped {count} row{'s' if count > 1 else ''} under "
+                  "the header")
 
 
 def _padded(record: list[str], width: int) -> list[str]:

@@ -1,25 +1,28 @@
-"""From a Survey to the model's item matrix: mapping, codes, scale, reversal, weights, missing.
+"""From a Survey to the model's item matrix: one function per step, in this order (each
+counted in the data-quality report, see csi.ingest.quality):
 
-The steps, in order (each counted in the data-quality report, see csi.ingest.quality):
-1. Columns: each indicator is the survey column of the same name, unless the column map
-   assigns another column to it.
-2. Numbers: every cell of an item must be a finite number or empty; a decimal comma is read
-   when the file uses one. Without a known scale, a value above 1e12 in magnitude is refused
-   as no survey answer.
-3. Non-answers: `--na` codes and SPSS user-missing values become missing.
-4. Scale: each item's bounds are its map-file scale, else `--scale`, else unknown (the index
-   then uses the observed range of those items and says so). A value outside its item's
-   bounds is an error naming column and row, unless `--clip` moves it to the nearest bound.
-5. Straight-liners are found (on the answers as given) and, with --drop-straightliners,
-   dropped.
-6. Reverse-worded items are recoded x' = min + max - x; their bounds must be known.
-7. Weights must be finite, non-negative numbers in every row. They are frequency weights,
-   kept as given: csi.sample.Sample applies them, as repeated rows.
-8. Missing answers: 'listwise' drops respondents with any missing item; 'mean' and 'em' keep
-   every respondent who answered at least one item (one who answered none is always dropped)
-   and fill the gaps with the item mean or, for EM, with the conditional mean given the
-   respondent's other answers under the EM estimates (see csi.ingest.missing).
-9. At least MIN_ROWS respondents must remain, and no item may be constant.
+1. Columns (`_columns`): each indicator is the survey column of the same name, unless the
+   column map assigns another column to it.
+2-4. Answers (csi.ingest.answers): numbers, non-answers (`--na` codes and texts, SPSS
+   user-missing values), and each item's scale (`_bounds`: its map-file scale, else
+   `--scale`, else unknown; a value outside it is an error unless `--clip`).
+5. Longstring (`_longstring`): each respondent's longest run of identical answers, in
+   questionnaire order, on the answers as given (before reverse-coding), so a respondent
+   who ignores reverse-worded questions is caught; straight-liners are the extreme case.
+6. Reverse-worded items (`_reverse`) are recoded x' = min + max - x; their bounds must be
+   known.
+7. Weights (`_weights`: finite, non-negative in every row), respondent IDs (`_ids`) and
+   completion times (`_timing`).
+8. Careless respondents (`_careless`, see csi.ingest.careless): flagged and listed; dropped
+   only with --drop-careless (or, straight-liners only, --drop-straightliners).
+9. Rows (`_rows`): 'listwise' drops respondents with any missing item; 'mean' and 'em' keep
+   every respondent who answered at least one item. At least MIN_ROWS must remain, and no
+   item may be missing everywhere (`_row_errors`).
+10. The index's scale (`_index_scale`): the given bounds, else the observed range.
+11. Item checks (`_item_checks`): no item may be constant; few distinct answers warn.
+12. Weights of the rows used (`_used_weights`) are frequency weights, kept as given
+    (csi.sample.Sample applies them, as repeated rows), and missing answers are filled (`_fill_missing`) with the item mean or, for EM, the conditional mean given
+    the respondent's other answers under the EM estimates (see csi.ingest.missing).
 
 Problems are collected in order, so `csi validate` can report them all; item_matrix raises
 the first as a DataError.
@@ -32,34 +35,29 @@ import re
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-import pandas as pd
 
 from csi.errors import DataError, ModelError
+from csi.ingest.answers import Answers, numbers, read_answers
+from csi.ingest.careless import REASONS, CarelessScreen, longest_run, screen
 from csi.ingest.columns import ColumnMap, load_column_map
-from csi.ingest.frames import NULL_TEXTS
+from csi.ingest.messages import Messages
 from csi.ingest.missing import EmError, em_moments, mean_impute
 from csi.ingest.options import IngestOptions
 from csi.ingest.quality import (
-    MISSING_WARN,
     FEW_DISTINCT,
+    MISSING_WARN,
     DataQuality,
     ItemQuality,
     duplicate_ids,
     find_id_column,
-    item_stats,
     rows_list,
-    straightliners,
     weight_summary,
 )
 from csi.ingest.survey import Survey
+from csi.ingest.timing import Timing, find_timing
 from csi.model.spec import ModelSpec
 
 MIN_ROWS = 10
-MAX_ANSWER = 1e12
-_NA_HINT = re.compile(r"know|refus|applicable|no answer|not answer|n/a|prefer not|keine|weiß|"
-                      r"sais pas|no sabe|不知道|拒绝|不适用", re.IGNORECASE)
-_CODE_LIKE = {-999.0, -99.0, -98.0, -97.0, -9.0, -8.0, -7.0, -1.0, 97.0, 98.0, 99.0, 997.0,
-              998.0, 999.0, 9999.0}
 
 
 @dataclass(frozen=True)
@@ -105,6 +103,7 @@ class ItemData:
     rows_dropped_straightliners: int = 0
     cells_imputed: int = 0
     quality: DataQuality | None = None
+    rows_dropped_careless: int = 0  # with --drop-careless (or --drop-straightliners)
 
     def __post_init__(self) -> None:
         p = len(self.items)
@@ -136,6 +135,7 @@ class ItemData:
             "missing": self.missing,
             "missing_cells": dict(self.missing_cells),
             "rows_dropped_straightliners": self.rows_dropped_straightliners,
+            "rows_dropped_careless": self.rows_dropped_careless,
             "cells_imputed": self.cells_imputed,
             "weights": None,
             "item_scales": {
@@ -193,27 +193,98 @@ def _options(options: IngestOptions | None, scale) -> IngestOptions:
     return options
 
 
-class _Report:
-    """Collects the messages of one preparation."""
-
-    def __init__(self, survey: Survey):
-        self.notes: list[str] = list(survey.notes)
-        self.warnings: list[str] = []
-        self.errors: list[str] = []
-
-
 def _prepare(survey: Survey, spec: ModelSpec, options: IngestOptions):
     """Every step of the module docstring; returns (DataQuality, ItemData or None)."""
-    source = survey.source
-    report = _Report(survey)
+    report = Messages(notes=list(survey.notes))
     column_map = load_column_map(options.column_map)
     columns = _columns(survey, spec, column_map, report)
     indicators = spec.indicators
-    p = len(indicators)
-    n = survey.rows_read
     shown = [_show(columns[item], item) for item in indicators]
     reverse = _reverse_items(options, column_map, columns, spec)
+    low, high = _bounds(options, column_map, indicators, reverse)
+    answers = read_answers(survey, indicators, columns, shown, options, low, high, report)
+    longest = _longstring(survey, columns, indicators, answers.raw)
+    _reverse(answers, indicators, reverse, low, high, report)
+    weights_raw = _weights(survey, options, report) if options.weights else None
+    id_info = _ids(survey, options, report)
+    timing = _timing(survey, report)
+    careless = _careless(answers.raw, timing, longest)
+    rows = _rows(careless, answers.missing_per_row, options)
+    values = answers.raw if rows.keep.all() else answers.raw[rows.keep]
+    answers.raw = None  # the matrix of the rows used is all that is needed from here
+    _row_errors(survey, answers, rows, options, shown, report)
+    lowest, highest = _observed_range(values, answers, rows)
+    scale, low, high, known = _index_scale(options, low, high, lowest, highest, survey,
+                                           report)
+    constant, few = _item_checks(survey, indicators, shown, answers, lowest, highest, report)
+    weights = _used_weights(survey, weights_raw, rows, options, report)
+    values, em = _fill_missing(values, weights, options.missing, rows, survey.source, shown,
+                               report)
+    report.notes.append(_missing_note(options.missing, rows, em))
+    _missing_warnings(shown, answers, survey.rows_read, report)
+    _straightliner_messages(careless, options, report)
+    _careless_messages(careless, rows, options, report)
+    summary = _weight_note(weights, options, rows, report)
+    labels = {item: text for item in indicators
+              if (text := _label(survey, column_map, columns, item))}
+    quality = DataQuality(
+        reading=survey.reading(),
+        rows_read=survey.rows_read,
+        rows_used=rows.used,
+        missing=_missing_block(options.missing, rows, em),
+        items=_item_quality(indicators, columns, labels, low, high, known, reverse, answers),
+        straightliners={"count": int(careless.straightliners.sum()),
+                        "rows": rows_list(careless.straightliners),
+                        "dropped": bool(options.drop_straightliners or options.drop_careless)},
+        duplicate_ids=id_info,
+        weights=summary,
+        notes=tuple(report.notes),
+        warnings=tuple(report.warnings),
+        errors=tuple(report.errors),
+        constant_items=tuple(constant),
+        few_distinct_items=tuple(few),
+        careless=tuple(careless.entries(
+            survey.frame[id_info["column"]] if id_info["column"] else None)),
+        careless_screen=careless.summary() | {
+            "dropped": bool(options.drop_careless),
+            "rows_dropped": int(rows.dropped_careless.sum()),
+        },
+        completion_time=timing.to_dict(),
+    )
+    if report.errors:
+        return quality, None
+    items = ItemData(
+        values=np.ascontiguousarray(values),
+        items=indicators,
+        rows_read=survey.rows_read,
+        rows_dropped_missing=rows.dropped_missing,
+        missing_cells={item: int(k) for item, k in zip(indicators, answers.missing_per_item)},
+        scale=scale,
+        weights=weights,
+        item_low=low,
+        item_high=high,
+        labels=labels,
+        em_mean=em.mean if em is not None else None,
+        em_cov=em.cov if em is not None else None,
+        missing=options.missing,
+        rows=np.flatnonzero(rows.keep),
+        columns=dict(columns),
+        rows_dropped_straightliners=int((rows.dropped_careless
+                                         & careless.straightliners).sum()),
+        cells_imputed=rows.cells if options.missing != "listwise" else 0,
+        quality=quality,
+        rows_dropped_careless=int(rows.dropped_careless.sum()),
+    )
+    return quality, items
 
+
+# Steps ----------------------------------------------------------------------------------
+
+def _bounds(options: IngestOptions, column_map: ColumnMap, indicators: tuple[str, ...],
+            reverse: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Each item's scale bounds (NaN when unknown): the option's per-item scale, else the
+    map file's, else --scale. --clip and --reverse need them."""
+    p = len(indicators)
     low = np.full(p, np.nan)
     high = np.full(p, np.nan)
     for j, item in enumerate(indicators):
@@ -230,301 +301,28 @@ def _prepare(survey: Survey, spec: ModelSpec, options: IngestOptions):
                 f"--reverse {item}: reversing needs the item's scale; give --scale MIN:MAX "
                 f"(or a scale for {item} in the map file)"
             )
+    return low, high
 
-    # Steps 2-4 column by column (contiguous and cheap), then the respondent-wise steps on the
-    # (n, p) matrix.
-    codes = np.array(options.na_codes, dtype=float)
-    counts = {key: np.zeros(p, dtype=np.int64)
-              for key in ("non_numeric", "na_coded", "user_missing", "out_of_scale", "clipped")}
-    stats = []
-    outside_first: tuple[int, int, float] | None = None
-    huge_first: tuple[int, int, float] | None = None
-    raw = np.empty((n, p))
-    row_low = np.full(n, np.inf)  # respondent-wise answer range and count, for straight-liners
-    row_high = np.full(n, -np.inf)
-    per_row_missing = np.zeros(n, dtype=np.int32)
-    per_item_missing = np.zeros(p, dtype=np.int64)
-    for j, item in enumerate(indicators):
-        x, bad, message = _numeric(survey, columns[item], shown[j])
-        counts["non_numeric"][j] = int(bad.sum())
-        if message:
-            report.errors.append(message)
-        if codes.size:
-            hit = np.isin(x, codes)
-            counts["na_coded"][j] = int(hit.sum())
-            x[hit] = np.nan
-        ranges = survey.user_missing.get(columns[item], ())
-        if ranges:
-            hit = np.zeros(n, dtype=bool)
-            for lo, hi in ranges:
-                hit |= (x >= lo) & (x <= hi)
-            counts["user_missing"][j] = int(hit.sum())
-            x[hit] = np.nan
-        _label_hints(survey, columns[item], shown[j], x, options, report)
-        if known[j]:
-            outside = (x < low[j]) | (x > high[j])
-            if outside.any():
-                if options.clip:
-                    counts["clipped"][j] = int(outside.sum())
-                    np.clip(x, low[j], high[j], out=x)
-                else:
-                    counts["out_of_scale"][j] = int(outside.sum())
-                    row = int(np.argmax(outside))
-                    if outside_first is None or row < outside_first[0]:
-                        outside_first = (row, j, float(x[row]))
-                    x[outside] = np.nan
-        else:
-            with np.errstate(invalid="ignore"):
-                huge = np.abs(x) > MAX_ANSWER
-            if huge.any():
-                counts["out_of_scale"][j] = int(huge.sum())
-                row = int(np.argmax(huge))
-                if huge_first is None or row < huge_first[0]:
-                    huge_first = (row, j, float(x[row]))
-                x[huge] = np.nan
-        stats.append(item_stats(x))
-        absent = np.isnan(x)
-        per_item_missing[j] = int(absent.sum())
-        per_row_missing += absent
-        np.fmin(row_low, x, out=row_low)  # fmin / fmax skip NaN
-        np.fmax(row_high, x, out=row_high)
-        raw[:, j] = x
-        del x, absent
-    if outside_first is not None:
-        row, j, value = outside_first
-        report.errors.append(_outside_message(survey, columns[indicators[j]], shown[j], row,
-                                              value, low[j], high[j]))
-    if huge_first is not None:
-        row, j, value = huge_first
-        report.errors.append(
-            f"{source}, column {shown[j]}, row {row + 1}: {value:g} is no plausible survey "
-            "answer; give the answer scale with --scale MIN:MAX"
-        )
-    if codes.size:
-        report.notes.append(
-            f"--na {','.join(f'{c:g}' for c in codes)}: {int(counts['na_coded'].sum())} "
-            "answers recoded as missing"
-        )
-    if counts["user_missing"].any():
-        report.notes.append(f"SPSS user-missing values: {int(counts['user_missing'].sum())} "
-                            "answers treated as missing")
-    if counts["clipped"].any():
-        report.notes.append(f"--clip: {int(counts['clipped'].sum())} values outside the scale "
-                            "moved to its bounds")
 
-    # 5. straight-liners, on the answers as given; 6. reverse-worded items
-    straight = straightliners(row_low, row_high, p - per_row_missing, p)
-    del row_low, row_high
+def _longstring(survey: Survey, columns: dict[str, str], indicators: tuple[str, ...],
+                raw: np.ndarray) -> np.ndarray:
+    """Each respondent's longest run of identical answers, in the order of the survey's
+    columns (the questionnaire's order), on the answers as given."""
+    position = {name: k for k, name in enumerate(survey.frame.columns)}
+    order = np.argsort([position[columns[item]] for item in indicators], kind="stable")
+    in_order = raw if np.array_equal(order, np.arange(len(order))) else raw[:, order]
+    return longest_run(in_order)
+
+
+def _reverse(answers: Answers, indicators: tuple[str, ...], reverse: list[str],
+             low: np.ndarray, high: np.ndarray, report: Messages) -> None:
+    """Recode reverse-worded items x' = min + max - x, in place (their summaries too)."""
     for item in reverse:
         j = indicators.index(item)
-        raw[:, j] = low[j] + high[j] - raw[:, j]
-        stats[j] = _reversed_stats(stats[j], low[j] + high[j])
+        answers.raw[:, j] = low[j] + high[j] - answers.raw[:, j]
+        answers.stats[j] = _reversed_stats(answers.stats[j], low[j] + high[j])
     if reverse:
         report.notes.append(f"reverse-coded {', '.join(reverse)} (x' = min + max - x)")
-
-    # 7. weights and respondent IDs
-    weights_raw = _weights(survey, options, report) if options.weights else None
-    id_info = _ids(survey, options, report)
-
-    # 8. rows
-    missing_cells = {item: int(k) for item, k in zip(indicators, per_item_missing)}
-    dropped_straight = straight & options.drop_straightliners
-    candidates = ~dropped_straight
-    if options.missing == "listwise":
-        keep = candidates & (per_row_missing == 0)
-    else:
-        keep = candidates & (per_row_missing < p)
-    rows_dropped_missing = int((candidates & ~keep).sum())
-    values = raw if keep.all() else raw[keep]
-    del raw
-    n_used = int(keep.sum())
-    affected = int(((per_row_missing > 0) & candidates).sum())
-    cells_missing = int(per_row_missing[candidates].sum())
-    cells = int(per_row_missing[keep].sum())  # missing cells of the rows used
-    incomplete = int(((per_row_missing > 0) & keep).sum())
-    if n_used == n:  # every row used: the column summaries hold (reversed items included)
-        lowest = np.array([np.nan if st[1] is None else st[1] for st in stats])
-        highest = np.array([np.nan if st[2] is None else st[2] for st in stats])
-    elif n_used:
-        lowest = np.fmin.reduce(values, axis=0)  # skips NaN
-        highest = np.fmax.reduce(values, axis=0)
-    else:
-        lowest = highest = np.full(p, np.nan)
-    for j in np.flatnonzero((per_item_missing == n) & (n > 0)):
-        report.errors.append(
-            f"{source}, column {shown[j]}: every answer is missing; check the column, the "
-            "--na codes, or drop the item from the model"
-        )
-    if n_used < MIN_ROWS and options.missing == "listwise":
-        report.errors.append(f"{source}: only {n_used} complete rows for the model's items; "
-                             f"PLS needs at least {MIN_ROWS}")
-    elif n_used < MIN_ROWS:
-        report.errors.append(f"{source}: only {n_used} respondents answered any of the "
-                             f"model's items; PLS needs at least {MIN_ROWS}")
-
-    # the index's scale: the given bounds, else the observed range of the items without one
-    if known.all():
-        scale = Scale(low=float(options.scale[0]) if options.scale else float(low.min()),
-                      high=float(options.scale[1]) if options.scale else float(high.max()),
-                      from_data=False)
-    elif np.isfinite(lowest[~known]).any():
-        scale = Scale(low=float(np.nanmin(lowest[~known])),
-                      high=float(np.nanmax(highest[~known])), from_data=True)
-        if scale.low == scale.high and not report.errors and not known.any():
-            report.errors.append(f"{source}: every answer is {scale.low:g}; nothing to model")
-    else:
-        scale = Scale(low=0.0, high=1.0, from_data=True)
-    low = np.where(known, low, scale.low)
-    high = np.where(known, high, scale.high)
-
-    # 9. constant items (among the rows used) and items with few distinct answers (all rows)
-    constant, few = [], []
-    for j in range(p):
-        if lowest[j] == highest[j]:
-            constant.append(indicators[j])
-            report.errors.append(
-                f"{source}, column {shown[j]}: the item is constant (every answer is "
-                f"{lowest[j]:g}); it carries no information, drop it from the model"
-            )
-        elif 1 < stats[j][0] < FEW_DISTINCT:
-            few.append(indicators[j])
-            report.warnings.append(
-                f"{shown[j]}: only {stats[j][0]} distinct answers; PLS treats answers as "
-                "interval data"
-            )
-
-    # weights of the rows used, and the missing answers
-    method = options.missing
-    weights = None
-    if weights_raw is not None and n_used:
-        kept_weights = weights_raw[keep]
-        if kept_weights.max() > 0:
-            weights = kept_weights  # frequency weights, applied by csi.sample.Sample only
-        elif not report.errors:
-            report.errors.append(
-                f"{source}, column {options.weights}: every weight of the rows used is 0"
-            )
-    em_mean = em_cov = None
-    em_iterations = None
-    if not report.errors and method == "mean" and cells:
-        values = mean_impute(values, weights)
-    elif not report.errors and method == "em":
-        try:
-            estimate = em_moments(values, weights)
-        except EmError as exc:
-            report.errors.append(_em_message(source, str(exc), shown))
-        else:
-            if not estimate.converged:
-                report.errors.append(
-                    f"{source}: --missing em did not converge in {estimate.iterations} "
-                    "iterations (too many missing answers?); use --missing listwise or mean"
-                )
-            values = estimate.imputed
-            em_mean, em_cov = estimate.mean, estimate.cov
-            em_iterations = estimate.iterations
-    report.notes.append(_missing_note(method, n_used, int(candidates.sum()),
-                                      rows_dropped_missing, affected, cells_missing, incomplete,
-                                      cells, em_iterations))
-    for j, item in enumerate(indicators):
-        share = missing_cells[item] / n if n else 0.0
-        if share > MISSING_WARN:
-            report.warnings.append(
-                f"{shown[j]}: {100 * share:.1f}% of answers missing ({missing_cells[item]} of "
-                f"{n})"
-            )
-    n_straight = int(straight.sum())
-    if n_straight:
-        listed = ", ".join(str(r) for r in rows_list(straight)[:5])
-        more = ", ..." if n_straight > 5 else ""
-        if options.drop_straightliners:
-            report.notes.append(
-                f"--drop-straightliners: dropped {n_straight} respondents who gave the same "
-                f"answer to every item (rows {listed}{more})"
-            )
-        else:
-            report.warnings.append(
-                f"{n_straight} straight-liner{'s' if n_straight > 1 else ''} (the same answer "
-                f"to every item; row{'s' if n_straight > 1 else ''} {listed}{more}); drop "
-                f"{'them' if n_straight > 1 else 'it'} with --drop-straightliners"
-            )
-    summary = None
-    if weights is not None:
-        summary = weight_summary(weights, options.weights)
-        total = float(weights.sum())
-        report.notes.append(
-            f"weights: column {options.weights}, frequency weights (a respondent counts as "
-            f"its weight: sample size {total:g} from {n_used} respondents; Kish's effective "
-            f"n {summary['effective_n']:.1f})"
-        )
-        if total > 2 * n_used or total < n_used / 2:
-            report.warnings.append(
-                f"the weights in column {options.weights} sum to {total:g} for {n_used} "
-                "respondents: as frequency weights they set the sample size, and with it "
-                "every standard error; if they are sampling or expansion weights, rescale "
-                "them to mean 1"
-            )
-
-    labels = {item: text for item in indicators
-              if (text := _label(survey, column_map, columns, item))}
-    item_quality = tuple(
-        ItemQuality(
-            indicator=item, column=columns[item], label=labels.get(item),
-            low=float(low[j]) if known[j] else None, high=float(high[j]) if known[j] else None,
-            reversed=item in reverse, missing=missing_cells[item],
-            na_coded=int(counts["na_coded"][j]), user_missing=int(counts["user_missing"][j]),
-            non_numeric=int(counts["non_numeric"][j]),
-            out_of_scale=int(counts["out_of_scale"][j]), clipped=int(counts["clipped"][j]),
-            distinct=stats[j][0], minimum=stats[j][1], maximum=stats[j][2], mean=stats[j][3],
-            sd=stats[j][4],
-        )
-        for j, item in enumerate(indicators)
-    )
-    quality = DataQuality(
-        reading=survey.reading(),
-        rows_read=n,
-        rows_used=n_used,
-        missing={
-            "method": method,
-            "rows_with_missing": affected,
-            "cells_missing": cells_missing,
-            "rows_dropped": rows_dropped_missing,
-            "cells_imputed": cells if method != "listwise" else 0,
-            "em_iterations": em_iterations,
-        },
-        items=item_quality,
-        straightliners={"count": n_straight, "rows": rows_list(straight),
-                        "dropped": bool(options.drop_straightliners)},
-        duplicate_ids=id_info,
-        weights=summary,
-        notes=tuple(report.notes),
-        warnings=tuple(report.warnings),
-        errors=tuple(report.errors),
-        constant_items=tuple(constant),
-        few_distinct_items=tuple(few),
-    )
-    if report.errors:
-        return quality, None
-    items = ItemData(
-        values=np.ascontiguousarray(values),
-        items=indicators,
-        rows_read=n,
-        rows_dropped_missing=rows_dropped_missing,
-        missing_cells=missing_cells,
-        scale=scale,
-        weights=weights,
-        item_low=low,
-        item_high=high,
-        labels=labels,
-        em_mean=em_mean,
-        em_cov=em_cov,
-        missing=method,
-        rows=np.flatnonzero(keep),
-        columns=dict(columns),
-        rows_dropped_straightliners=int(dropped_straight.sum()),
-        cells_imputed=cells if method != "listwise" else 0,
-        quality=quality,
-    )
-    return quality, items
 
 
 def _reversed_stats(stats: tuple, total: float) -> tuple:
@@ -534,10 +332,296 @@ def _reversed_stats(stats: tuple, total: float) -> tuple:
     return distinct, total - maximum, total - minimum, total - mean, sd
 
 
-# Steps ----------------------------------------------------------------------------------
+def _timing(survey: Survey, report: Messages) -> Timing:
+    """The completion-time columns and times (csi.ingest.timing), stated in the notes."""
+    timing = find_timing(survey.frame)
+    info = timing.to_dict()
+    if info is None:
+        return timing
+    if timing.how is None:
+        report.notes.append(f"submit time: column {timing.submitted}; no start time or "
+                            "duration column, so no completion times")
+        return timing
+    median = info["median_seconds"]
+    typical = ("no readable times" if median is None else
+               f"median {median / 60:.1f} minutes" if median >= 120 else
+               f"median {median:.0f} seconds")
+    source = (f"column {timing.columns[0]}" if timing.how == "duration" else
+              f"columns {timing.columns[0]} to {timing.columns[1]}")
+    report.notes.append(f"completion time: {source} ({typical}, {info['rows_with_time']} "
+                        "respondents)")
+    return timing
+
+
+def _careless(values: np.ndarray, timing: Timing, longest: np.ndarray) -> CarelessScreen:
+    """The careless-response screen (csi.ingest.careless) of every respondent read."""
+    return screen(values, timing.seconds, longest)
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """Which respondents are used, and what the missing-data method did to the others."""
+
+    keep: np.ndarray  # (n,) bool
+    dropped_careless: np.ndarray  # (n,) bool: dropped by --drop-careless/--drop-straightliners
+    candidates: int  # respondents left after that
+    dropped_missing: int
+    affected: int  # candidates with a missing answer
+    cells_missing: int  # missing cells of the candidates
+    cells: int  # missing cells of the rows used
+    incomplete: int  # rows used with a missing answer
+
+    @property
+    def used(self) -> int:
+        return int(self.keep.sum())
+
+
+def _rows(careless: CarelessScreen, missing_per_row: np.ndarray,
+          options: IngestOptions) -> _Rows:
+    """Drop the careless respondents asked for, then the rows the missing-data method
+    cannot use ('listwise': any missing item; otherwise: no item answered)."""
+    answered_none = careless.answered == 0
+    if options.drop_careless:
+        dropped = careless.flagged
+    elif options.drop_straightliners:
+        dropped = careless.straightliners
+    else:
+        dropped = np.zeros(len(missing_per_row), dtype=bool)
+    candidates = ~dropped
+    keep = candidates & ((missing_per_row == 0) if options.missing == "listwise" else ~answered_none)
+    incomplete = missing_per_row > 0
+    return _Rows(
+        keep=keep,
+        dropped_careless=dropped,
+        candidates=int(candidates.sum()),
+        dropped_missing=int((candidates & ~keep).sum()),
+        affected=int((incomplete & candidates).sum()),
+        cells_missing=int(missing_per_row[candidates].sum()),
+        cells=int(missing_per_row[keep].sum()),
+        incomplete=int((incomplete & keep).sum()),
+    )
+
+
+def _row_errors(survey: Survey, answers: Answers, rows: _Rows, options: IngestOptions,
+                shown: list[str], report: Messages) -> None:
+    """Items missing everywhere, and too few respondents for PLS."""
+    n = survey.rows_read
+    for j in np.flatnonzero((answers.missing_per_item == n) & (n > 0)):
+        report.errors.append(
+            f"{survey.source}, column {shown[j]}: every answer is missing; check the column, "
+            "the --na codes, or drop the item from the model"
+        )
+    if rows.used < MIN_ROWS and options.missing == "listwise":
+        report.errors.append(f"{survey.source}: only {rows.used} complete rows for the "
+                             f"model's items; PLS needs at least {MIN_ROWS}")
+    elif rows.used < MIN_ROWS:
+        report.errors.append(f"{survey.source}: only {rows.used} respondents answered any of "
+                             f"the model's items; PLS needs at least {MIN_ROWS}")
+
+
+def _observed_range(values: np.ndarray, answers: Answers,
+                    rows: _Rows) -> tuple[np.ndarray, np.ndarray]:
+    """Each item's lowest and highest answer among the rows used."""
+    p = len(answers.stats)
+    if rows.used == len(rows.keep):  # every row used: the column summaries hold
+        lowest = np.array([np.nan if st[1] is None else st[1] for st in answers.stats])
+        highest = np.array([np.nan if st[2] is None else st[2] for st in answers.stats])
+    elif rows.used:
+        lowest = np.fmin.reduce(values, axis=0)  # skips NaN
+        highest = np.fmax.reduce(values, axis=0)
+    else:
+        lowest = highest = np.full(p, np.nan)
+    return lowest, highest
+
+
+def _index_scale(options: IngestOptions, low: np.ndarray, high: np.ndarray,
+                 lowest: np.ndarray, highest: np.ndarray, survey: Survey, report: Messages):
+    """The index's scale: the given bounds, else the observed range of the items without
+    one; returns (Scale, item lows, item highs, which bounds were given)."""
+    known = ~np.isnan(low)
+    if known.all():
+        scale = Scale(low=float(options.scale[0]) if options.scale else float(low.min()),
+                      high=float(options.scale[1]) if options.scale else float(high.max()),
+                      from_data=False)
+    elif np.isfinite(lowest[~known]).any():
+        scale = Scale(low=float(np.nanmin(lowest[~known])),
+                      high=float(np.nanmax(highest[~known])), from_data=True)
+        if scale.low == scale.high and not report.errors and not known.any():
+            report.errors.append(f"{survey.source}: every answer is {scale.low:g}; nothing to "
+                                 "model")
+    else:
+        scale = Scale(low=0.0, high=1.0, from_data=True)
+    return (scale, np.where(known, low, scale.low), np.where(known, high, scale.high),
+            known)
+
+
+def _item_checks(survey: Survey, indicators: tuple[str, ...], shown: list[str],
+                 answers: Answers, lowest: np.ndarray, highest: np.ndarray,
+                 report: Messages) -> tuple[list[str], list[str]]:
+    """Constant items among the rows used (an error) and items with few distinct answers
+    among all rows (a warning)."""
+    constant, few = [], []
+    for j, item in enumerate(indicators):
+        if lowest[j] == highest[j]:
+            constant.append(item)
+            report.errors.append(
+                f"{survey.source}, column {shown[j]}: the item is constant (every answer is "
+                f"{lowest[j]:g}); it carries no information, drop it from the model"
+            )
+        elif 1 < answers.stats[j][0] < FEW_DISTINCT:
+            few.append(item)
+            report.warnings.append(
+                f"{shown[j]}: only {answers.stats[j][0]} distinct answers; PLS treats answers "
+                "as interval data"
+            )
+    return constant, few
+
+
+def _used_weights(survey: Survey, weights_raw: np.ndarray | None, rows: _Rows,
+                  options: IngestOptions, report: Messages) -> np.ndarray | None:
+    """The frequency weights of the rows used, as given (csi.sample.Sample applies them)."""
+    if weights_raw is None or not rows.used:
+        return None
+    kept = weights_raw[rows.keep]
+    if kept.max() > 0:
+        return kept
+    if not report.errors:
+        report.errors.append(
+            f"{survey.source}, column {options.weights}: every weight of the rows used is 0"
+        )
+    return None
+
+
+def _fill_missing(values: np.ndarray, weights: np.ndarray | None, method: str, rows: _Rows,
+                  source: str, shown: list[str], report: Messages):
+    """Mean imputation or the EM estimates (csi.ingest.missing); returns (values, EM
+    estimate or None)."""
+    if report.errors:
+        return values, None
+    if method == "mean" and rows.cells:
+        return mean_impute(values, weights), None
+    if method != "em":
+        return values, None
+    try:
+        estimate = em_moments(values, weights)
+    except EmError as exc:
+        report.errors.append(_em_message(source, str(exc), shown))
+        return values, None
+    if not estimate.converged:
+        report.errors.append(
+            f"{source}: --missing em did not converge in {estimate.iterations} iterations (too "
+            "many missing answers?); use --missing listwise or mean"
+        )
+    return estimate.imputed, estimate
+
+
+def _missing_block(method: str, rows: _Rows, em) -> dict:
+    """The JSON `data_quality.missing` block."""
+    return {
+        "method": method,
+        "rows_with_missing": rows.affected,
+        "cells_missing": rows.cells_missing,
+        "rows_dropped": rows.dropped_missing,
+        "cells_imputed": rows.cells if method != "listwise" else 0,
+        "em_iterations": em.iterations if em is not None else None,
+    }
+
+
+def _weight_note(weights: np.ndarray | None, options: IngestOptions, rows: _Rows,
+                 report: Messages) -> dict | None:
+    """The weights' summary (Kish's effective n), stated in the notes."""
+    if weights is None:
+        return None
+    summary = weight_summary(weights, options.weights)
+    total = float(weights.sum())
+    report.notes.append(
+        f"weights: column {options.weights}, frequency weights (a respondent counts as its "
+        f"weight: sample size {total:g} from {rows.used} respondents; Kish's effective n "
+        f"{summary['effective_n']:.1f})"
+    )
+    if total > 2 * rows.used or total < rows.used / 2:
+        report.warnings.append(
+            f"the weights in column {options.weights} sum to {total:g} for {rows.used} "
+            "respondents: as frequency weights they set the sample size, and with it every "
+            "standard error; if they are sampling or expansion weights, rescale them to mean 1"
+        )
+    return summary
+
+
+def _missing_warnings(shown: list[str], answers: Answers, n: int, report: Messages) -> None:
+    for j, count in enumerate(answers.missing_per_item.tolist()):
+        share = count / n if n else 0.0
+        if share > MISSING_WARN:
+            report.warnings.append(
+                f"{shown[j]}: {100 * share:.1f}% of answers missing ({count} of {n})"
+            )
+
+
+def _straightliner_messages(careless: CarelessScreen, options: IngestOptions,
+                            report: Messages) -> None:
+    straight = careless.straightliners
+    count = int(straight.sum())
+    if not count:
+        return
+    listed = ", ".join(str(r) for r in rows_list(straight)[:5])
+    more = ", ..." if count > 5 else ""
+    if options.drop_straightliners:
+        report.notes.append(
+            f"--drop-straightliners: dropped {count} respondents who gave the same answer to "
+            f"every item (rows {listed}{more})"
+        )
+    elif not options.drop_careless:  # else the --drop-careless note counts them
+        report.warnings.append(
+            f"{count} straight-liner{'s' if count > 1 else ''} (the same answer to every "
+            f"item; row{'s' if count > 1 else ''} {listed}{more}); drop "
+            f"{'them' if count > 1 else 'it'} with --drop-straightliners"
+        )
+
+
+def _careless_messages(careless: CarelessScreen, rows: _Rows, options: IngestOptions,
+                       report: Messages) -> None:
+    """One line on the careless respondents; their rows are in data_quality.careless (not in
+    the line, so a segment's report reads the same whatever the other segments' rows)."""
+    flagged = careless.flagged
+    count = int(flagged.sum())
+    if not count:
+        return
+    many = count > 1
+    detail = ", ".join(f"{reason} {int(careless.reasons[reason].sum())}" for reason in REASONS
+                       if careless.reasons[reason].any())
+    if options.drop_careless:
+        report.notes.append(
+            f"--drop-careless: dropped {count} respondent{'s' if many else ''} flagged as "
+            f"careless ({detail}), listed in data_quality.careless"
+        )
+    else:
+        report.warnings.append(
+            f"{count} respondent{'s' if many else ''} flagged as possibly careless ({detail}); "
+            f"kept: review {'them' if many else 'it'} (data_quality.careless, or csi validate), "
+            f"or drop {'them' if many else 'it'} with --drop-careless"
+        )
+
+
+def _item_quality(indicators, columns, labels, low, high, known, reverse,
+                  answers: Answers) -> tuple[ItemQuality, ...]:
+    counts, stats = answers.counts, answers.stats
+    return tuple(
+        ItemQuality(
+            indicator=item, column=columns[item], label=labels.get(item),
+            low=float(low[j]) if known[j] else None, high=float(high[j]) if known[j] else None,
+            reversed=item in reverse, missing=int(answers.missing_per_item[j]),
+            na_coded=int(counts["na_coded"][j]), user_missing=int(counts["user_missing"][j]),
+            non_numeric=int(counts["non_numeric"][j]),
+            out_of_scale=int(counts["out_of_scale"][j]), clipped=int(counts["clipped"][j]),
+            distinct=stats[j][0], minimum=stats[j][1], maximum=stats[j][2], mean=stats[j][3],
+            sd=stats[j][4],
+        )
+        for j, item in enumerate(indicators)
+    )
+
 
 def _columns(survey: Survey, spec: ModelSpec, column_map: ColumnMap,
-             report: _Report) -> dict[str, str]:
+             report: Messages) -> dict[str, str]:
     """indicator -> survey column; ModelError for an indicator without a column."""
     present = list(survey.frame.columns)
     wanted = set(spec.indicators)
@@ -594,91 +678,6 @@ def _show(column: str, item: str) -> str:
     return column if column == item else f"{column} ({item})"
 
 
-def _numeric(survey: Survey, column_name: str, shown: str):
-    """A column as float64 with NaN for empty cells, the mask of cells that are not finite
-    numbers, and the message for the first of them (None if there is none)."""
-    column = survey.frame[column_name]
-    source = survey.source
-    n = len(column)
-    if pd.api.types.is_bool_dtype(column.dtype):
-        values = np.full(n, np.nan)
-        bad = column.notna().to_numpy(dtype=bool)
-        message = f"{source}, column {shown}: true/false values are not survey answers"
-        return values, bad, message
-    if pd.api.types.is_numeric_dtype(column.dtype):
-        values = column.to_numpy(dtype=float, na_value=np.nan, copy=True)
-        bad = np.zeros(n, dtype=bool)
-        message = None
-    else:
-        text = column.astype("string").str.strip()
-        candidate = text.str.replace(",", ".", regex=False) if survey.decimal == "," else text
-        values = pd.to_numeric(candidate, errors="coerce").to_numpy(dtype=float,
-                                                                   na_value=np.nan)
-        filled = text.fillna("")
-        empty = filled.isin(NULL_TEXTS).to_numpy(dtype=bool)
-        bad = np.isnan(values) & ~empty
-        message = None
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            message = (f"{source}, column {shown}, row {row + 1}: {_quoted(text.iloc[row])} is "
-                       "not a number")
-            message += _export_hint(survey)
-        values[bad] = np.nan
-    infinite = np.isinf(values)
-    if infinite.any():
-        row = int(np.flatnonzero(infinite)[0])
-        if message is None:
-            message = f"{source}, column {shown}, row {row + 1}: the value is not finite"
-        bad = bad | infinite
-        values[infinite] = np.nan
-    return values, bad, message
-
-
-def _quoted(text: str, limit: int = 40) -> str:
-    """A cell's text for a one-line message: quoted, shortened, unprintable characters
-    escaped."""
-    text = str(text)
-    short = text if len(text) <= limit else text[: limit - 1] + "…"
-    if short.isprintable():
-        return f"'{short}'"
-    return repr(short)
-
-
-def _export_hint(survey: Survey) -> str:
-    if survey.layout == "qualtrics":
-        return "; export numeric values (Qualtrics: Download Data, 'Use numeric values')"
-    if survey.layout == "surveymonkey":
-        return "; export numerical values (SurveyMonkey: 'Numerical value' format)"
-    return ""
-
-
-def _outside_message(survey: Survey, column: str, shown: str, row: int, value: float,
-                     low: float, high: float) -> str:
-    message = (f"{survey.source}, column {shown}, row {row + 1}: {value:g} is outside the "
-               f"scale {low:g}:{high:g}")
-    label = survey.value_labels.get(column, {}).get(float(value))
-    if label:
-        message += f" ('{label}': if it means no answer, declare it with --na {value:g})"
-    elif float(value) in _CODE_LIKE:
-        message += (f"; if {value:g} codes \"don't know\" or a refusal, declare it with "
-                    f"--na {value:g}")
-    return message
-
-
-def _label_hints(survey: Survey, column: str, shown: str, x: np.ndarray,
-                 options: IngestOptions, report: _Report) -> None:
-    """Warn about SPSS value labels that read like non-answers but are not declared missing."""
-    labels = survey.value_labels.get(column)
-    if not labels:
-        return
-    for code, text in labels.items():
-        if _NA_HINT.search(text) and code not in options.na_codes and np.any(x == code):
-            report.warnings.append(
-                f"{shown}: {code:g} is labelled '{text}' but is not declared missing; give "
-                f"--na {code:g} if it means no answer"
-            )
-
-
 def _reverse_items(options: IngestOptions, column_map: ColumnMap, columns: dict[str, str],
                    spec: ModelSpec) -> list[str]:
     by_column = {column: item for item, column in columns.items()}
@@ -699,14 +698,14 @@ def _reverse_items(options: IngestOptions, column_map: ColumnMap, columns: dict[
     return [item for item in spec.indicators if item in chosen]
 
 
-def _weights(survey: Survey, options: IngestOptions, report: _Report) -> np.ndarray:
+def _weights(survey: Survey, options: IngestOptions, report: Messages) -> np.ndarray:
     name = options.weights
     if name not in survey.frame.columns:
         close = difflib.get_close_matches(name, list(survey.frame.columns), n=1, cutoff=0.6)
         hint = f" (closest: '{close[0]}')" if close else ""
         raise DataError(f"--weights {name}: not a column of {survey.source}{hint}")
     _unique(survey, name)
-    values, bad, message = _numeric(survey, name, name)
+    values, bad, message, _ = numbers(survey, name, name)
     if message:
         report.errors.append(message)
         return np.where(bad, 0.0, np.nan_to_num(values))
@@ -728,7 +727,7 @@ def _weights(survey: Survey, options: IngestOptions, report: _Report) -> np.ndar
     return np.where(absent | negative, 0.0, values)
 
 
-def _ids(survey: Survey, options: IngestOptions, report: _Report) -> dict:
+def _ids(survey: Survey, options: IngestOptions, report: Messages) -> dict:
     columns = list(survey.frame.columns)
     if options.id_column is not None:
         if options.id_column not in survey.frame.columns:
@@ -760,24 +759,24 @@ def _label(survey: Survey, column_map: ColumnMap, columns: dict[str, str],
         column if column != item else None)
 
 
-def _missing_note(method: str, n_used: int, candidates: int, dropped: int, affected: int,
-                  cells_missing: int, incomplete: int, cells: int,
-                  iterations: int | None) -> str:
+def _missing_note(method: str, rows: _Rows, em) -> str:
     """The statement of what the missing-data method did, with the cases and cells."""
-    if cells_missing == 0:
+    if rows.cells_missing == 0:
         name = "listwise, the default" if method == "listwise" else method
         return f"missing answers ({name}): none among the model's items"
     if method == "listwise":
-        return (f"missing answers (listwise, the default): dropped {dropped} of {candidates} "
-                f"respondents, who had {cells_missing} missing cells; --missing em keeps them")
-    empty = f"; dropped {dropped} who answered no item" if dropped else ""
+        return (f"missing answers (listwise, the default): dropped {rows.dropped_missing} of "
+                f"{rows.candidates} respondents, who had {rows.cells_missing} missing cells; "
+                "--missing em keeps them")
+    empty = (f"; dropped {rows.dropped_missing} who answered no item" if rows.dropped_missing
+             else "")
     if method == "mean":
-        return (f"missing answers (mean imputation): filled {cells} cells of {incomplete} "
-                f"respondents with the item means{empty}")
-    rounds = f", {iterations} iterations" if iterations is not None else ""
-    return (f"missing answers (EM): means and covariances estimated from all {n_used} "
-            f"respondents by expectation-maximisation ({cells} missing cells in {incomplete} "
-            f"respondents{rounds}){empty}")
+        return (f"missing answers (mean imputation): filled {rows.cells} cells of "
+                f"{rows.incomplete} respondents with the item means{empty}")
+    rounds = f", {em.iterations} iterations" if em is not None else ""
+    return (f"missing answers (EM): means and covariances estimated from all {rows.used} "
+            f"respondents by expectation-maximisation ({rows.cells} missing cells in "
+            f"{rows.incomplete} respondents{rounds}){empty}")
 
 
 def _em_message(source: str, reason: str, shown: list[str]) -> str:

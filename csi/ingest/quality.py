@@ -7,8 +7,13 @@ What is checked, per survey and model:
   scale (an error unless --clip), distinct values, range, mean and standard deviation;
 - straight-liners: respondents who gave the same answer to every item they answered, having
   answered at least half of the model's items (and at least 3); checked on the answers as
-  given, before reverse-coding, so a respondent who ignores reverse-worded questions is caught;
-- duplicate respondent IDs (--id, or a column named like id, respondent_id, ResponseId);
+  given, before reverse-coding, so a respondent who ignores reverse-worded questions is caught
+  (csi.ingest.careless.screen finds them as the extreme longstring);
+- careless respondents (csi.ingest.careless): longstring, random and speeder flags, listed
+  with their row and respondent ID, and kept unless --drop-careless;
+- duplicate respondent IDs (--id, or a column named like id, respondent_id, ResponseId,
+  编号, 序号, 答卷编号, 用户ID);
+- completion-time columns (csi.ingest.timing);
 - constant items (an error: they carry no information) and items with fewer than 3 distinct
   values (a warning: hardly an interval scale);
 - survey weights: range and Kish's effective sample size (sum w)^2 / sum w^2 (Kish 1965,
@@ -30,7 +35,9 @@ MISSING_WARN = 0.05
 FEW_DISTINCT = 3
 LIST_LIMIT = 20  # rows or IDs listed in the report; counts are always complete
 _ID_NAMES = ("responseid", "respondentid", "respid", "caseid", "participantid", "recordid",
-             "interviewid", "id", "uuid")
+             "interviewid", "答卷编号", "答卷id", "答题编号", "答题id", "问卷编号", "受访者编号",
+             "受访者id", "被访者编号", "样本编号", "用户id", "用户编号", "会员id", "编号", "序号",
+             "id", "uuid", "respondent", "userid")
 
 
 @dataclass(frozen=True)
@@ -94,6 +101,9 @@ class DataQuality:
     errors: tuple[str, ...] = ()
     constant_items: tuple[str, ...] = field(default=())
     few_distinct_items: tuple[str, ...] = field(default=())
+    careless: tuple[dict, ...] = field(default=())  # one entry per flagged respondent
+    careless_screen: dict | None = None  # counts, thresholds, what was dropped
+    completion_time: dict | None = None  # csi.ingest.timing.Timing.to_dict()
 
     @property
     def usable(self) -> bool:
@@ -113,25 +123,21 @@ class DataQuality:
             "constant_items": list(self.constant_items),
             "few_distinct_items": list(self.few_distinct_items),
             "weights": None if self.weights is None else dict(self.weights),
+            "careless": [dict(entry) for entry in self.careless],
+            "careless_screen": None if self.careless_screen is None else dict(
+                self.careless_screen),
+            "completion_time": None if self.completion_time is None else dict(
+                self.completion_time),
             "notes": list(self.notes),
             "warnings": list(self.warnings),
             "errors": list(self.errors),
         }
 
 
-def straightliners(low: np.ndarray, high: np.ndarray, answered: np.ndarray,
-                   items: int) -> np.ndarray:
-    """Boolean mask of respondents who gave one answer to every item they answered, having
-    answered at least half of the `items` (and at least 3); `low` / `high` / `answered` are
-    each respondent's lowest and highest answer and number of answers."""
-    if items < 3:
-        return np.zeros(len(low), dtype=bool)
-    return (answered >= max(3, math.ceil(items / 2))) & (low == high)
-
-
 def find_id_column(columns: list[str]) -> str | None:
-    """The first column named like a respondent ID (id, respondent_id, ResponseId, ...)."""
-    keys = {re.sub(r"[^a-z0-9]", "", str(c).lower()): c for c in reversed(columns)}
+    """The first column named like a respondent ID (id, respondent_id, ResponseId, 编号,
+    答卷编号, 用户ID, ...), compared after case folding and removing blanks and punctuation."""
+    keys = {re.sub(r"[\W_]+", "", str(c).casefold()): c for c in reversed(columns)}
     for name in _ID_NAMES:
         if name in keys:
             return keys[name]

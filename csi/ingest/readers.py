@@ -13,7 +13,7 @@ import os
 import sys
 import tempfile
 import zipfile
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +23,8 @@ from csi.errors import DataError
 from csi.ingest.delimited import read_delimited_bytes, read_delimited_path
 from csi.ingest.exports import detect_layout
 from csi.ingest.frames import NULL_TEXTS, compact, frame_from_series, series_from_chunks, tidy_names
+from csi.ingest.header_rows import RECORDS
+from csi.ingest.options import IngestOptions
 from csi.ingest.survey import Survey
 
 _XLSX = (".xlsx", ".xlsm")
@@ -30,18 +32,29 @@ _SAV = (".sav", ".zsav")
 _PARQUET = (".parquet", ".pq")
 
 
-def read_survey(path: str | Path, *, encoding: str | None = None,
-                sheet: str | None = None) -> Survey:
+def read_survey(path: str | Path, options: IngestOptions | None = None, *,
+                encoding: str | None = None, sheet: str | None = None,
+                skip_rows: int | None = None, header_row: int | None = None) -> Survey:
     """Read a survey file, or `-` for standard input.
 
     `encoding` forces the text encoding of a delimited file (and of an SPSS file's strings);
     without it csi detects it (see csi.ingest.decoding). `sheet` chooses a workbook's sheet by
     name (or by number, 1 for the first); without it the first sheet is read, and the report
-    says which when there are several.
+    says which when there are several. `header_row` is the row (line) of a text file or sheet
+    that holds the column names, counting every row from 1 (default 1); `skip_rows` the number
+    of rows under it that hold no respondent (default: recognised, see csi.ingest.exports).
+    `options` (IngestOptions) supplies whichever of these four is not given.
     """
+    if options is not None:
+        given = options.read_options()
+        encoding = encoding if encoding is not None else given["encoding"]
+        sheet = sheet if sheet is not None else given["sheet"]
+        skip_rows = skip_rows if skip_rows is not None else given["skip_rows"]
+        header_row = header_row if header_row is not None else given["header_row"]
+    rows = _Rows(skip_rows, header_row)
     if str(path) == "-":
         raw = sys.stdin.buffer.read()
-        return _from_bytes(raw, "<stdin>", "", encoding, sheet)
+        return _from_bytes(raw, "<stdin>", "", encoding, sheet, rows)
     name = str(path)
     file = Path(path)
     try:
@@ -55,13 +68,14 @@ def read_survey(path: str | Path, *, encoding: str | None = None,
         raise DataError(f"{name}: cannot read ({exc.strerror})") from None
     kind = _kind(magic, file.suffix.lower(), name)
     _check_sheet(kind, sheet, name)
+    _check_rows(kind, rows, name)
     if kind == "csv":
         try:
-            return read_delimited_path(file, name, encoding)
+            return read_delimited_path(file, name, encoding, rows.skip, rows.header)
         except OSError as exc:
             raise DataError(f"{name}: cannot read ({exc.strerror})") from None
     if kind == "xlsx":
-        return _ignored_encoding(_read_xlsx(file, name, sheet), encoding)
+        return _ignored_encoding(_read_xlsx(file, name, sheet, rows), encoding)
     if kind == "sav":
         return _read_sav(file, name, encoding)
     return _ignored_encoding(_read_parquet(file, name), encoding)
@@ -74,16 +88,26 @@ def _ignored_encoding(survey: Survey, encoding: str | None) -> Survey:
     return replace(survey, notes=survey.notes + (note,))
 
 
+@dataclass(frozen=True)
+class _Rows:
+    """--skip-rows and --header-row (None when not given)."""
+
+    skip: int | None = None
+    header: int | None = None
+
+
 def _from_bytes(raw: bytes, name: str, suffix: str, encoding: str | None,
-                sheet: str | None) -> Survey:
+                sheet: str | None, rows: _Rows) -> Survey:
     if not raw.strip():
         raise DataError(f"{name}: the file is empty")
     kind = _kind(raw[:8], suffix, name)
     _check_sheet(kind, sheet, name)
+    _check_rows(kind, rows, name)
     if kind == "csv":
-        return read_delimited_bytes(raw, name, encoding)
+        return read_delimited_bytes(raw, name, encoding, skip_rows=rows.skip,
+                                    header_row=rows.header)
     if kind == "xlsx":
-        return _ignored_encoding(_read_xlsx(io.BytesIO(raw), name, sheet), encoding)
+        return _ignored_encoding(_read_xlsx(io.BytesIO(raw), name, sheet, rows), encoding)
     if kind == "parquet":
         return _ignored_encoding(_read_parquet(io.BytesIO(raw), name), encoding)
     handle, temporary = tempfile.mkstemp(suffix=".sav")
@@ -122,11 +146,21 @@ def _check_sheet(kind: str, sheet: str | None, name: str) -> None:
         raise DataError(f"{name}: --sheet applies to Excel workbooks only, and this is not one")
 
 
+def _check_rows(kind: str, rows: _Rows, name: str) -> None:
+    if kind in ("csv", "xlsx"):
+        return
+    for flag, value, default in (("--header-row", rows.header, 1), ("--skip-rows", rows.skip, 0)):
+        if value not in (None, default):
+            raise DataError(f"{name}: {flag} applies to text files and Excel workbooks only; "
+                            f"a {'SPSS' if kind == 'sav' else 'Parquet'} file has no header rows")
+
+
 # Excel ----------------------------------------------------------------------------------
 
-def _read_xlsx(file, name: str, sheet: str | None) -> Survey:
+def _read_xlsx(file, name: str, sheet: str | None, rows_given: _Rows = _Rows()) -> Survey:
     """The chosen sheet of a workbook: blank rows skipped, cached formula values, the header
-    layout recognised as in delimited files (Qualtrics' Excel export has the same rows)."""
+    layout recognised as in delimited files (Qualtrics' Excel export has the same rows; a
+    merged cell reads as its value in its first cell and blanks in the others)."""
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -144,7 +178,8 @@ def _read_xlsx(file, name: str, sheet: str | None) -> Survey:
         if not worksheets:
             raise DataError(f"{name}: the workbook has no worksheets")
         chosen = _choose_sheet(titles, sheet, name)
-        rows = [row for row in worksheets[chosen].iter_rows(values_only=True)
+        start = rows_given.header or 1
+        rows = [row for row in worksheets[chosen].iter_rows(min_row=start, values_only=True)
                 if any(_present(cell) for cell in row)]
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as exc:
         raise DataError(f"{name}: cannot read the workbook ({_reason(exc)})") from None
@@ -155,11 +190,18 @@ def _read_xlsx(file, name: str, sheet: str | None) -> Survey:
     if len(titles) > 1 and sheet is None:
         notes.append(f"read sheet '{title}', the first of {len(titles)} "
                      f"({', '.join(repr(t) for t in titles)}); choose another with --sheet")
+    if not rows and start > 1:
+        raise DataError(f"{name}, sheet '{title}': --header-row {start}: no column names on or "
+                        f"below row {start}")
     if not rows:
         raise DataError(f"{name}, sheet '{title}': the sheet is empty")
+    if start > 1:
+        notes.append(f"--header-row {start}: the column names are in row {start} of sheet "
+                     f"'{title}'; the rows above are not read")
     width = max(len(row) for row in rows)
-    texts = [[_text(cell) for cell in row] + [""] * (width - len(row)) for row in rows[:3]]
-    layout = detect_layout(texts)
+    texts = [[_text(cell) for cell in row] + [""] * (width - len(row))
+             for row in rows[:RECORDS + (rows_given.skip or 0)]]
+    layout = detect_layout(texts, rows_given.skip)
     names, duplicates = tidy_names(layout.names + [""] * (width - len(layout.names)))
     labels = {new: layout.labels[old] for old, new in zip(layout.names, names)
               if old in layout.labels}
@@ -173,7 +215,7 @@ def _read_xlsx(file, name: str, sheet: str | None) -> Survey:
         notes.append(layout.note)
     return Survey(source=name, frame=frame, labels=labels, format="xlsx", layout=layout.name,
                   header_rows=layout.header_rows, sheet=title, sheets=tuple(titles),
-                  duplicate_columns=duplicates, notes=tuple(notes))
+                  duplicate_columns=duplicates, notes=tuple(notes), header_row=start)
 
 
 def _choose_sheet(titles: list[str], sheet: str | None, name: str) -> int:

@@ -13,9 +13,11 @@ class Survey:
 
     Rows are respondents, numbered from 1 for the first respondent after the header (and
     after any extra header rows of a survey-tool export); blank lines are skipped and not
-    counted. `header_rows` says how many rows precede the first respondent, so in a file
-    without blank lines or line breaks inside quoted cells, respondent row r is line
-    r + header_rows of the file (and of a spreadsheet).
+    counted. `header_rows` says how many rows precede the first respondent, from the header
+    row on; `header_row` is the row (line) of the file or sheet holding the column names (1
+    unless --header-row says otherwise). So in a file without blank lines or line breaks
+    inside quoted cells, respondent row r is line r + header_row - 1 + header_rows of the
+    file (and of a spreadsheet).
     """
 
     source: str
@@ -27,12 +29,13 @@ class Survey:
     encoding: str | None = None
     delimiter: str | None = None
     decimal: str = "."
-    layout: str = "plain"  # plain | qualtrics | surveymonkey
+    layout: str = "plain"  # see csi.ingest.exports.LAYOUTS
     header_rows: int = 1
     sheet: str | None = None
     sheets: tuple[str, ...] = ()  # every sheet of the workbook
     duplicate_columns: dict[str, int] = field(default_factory=dict)  # name -> times in header
     notes: tuple[str, ...] = ()
+    header_row: int = 1
 
     @property
     def rows_read(self) -> int:
@@ -48,6 +51,7 @@ class Survey:
             "decimal": self.decimal if self.format == "csv" else None,
             "layout": self.layout,
             "header_rows": self.header_rows,
+            "header_row": self.header_row,
             "sheet": self.sheet,
             "row_numbering": row_numbering(self),
         }
@@ -59,5 +63,9 @@ def row_numbering(survey: Survey) -> str:
         return "rows are respondents (cases), numbered from 1"
     extra = survey.header_rows - 1
     after = "the header row" if extra == 0 else f"the {survey.header_rows} header rows"
+    if survey.header_row > 1:
+        place = "sheet" if survey.format == "xlsx" else "file"
+        after += (f" (row {survey.header_row} of the {place})" if extra == 0 else
+                  f" (from row {survey.header_row} of the {place})")
     blank = "rows" if survey.format == "xlsx" else "lines"
     return f"rows are respondents, numbered from 1 after {after}; blank {blank} are not counted"

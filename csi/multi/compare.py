@@ -318,8 +318,7 @@ def compare(a: Survey | str | Path, b: Survey | str | Path, model: ModelSpec | s
     surveys' item matrices prepared with `options`. Keyword arguments as compare_items."""
     options = options or IngestOptions()
     spec = model if isinstance(model, ModelSpec) else load_model(str(model))
-    surveys = [s if isinstance(s, Survey) else read_survey(s, encoding=options.encoding,
-                                                           sheet=options.sheet)
+    surveys = [s if isinstance(s, Survey) else read_survey(s, options)
                for s in (a, b)]
     prepared = (list(items) if items is not None else
                 [item_matrix(s, spec, options=options) for s in surveys])
@@ -339,8 +338,7 @@ def compare_by(survey: Survey | str | Path, model: ModelSpec | str, by: str, *,
     `items` may pass the whole survey's prepared item matrix."""
     options = options or IngestOptions()
     spec = model if isinstance(model, ModelSpec) else load_model(str(model))
-    survey = survey if isinstance(survey, Survey) else read_survey(
-        survey, encoding=options.encoding, sheet=options.sheet)
+    survey = survey if isinstance(survey, Survey) else read_survey(survey, options)
     groups, _ = split(survey, by)
     if len(groups) != 2:
         listed = ", ".join(list(groups)[:6]) + (", ..." if len(groups) > 6 else "")

@@ -432,8 +432,7 @@ def fit_segments(
     settings = settings or PlsSettings()
     options = options or IngestOptions()
     spec = model if isinstance(model, ModelSpec) else load_model(str(model))
-    survey = survey if isinstance(survey, Survey) else read_survey(
-        survey, encoding=options.encoding, sheet=options.sheet)
+    survey = survey if isinstance(survey, Survey) else read_survey(survey, options)
     groups, without = split(survey, by)  # the column is checked before any work
     if not groups:
         raise DataError(f"--by '{by}': the column is empty in every row of {survey.source}")

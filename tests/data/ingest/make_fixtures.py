@@ -20,6 +20,27 @@ analyst gets from a survey tool or another program, so fitting it must give mobi
     survey_sav_clean.csv the same data with those 30 answers blank (the clean CSV to compare).
     survey.parquet       Parquet with int8 items and a string respondent column.
 
+Export layouts of Chinese survey platforms (made up, with the platforms' column conventions),
+each with a question-text row under short Chinese column names (chinese_map.csv maps them to
+indicators), a respondent-ID column, completion times, and "don't know" answers written as
+text in the same 24 cells; chinese_clean.csv is mobi with those cells blank:
+
+    wenjuanxing.csv      GB18030; 序号 (ID), 提交答卷时间, 所用时间 as "312秒", 来源, 来自IP;
+                         不知道 answers.
+    tencent.xlsx         Workbook; 编号 (ID), 开始答题时间, 结束答题时间, 答题时长 as "5分12秒";
+                         不知道 answers as text cells.
+    credamo.csv          UTF-8 with BOM; 答卷编号 (ID), 开始时间, 提交时间, 作答时长(秒) in seconds;
+                         two rows under the header (question text, question IDs); answers
+                         " 不知道 " (blanks around) and 拒绝回答.
+    merged.xlsx          Workbook with merged header cells: each construct's name merged across
+                         its items' columns, the sub-questions in the row below, "ID" and the
+                         single-item "Complaints" merged down two rows; merged_map.csv maps
+                         the `question - sub-question` names to indicators.
+
+Every export with a time column (these and qualtrics.csv) has the same three speeders, at
+respondents SPEEDERS (1-based): their times are below a third of the median, everybody
+else's are above half of it.
+
 Deterministic: fixed seeds, and the timestamps inside the .xlsx (zip entries, document
 properties) and the .sav header are pinned, so running the script again gives the same files.
 Run from the repository root:  python tests/data/ingest/make_fixtures.py
@@ -87,6 +108,32 @@ CHINESE = {
     "CUSL3": "忠诚度：会推荐该供应商",
 }
 PINNED = (2024, 1, 1, 0, 0, 0)
+SPEEDERS = (12, 77, 201)  # respondents (from 1) who answered far too fast
+SHORT = {"IMAG": "形象", "CUEX": "期望", "PERQ": "质量", "PERV": "价值", "CUSA": "满意",
+         "CUSCO": "投诉", "CUSL": "忠诚"}
+
+
+def short_name(item: str) -> str:
+    """The short Chinese column name of an item: 形象1, 期望2, 投诉, ..."""
+    if item == "CUSCO":
+        return SHORT[item]
+    return SHORT[item[:4]] + item[4:]
+
+
+def durations(n: int, seed: int) -> np.ndarray:
+    """Completion times in seconds: lognormal around 7 minutes, kept above half the median,
+    and the SPEEDERS' between 35 and 60 seconds."""
+    rng = np.random.default_rng(seed)
+    seconds = np.maximum(np.round(420 * np.exp(0.3 * rng.standard_normal(n))), 230)
+    seconds[np.array(SPEEDERS) - 1] = rng.integers(35, 61, len(SPEEDERS))
+    return seconds.astype(int)
+
+
+def dont_know_cells(frame: pd.DataFrame) -> list[tuple[int, int]]:
+    """The 24 (row, column) cells answered "don't know" in the Chinese exports."""
+    rng = np.random.default_rng(4)
+    cells = rng.choice(frame.size, size=24, replace=False)
+    return [divmod(int(c), frame.shape[1]) for c in sorted(cells)]
 
 
 def mobi() -> pd.DataFrame:
@@ -98,7 +145,7 @@ def qualtrics(frame: pd.DataFrame) -> None:
     rng = np.random.default_rng(1)
     start = pd.Timestamp("2024-03-01 09:00:00") + pd.to_timedelta(
         rng.integers(0, 30 * 24 * 3600, n), unit="s")
-    duration = rng.integers(120, 1500, n)
+    duration = durations(n, 10)
     meta = pd.DataFrame({
         "StartDate": start.strftime("%Y-%m-%d %H:%M:%S"),
         "EndDate": (start + pd.to_timedelta(duration, unit="s")).strftime("%Y-%m-%d %H:%M:%S"),
@@ -264,6 +311,145 @@ def parquet(frame: pd.DataFrame) -> None:
     pq.write_table(pa.table(columns), HERE / "survey.parquet")
 
 
+def _with_text(frame: pd.DataFrame, answers: list[str]) -> pd.DataFrame:
+    """The answers as text, with the "don't know" cells written as `answers` (in turn)."""
+    text = frame.astype(str)
+    for k, (row, column) in enumerate(dont_know_cells(frame)):
+        text.iat[row, column] = answers[k % len(answers)]
+    return text
+
+
+def _starts(n: int, seed: int) -> pd.DatetimeIndex:
+    rng = np.random.default_rng(seed)
+    return pd.Timestamp("2024-03-01 08:00:00") + pd.to_timedelta(
+        np.sort(rng.integers(0, 20 * 24 * 3600, n)), unit="s")
+
+
+def chinese_clean(frame: pd.DataFrame) -> None:
+    clean = frame.astype(float)
+    for row, column in dont_know_cells(frame):
+        clean.iat[row, column] = np.nan
+    clean.to_csv(HERE / "chinese_clean.csv", index=False)
+    pd.DataFrame({"column": [short_name(c) for c in frame.columns],
+                  "indicator": list(frame.columns)}).to_csv(HERE / "chinese_map.csv",
+                                                            index=False)
+
+
+def wenjuanxing(frame: pd.DataFrame) -> None:
+    n = len(frame)
+    seconds = durations(n, 11)
+    submitted = _starts(n, 12) + pd.to_timedelta(seconds, unit="s")
+    meta = pd.DataFrame({
+        "序号": np.arange(1, n + 1),
+        "提交答卷时间": [f"{t.year}/{t.month}/{t.day} {t.hour}:{t.minute:02d}:{t.second:02d}"
+                   for t in submitted],
+        "所用时间": [f"{s}秒" for s in seconds],
+        "来源": ["手机提交" if k % 3 else "链接" for k in range(n)],
+        "来源详情": ["直接访问"] * n,
+        "来自IP": [f"192.0.2.{k % 250 + 1}(广东-深圳)" for k in range(n)],
+    })
+    answers = _with_text(frame, ["不知道"])
+    answers.columns = [short_name(c) for c in frame.columns]
+    body = pd.concat([meta.astype(str), answers], axis=1)
+    questions = [""] * 2 + ["", "", "", ""] + [CHINESE[c] for c in frame.columns]
+    table = pd.concat([pd.DataFrame([questions], columns=body.columns), body])
+    text = table.to_csv(index=False, lineterminator="\r\n")
+    (HERE / "wenjuanxing.csv").write_bytes(text.encode("gb18030"))
+
+
+def tencent(frame: pd.DataFrame) -> None:
+    import openpyxl
+
+    n = len(frame)
+    seconds = durations(n, 13)
+    start = _starts(n, 14)
+    end = start + pd.to_timedelta(seconds, unit="s")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "答卷数据"
+    sheet.append(["编号", "开始答题时间", "结束答题时间", "答题时长", "渠道",
+                  *[short_name(c) for c in frame.columns]])
+    sheet.append(["", "", "", "", "", *[CHINESE[c] for c in frame.columns]])
+    answers = _with_text(frame, ["不知道"])
+    for k in range(n):
+        cells = [v if v == "不知道" else int(v) for v in answers.iloc[k].tolist()]
+        sheet.append([f"{1000 + k}", start[k].to_pydatetime(), end[k].to_pydatetime(),
+                      f"{seconds[k] // 60}分{seconds[k] % 60}秒", "微信", *cells])
+    book.properties.creator = "csi tests"
+    book.properties.created = book.properties.modified = pd.Timestamp(
+        "2024-01-01").to_pydatetime()
+    buffer = io.BytesIO()
+    book.save(buffer)
+    _pin_zip(buffer.getvalue(), HERE / "tencent.xlsx")
+
+
+def credamo(frame: pd.DataFrame) -> None:
+    n = len(frame)
+    seconds = durations(n, 15)
+    start = _starts(n, 16)
+    meta = pd.DataFrame({
+        "答卷编号": [f"CR{20240000 + 7 * k}" for k in range(n)],
+        "开始时间": start.strftime("%Y-%m-%d %H:%M:%S"),
+        "提交时间": (start + pd.to_timedelta(seconds, unit="s")).strftime("%Y-%m-%d %H:%M:%S"),
+        "作答时长(秒)": seconds,
+        "IP": [f"198.51.100.{k % 250 + 1}" for k in range(n)],
+    })
+    answers = _with_text(frame, [" 不知道 ", "拒绝回答"])
+    answers.columns = [short_name(c) for c in frame.columns]
+    body = pd.concat([meta.astype(str), answers], axis=1)
+    rows = [["答卷编号", "", "", "", ""] + [CHINESE[c] for c in frame.columns],
+            [""] * 5 + [f"Q{k + 1}" for k in range(frame.shape[1])]]
+    table = pd.concat([pd.DataFrame(rows, columns=body.columns), body])
+    text = table.to_csv(index=False, lineterminator="\n")
+    (HERE / "credamo.csv").write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+
+
+def merged(frame: pd.DataFrame) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Export"
+    top, second, mapping = ["ID"], [None], []
+    spans = []  # (first column, last column) of each construct, 1-based
+    for item in frame.columns:
+        block, question = QUESTIONS[item]
+        column = len(top) + 1
+        if spans and top[spans[-1][0] - 1] == block:
+            top.append(None)
+            spans[-1] = (spans[-1][0], column)
+        else:
+            top.append(block)
+            spans.append((column, column))
+        second.append(question)
+    for first, last in spans:
+        if first == last:  # a single-item question: its name merged down, no sub-question
+            second[first - 1] = None
+            mapping.append((top[first - 1], frame.columns[first - 2]))
+        else:
+            for column in range(first, last + 1):
+                mapping.append((f"{top[first - 1]} - {second[column - 1]}",
+                                frame.columns[column - 2]))
+    sheet.append(top)
+    sheet.append(second)
+    for k, row in enumerate(frame.itertuples(index=False), start=1):
+        sheet.append([f"M{k:03d}", *[int(v) for v in row]])
+    sheet.merge_cells(start_row=1, start_column=1, end_row=2, end_column=1)
+    for first, last in spans:
+        if first == last:
+            sheet.merge_cells(start_row=1, start_column=first, end_row=2, end_column=first)
+        else:
+            sheet.merge_cells(start_row=1, start_column=first, end_row=1, end_column=last)
+    book.properties.creator = "csi tests"
+    book.properties.created = book.properties.modified = pd.Timestamp(
+        "2024-01-01").to_pydatetime()
+    buffer = io.BytesIO()
+    book.save(buffer)
+    _pin_zip(buffer.getvalue(), HERE / "merged.xlsx")
+    pd.DataFrame(mapping, columns=["column", "indicator"]).to_csv(HERE / "merged_map.csv",
+                                                                 index=False)
+
+
 def main() -> None:
     frame = mobi()
     qualtrics(frame)
@@ -273,6 +459,11 @@ def main() -> None:
     xlsx(frame)
     sav(frame)
     parquet(frame)
+    chinese_clean(frame)
+    wenjuanxing(frame)
+    tencent(frame)
+    credamo(frame)
+    merged(frame)
 
 
 if __name__ == "__main__":
