@@ -143,6 +143,10 @@ def test_a_segment_does_not_depend_on_the_other_segments_or_the_workers():
     for fit in fewer.fits:
         other = fit.to_dict("store")
         other["segment"]["rows"] = docs[fit.name]["segment"]["rows"]
+        # careless respondents are named by their row of the file, which the reordering moved
+        for mine, theirs in zip(other["data_quality"]["careless"],
+                                docs[fit.name]["data_quality"]["careless"]):
+            mine["row"] = theirs["row"]
         assert json.dumps(other) == json.dumps(docs[fit.name]), fit.name
 
 
@@ -279,3 +283,16 @@ def test_a_run_that_fits_no_segment_is_an_error(stores_csv):
     frame = stores_frame({"A": 60}).assign(store="")
     with pytest.raises(DataError, match="--by 'store': the column is empty in every row of s"):
         fit_segments(Survey("s", frame), "acsi", "store")
+
+
+def test_careless_respondents_are_named_by_their_row_of_the_file():
+    frame = stores_frame({"A": 60, "B": 70})
+    items = [c for c in frame.columns if c[:4] in ("CUEX", "PERQ", "PERV", "CUSA", "CUSL")]
+    frame.loc[frame.index[-1], items] = 10  # a straight-liner: the file's last row
+    store = frame["store"].iloc[-1]
+    results = fit_segments(Survey("s", frame), "acsi", "store",
+                           options=IngestOptions(scale=(1, 10)))
+    flagged = {fit.name: [entry["row"] for entry in
+                          fit.result.data_quality["careless"] if "longstring" in entry["reasons"]]
+               for fit in results.fits}
+    assert len(frame) in flagged[store]

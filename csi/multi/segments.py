@@ -155,7 +155,8 @@ _ROW_NUMBERS = re.compile(r"\b(rows? )(\d+(?:, \d+)*)")
 def segment_items(survey: Survey, rows: np.ndarray, column: str, name: str, spec: ModelSpec,
                   options: IngestOptions) -> ItemData:
     """The item matrix of one segment (the survey's rows at `rows`), prepared on its own,
-    with the row numbers of its data-quality report (straight-liners, duplicate IDs) and
+    with the row numbers of its data-quality report (straight-liners, careless respondents,
+    duplicate IDs) and
     `rows` given as the whole file's, so a row named in a segment's report is that row of
     the file."""
     items = item_matrix(subset(survey, rows, f"{survey.source} [{column} = {name}]"), spec,
@@ -175,8 +176,9 @@ def segment_items(survey: Survey, rows: np.ndarray, column: str, name: str, spec
         duplicates = dict(quality.duplicate_ids)
         duplicates["ids"] = [entry | {"rows": [file_row(r) for r in entry["rows"]]}
                              for entry in duplicates.get("ids", [])]
+        careless = tuple(entry | {"row": file_row(entry["row"])} for entry in quality.careless)
         quality = dataclasses.replace(
-            quality, straightliners=straight, duplicate_ids=duplicates,
+            quality, straightliners=straight, duplicate_ids=duplicates, careless=careless,
             warnings=tuple(renumber(w) for w in quality.warnings),
             notes=tuple(renumber(n) if n.startswith("--drop-straightliners") else n
                         for n in quality.notes))
