@@ -7,10 +7,9 @@ The public API, imported on first use so that `import csi` stays instant:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from csi._version import __version__
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
 if TYPE_CHECKING:
     from csi.gate import check
     from csi.model.spec import load_model, parse_model

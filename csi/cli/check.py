@@ -16,6 +16,7 @@ from rich.markup import escape
 
 from csi.gate.compare import CheckReport, Policy, compare, load_policy
 from csi.cli.results_file import read_results
+from csi.cli.paths import OUTPUT
 from csi.errors import ExitCode
 from csi.jsonio import write_atomic
 from csi.report.check_render import (github_annotations, headline, render_check, to_junit,
@@ -123,9 +124,9 @@ def emit_report(report: CheckReport, *, output_format: str = "table", junit: str
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]),
               default="table", show_default=True,
               help="table: differences on standard error; json: the report on standard output.")
-@click.option("--junit", metavar="FILE", type=click.Path(dir_okay=False),
+@click.option("--junit", metavar="FILE", type=OUTPUT,
               help="Also write JUnit XML (one test case per metric family).")
-@click.option("--markdown", metavar="FILE", type=click.Path(dir_okay=False),
+@click.option("--markdown", metavar="FILE", type=OUTPUT,
               help="Also write a Markdown summary (e.g. \"$GITHUB_STEP_SUMMARY\").")
 @click.option("--all", "show_all", is_flag=True,
               help="List every compared metric, not only those beyond tolerance.")

@@ -12,6 +12,7 @@ from csi.cli.ingest_options import ingest_options, options_from
 from csi.cli.pls_options import pls_options, pls_settings
 from csi.cli.progress import progress_bar
 from csi.cli.segments import scheduler_option
+from csi.cli.paths import OUTPUT
 from csi.multi.compare import DEFAULT_PERMUTATIONS, compare, compare_by
 from csi.ingest import item_matrix, read_survey
 from csi.report.segments import comparison_csv, render_comparison
@@ -46,7 +47,7 @@ settings and the answer scale.
               default="table", show_default=True,
               help="table: verdicts and a table; json: `csi.compare/1` with both fits; csv: "
                    "the differences.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+@click.option("-o", "--output", type=OUTPUT,
               help="Write the output to this file (atomically) instead of standard output.")
 @click.option("-q", "--quiet", is_flag=True, help="No notes or progress on standard error.")
 @pls_options

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from csi.cli.ingest_options import ingest_options, options_from
+from csi.cli.paths import OUTPUT
 from csi.errors import CsiError
 from csi.pipeline import fit_items
 from csi.ingest import item_matrix, read_survey
@@ -33,7 +34,7 @@ SCHEMA = "csi.compare-estimators/1"
               help="CB-SEM discrepancy function.")
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]),
               default="table", show_default=True, help="Output format.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+@click.option("-o", "--output", type=OUTPUT,
               help="Write the output to this file (atomically) instead of standard output.")
 @click.option("-q", "--quiet", is_flag=True, help="No notes on standard error.")
 @ingest_options

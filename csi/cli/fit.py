@@ -13,6 +13,7 @@ from csi.cli.ingest_options import ingest_options, options_from
 from csi.cli.pls_options import pls_options, pls_settings
 from csi.cli.progress import progress_bar
 from csi.cli.segments import fit_by_segments, pop_segment_options, segment_options
+from csi.cli.paths import OUTPUT
 from csi.pipeline import fit_items
 from csi.ingest import item_matrix, read_survey
 from csi.drivers.nonlinear import NonlinearSettings
@@ -36,9 +37,9 @@ from csi.model.spec import load_model
               help="CB-SEM discrepancy function (--estimator cbsem).")
 @click.option("--format", "output_format", type=click.Choice(["table", "json", "csv"]),
               default="table", show_default=True, help="Output format.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+@click.option("-o", "--output", type=OUTPUT,
               help="Write the output to this file (atomically) instead of standard output.")
-@click.option("--pdf", "pdf_file", type=click.Path(dir_okay=False, writable=True),
+@click.option("--pdf", "pdf_file", type=OUTPUT,
               help="Also write a PDF report of the fit to this file (as `csi report`).")
 @click.option("--target", help="Construct whose drivers are ranked (default: the model's "
                                "@target, else the construct with the most predecessors).")
@@ -60,6 +61,7 @@ def fit_command(survey, model, output_format, output, pdf_file, quiet, **options
     check = fit_check_from_options(options, output)  # reads the baseline before fitting
     estimator, objective = options.pop("estimator"), options.pop("objective")
     spec = load_model(model, composite=estimators.entry(estimator).composite)
+    _check_target(options.get("target"), spec)
     ingest = options_from(options)
     data = read_survey(survey, ingest)
     items = item_matrix(data, spec, options=ingest)
@@ -92,6 +94,14 @@ def fit_command(survey, model, output_format, output, pdf_file, quiet, **options
         notes(result.warnings, quiet)
     if check is not None:
         check.finish(result, quiet)
+
+
+def _check_target(target: str | None, spec) -> None:
+    """An unknown --target is a usage error (exit 2), found before the data are read."""
+    if target is not None and target not in spec.constructs:
+        raise click.BadParameter(
+            f"'{target}' is not a construct of {spec.name} ({', '.join(spec.constructs)})",
+            param_hint="'--target'")
 
 
 def _variant(variant: str, knot: str) -> NonlinearSettings | None:

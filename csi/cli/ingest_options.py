@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import click
 
+from csi.errors import CsiError
 from csi.ingest import MISSING_METHODS, IngestOptions
+from csi.ingest.options import parse_scale
 
 _KEYS = ("scale", "na", "reverse", "clip", "missing", "weights", "column_map", "id_column",
          "drop_straightliners", "drop_careless", "encoding", "sheet", "skip_rows", "header_row")
@@ -15,7 +17,7 @@ def ingest_options(command):
     """Add the survey-reading options to a click command; the command receives them as
     keyword arguments and turns them into IngestOptions with `options_from(kwargs)`."""
     options = [
-        click.option("--scale", metavar="MIN:MAX",
+        click.option("--scale", metavar="MIN:MAX", callback=_checked_scale,
                      help="Answer scale of the items, e.g. 1:10 (default: the observed range, "
                           "stated in the output). Per-item scales go in the --map file."),
         click.option("--na", metavar="CODES", multiple=True,
@@ -64,6 +66,17 @@ def ingest_options(command):
     for option in reversed(options):
         command = option(command)
     return command
+
+
+def _checked_scale(ctx: click.Context, param: click.Parameter, value: str | None):
+    """A malformed or reversed --scale is a usage error (exit 2), found before any reading."""
+    if value is None:
+        return None
+    try:
+        parse_scale(value)
+    except CsiError as error:
+        raise click.BadParameter(str(error).removeprefix(f"--scale '{value}': ")) from None
+    return value
 
 
 def options_from(params: dict) -> IngestOptions:

@@ -76,6 +76,27 @@ class CsiGroup(click.Group):
         module, attribute = COMMANDS[name]
         return getattr(importlib.import_module(module), attribute)
 
+    def main(self, *args, **kwargs):
+        """Run, turning Ctrl-C at any moment into "Interrupted." and exit 130 (no traceback,
+        and no partial output file: every output is written atomically)."""
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except click.exceptions.Abort as abort:
+            if isinstance(abort.__context__, KeyboardInterrupt):
+                _interrupted()
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            _interrupted()
+        except click.ClickException as error:
+            error.show()
+            sys.exit(error.exit_code)
+        except OSError as error:  # e.g. a closed stdout pipe (csi fit ... | head)
+            if error.errno == 32:
+                sys.exit(0)
+            raise
+        sys.exit(code if isinstance(code, int) else 0)
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         from click.utils import make_default_short_help
 
@@ -122,6 +143,11 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+
+
+def _interrupted() -> None:
+    click.echo("Interrupted.", err=True)
+    sys.exit(130)
 
 
 def main() -> None:

@@ -9,13 +9,14 @@ from rich.table import Table
 
 from csi.model.catalog import builtin_catalog, catalog_json
 from csi.cli.emit import emit
+from csi.cli.paths import OUTPUT
 
 
 @click.command("models")
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]),
               default="table", show_default=True,
               help="A table per model, or the csi.models/1 JSON document.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+@click.option("-o", "--output", type=OUTPUT,
               help="Write to this file (atomically) instead of standard output.")
 def models_command(output_format: str, output: str | None) -> None:
     """List the built-in models: title, citation, constructs, indicators and paths."""

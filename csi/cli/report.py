@@ -5,11 +5,12 @@ from __future__ import annotations
 import click
 
 from csi.cli.results_file import read_results
+from csi.cli.paths import OUTPUT
 
 
 @click.command("report")
 @click.argument("results", metavar="RESULTS.json")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True),
+@click.option("-o", "--output", required=True, type=OUTPUT,
               help="The PDF file to write (atomically).")
 @click.option("--title", help="Title of the report (default: Customer satisfaction report).")
 @click.option("--labels", "labels_file", type=click.Path(dir_okay=False),

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from csi._version import __version__
 from csi.cli.ingest_options import ingest_options, options_from
+from csi.cli.paths import OUTPUT
 from csi.errors import DataError
 from csi.ingest import DataQuality, assess, read_survey
 from csi.jsonio import write_atomic
@@ -34,7 +35,7 @@ _LAYOUTS = {"question_text": "question-text rows skipped",
 @ingest_options
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]),
               default="table", show_default=True, help="Report format.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+@click.option("-o", "--output", type=OUTPUT,
               help="Write the report to this file (atomically) instead of standard output.")
 def validate_command(survey, model, output_format, output, **ingest) -> None:
     """Check SURVEY (a file, or - for standard input) for MODEL and print the data-quality
