@@ -16,6 +16,7 @@ import pandas as pd
 
 from csi._version import __version__
 from csi.jsonio import dumps, number, records
+from csi.measures.reliability import quality_flags
 
 SCHEMA = "csi.fit/1"
 
@@ -97,7 +98,7 @@ class Result:
 
     def to_dict(self) -> dict:
         """The `csi.fit/1` JSON document. Keys are a public contract: add, never rename."""
-        return {
+        doc = {
             "schema": SCHEMA,
             "csi_version": __version__,
             "source": self.source,
@@ -136,6 +137,8 @@ class Result:
             "estimator_details": self.estimator_details,
             "warnings": list(self.warnings),
         }
+        doc["quality_flags"] = quality_flags(doc).to_dict()  # added in 0.1 (issue 13)
+        return doc
 
     def to_json(self) -> str:
         return dumps(self.to_dict())

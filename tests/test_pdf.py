@@ -183,8 +183,8 @@ def test_report_is_rendered_from_json_not_refitted(mobi_doc, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the report must not refit")
 
-    monkeypatch.setattr(sys.modules["csi.fit"], "fit_items", refuse)
-    monkeypatch.setattr(sys.modules["csi.fit"], "fit", refuse)
+    monkeypatch.setattr(sys.modules["csi.pipeline"], "fit_items", refuse)
+    monkeypatch.setattr(sys.modules["csi.pipeline"], "fit", refuse)
     monkeypatch.setattr(csi, "fit", refuse)
     changed = copy.deepcopy(mobi_doc)
     changed["index"]["Satisfaction"]["score"] = 12.345  # only the document knows this value
