@@ -54,6 +54,7 @@ REFERENCES = [
 
 
 def build(rep: Report) -> list:
+    """The whole story: title page, then each section on its own pages."""
     from reportlab.platypus import NextPageTemplate, PageBreak
 
     story = title_page(rep)
@@ -69,6 +70,7 @@ def build(rep: Report) -> list:
 
 
 def planned_sections(rep: Report) -> list[str]:
+    """The section names in order, for the contents and cross-references."""
     names = ["Executive summary", "Structural model"]
     if rep.doc.get("priorities"):
         names.append("Drivers and priorities")
@@ -79,6 +81,7 @@ def planned_sections(rep: Report) -> list[str]:
 
 
 def title_page(rep: Report) -> list:
+    """Title, subtitle, the fit's key facts and the contents."""
     from reportlab.platypus import Spacer
 
     doc, data = rep.doc, rep.doc.get("data") or {}
@@ -86,7 +89,7 @@ def title_page(rep: Report) -> list:
     model = doc["model"]
     n_read = data.get("rows_read")
     used = f"{doc.get('n_obs', '—')}" + (f" of {n_read} rows read" if n_read is not None
-                                        else "")
+                                         else "")
     dropped = data.get("rows_dropped_missing")
     if dropped:
         used += f" ({dropped} dropped for missing answers)"
@@ -106,7 +109,7 @@ def title_page(rep: Report) -> list:
     ]
     story = [Spacer(1, 60), rep.P(rep.title, "title"),
              rep.P(f"{rep.label(rep.target)}: index, drivers and priorities"
-                    if rep.target else "Index, drivers and priorities", "subtitle")]
+                   if rep.target else "Index, drivers and priorities", "subtitle")]
     story.append(rep.facts(facts))
     story.append(Spacer(1, 24))
     story.append(rep.P("Contents", "h2"))
@@ -116,6 +119,7 @@ def title_page(rep: Report) -> list:
 
 
 def estimator_text(rep: Report) -> str:
+    """The estimator, weighting scheme and indicator scaling in words."""
     s = rep.settings
     name = ESTIMATORS.get(s.get("estimator", "pls"), str(s.get("estimator", "pls")))
     weighting = f"{s.get('scheme', 'path')} weighting scheme"
@@ -124,6 +128,7 @@ def estimator_text(rep: Report) -> str:
 
 
 def variant_text(rep: Report) -> str:
+    """Linear or non-linear structural model, and the model the priorities use."""
     block = rep.doc.get("nonlinear")
     model = (rep.doc.get("priority_settings") or {}).get("model", "linear")
     if block:
@@ -132,6 +137,7 @@ def variant_text(rep: Report) -> str:
 
 
 def bootstrap_text(rep: Report) -> str:
+    """The bootstrap in one line, or why there are no intervals."""
     b = rep.boot
     if not b:
         return "none: estimates without intervals or significance"
@@ -141,6 +147,7 @@ def bootstrap_text(rep: Report) -> str:
 
 
 def summary(rep: Report) -> list:
+    """The target's index, every index, and what to improve first."""
     from csi.drivers.priorities import Priorities, sentences
 
     doc = rep.doc
@@ -157,10 +164,10 @@ def summary(rep: Report) -> list:
     n_items = next((len(c.get("indicators", [])) for c in doc["model"]["constructs"]
                     if c["name"] == rep.target), 0)
     explain = (f"Indices run from 0 to 100. Each is a weighted average of its questions' "
-               f"answers, rescaled from the {general(scale.get('min'))}–{general(scale.get('max'))} "
-               f"answer scale; {rep.label(rep.target)} is measured by {n_items} "
-               f"question{'s' if n_items != 1 else ''} and based on {doc.get('n_obs')} "
-               "respondents.")
+               f"answers, rescaled from the {general(scale.get('min'))}–"
+               f"{general(scale.get('max'))} answer scale; {rep.label(rep.target)} is "
+               f"measured by {n_items} question{'s' if n_items != 1 else ''} and based on "
+               f"{doc.get('n_obs')} respondents.")
     r2 = num((doc.get("r2") or {}).get(rep.target))
     if r2 is not None:
         explain += (f" The model explains {r2:.0%} of the differences between respondents "
@@ -179,9 +186,9 @@ def summary(rep: Report) -> list:
     story.append(rep.sub("Indices"))
     story.append(rep.table(header, rows, [3.2, 1, 1.3][: len(header)], numeric={1, 2}))
     story.extend(rep.chart(charts.index_chart(doc, rep.label),
-                            "Every construct's index (0–100)"
-                            + (f" with its {rep.level_text} bootstrap interval" if has_ci
-                               else "") + f"; {rep.label(rep.target)} highlighted."))
+                           "Every construct's index (0–100)"
+                           + (f" with its {rep.level_text} bootstrap interval" if has_ci
+                              else "") + f"; {rep.label(rep.target)} highlighted."))
     if doc.get("priorities"):
         story.append(rep.sub("What to improve first"))
         for number, sentence in enumerate(sentences(Priorities.from_dict(doc), rep.label),
@@ -190,16 +197,18 @@ def summary(rep: Report) -> list:
     notes = fit_notes(rep)
     if notes:
         story.append(rep.P(f"{len(notes)} note{'s' if len(notes) != 1 else ''} on the data "
-                            f"or the fit: see section {_number_of(rep, 'Data quality')}.",
-                            "small"))
+                           f"or the fit: see section {_number_of(rep, 'Data quality')}.",
+                           "small"))
     return story
 
 
 def _number_of(rep: Report, name: str) -> int:
+    """The section number of `name`."""
     return planned_sections(rep).index(name) + 1
 
 
 def structural(rep: Report) -> list:
+    """Path diagram, path coefficients and R²."""
     doc = rep.doc
     story = [rep.heading("Structural model")]
     significance = (f"Solid dark arrows are significant (the {rep.level_text} bootstrap "
@@ -225,7 +234,7 @@ def structural(rep: Report) -> list:
         rows.append(cells)
     story.append(rep.sub("Path coefficients"))
     story.append(rep.table(header, rows, [2.4, 2.4, 1.2, 1.5, 0.8][: len(header)],
-                            numeric={2, 3, 4}, muted=muted))
+                           numeric={2, 3, 4}, muted=muted))
     if has_ci:
         story.append(rep.P("n.s.: not significant; grey rows.", "small"))
     r2_rows = [[rep.label(c), fixed(v), fixed((doc.get("r2_adj") or {}).get(c))]
@@ -233,11 +242,12 @@ def structural(rep: Report) -> list:
     if r2_rows:
         story.append(rep.sub("Explained variance"))
         story.append(rep.table(["Construct", "R²", "Adjusted R²"], r2_rows, [3, 1, 1],
-                                numeric={1, 2}))
+                               numeric={1, 2}))
     return story
 
 
 def drivers(rep: Report) -> list:
+    """Priority table, impact bars and importance–performance maps (when priorities ran)."""
     doc = rep.doc
     if not doc.get("priorities"):
         return []
@@ -275,7 +285,7 @@ def drivers(rep: Report) -> list:
             cells += [markup(share(row.get("p_top1"))), markup(share(row.get("p_top3")))]
         rows.append(cells)
     story.append(rep.table(header, rows, [0.3, 2.1, 1.8, 0.6, 1.85, 0.6, 0.6][: len(header)],
-                            numeric={0, 2, 3, 5, 6}, markup=True, muted=muted))
+                           numeric={0, 2, 3, 5, 6}, markup=True, muted=muted))
     if has_ci:
         story.append(rep.P(
             "Top 1 / Top 3: the share of bootstrap resamples in which the driver is the top "
@@ -321,11 +331,12 @@ def drivers(rep: Report) -> list:
         story.append(rep.table(header, rows, [1.8, 2.8, 1.5, 1.4], numeric={2, 3}))
         if item_ci:
             story.append(rep.P(f"In brackets: {rep.level_text} bootstrap intervals.",
-                                "small"))
+                               "small"))
     return story
 
 
 def nonlinear(rep: Report) -> list:
+    """Response curves, Kano classes and the linear/non-linear comparison (when present)."""
     block = rep.doc.get("nonlinear")
     if not block:
         return []
@@ -360,9 +371,9 @@ def nonlinear(rep: Report) -> list:
                          impact])
         story.append(rep.sub(f"Kano classes of the drivers of {target}"))
         story.append(rep.table(["Driver", "Class", "P(basic)", "P(perf.)", "P(excit.)",
-                                 "Marginal effect", "+5 lifts target by"], rows,
-                                [1.9, 1.15, 0.8, 0.8, 0.85, 0.95, 1.6],
-                                numeric={2, 3, 4, 5, 6}))
+                                "Marginal effect", "+5 lifts target by"], rows,
+                               [1.9, 1.15, 0.8, 0.8, 0.85, 0.95, 1.6],
+                               numeric={2, 3, 4, 5, 6}))
         story.append(rep.P(
             "P(...): the share of bootstrap resamples that put the driver in each class; "
             "— : not classified. Marginal effect: points of the target per point of the "
@@ -380,11 +391,11 @@ def nonlinear(rep: Report) -> list:
                          fixed(p.get("asymmetry"), 2), fixed(p.get("turning_point"), 1)])
         story.append(rep.sub("Slopes below and above the knot"))
         story.append(rep.table(["Path", "Slope below", "Slope above", "Asymmetry",
-                                 "Turning point"], rows, [2.8, 1.5, 1.5, 0.9, 0.9],
-                                numeric={1, 2, 3, 4}))
+                                "Turning point"], rows, [2.8, 1.5, 1.5, 0.9, 0.9],
+                               numeric={1, 2, 3, 4}))
         if has_ci:
             story.append(rep.P(f"In brackets: {rep.level_text} bootstrap intervals.",
-                                "small"))
+                               "small"))
     comparison = block.get("comparison") or {}
     if comparison:
         story.append(rep.sub("Linear or non-linear?"))
@@ -393,7 +404,7 @@ def nonlinear(rep: Report) -> list:
                 ["Cross-validated R²", fixed(comparison.get("cv_r2_linear")),
                  fixed(comparison.get("cv_r2_nonlinear"))]]
         story.append(rep.table(["", "Linear", "Non-linear"], rows, [2.5, 1, 1],
-                                numeric={1, 2}))
+                               numeric={1, 2}))
         if comparison.get("verdict"):
             story.append(rep.P(str(comparison["verdict"])))
         elif comparison.get("preferred"):
@@ -404,6 +415,7 @@ def nonlinear(rep: Report) -> list:
 
 
 def knot_text(rep: Report) -> str:
+    """Where the non-linear variant put its knot."""
     knot = (rep.doc.get("nonlinear") or {}).get("knot")
     if knot is None:
         return "knot not recorded"
@@ -494,6 +506,7 @@ def measurement(rep: Report) -> list:
 
 
 def fit_notes(rep: Report) -> list[str]:
+    """The fit's and the data's warnings, each once, in order."""
     seen, out = set(), []
     quality = rep.doc.get("data_quality") or {}
     for message in [*(rep.doc.get("warnings") or []), *(quality.get("warnings") or [])]:
@@ -504,6 +517,7 @@ def fit_notes(rep: Report) -> list[str]:
 
 
 def data_quality(rep: Report) -> list:
+    """What was read and done to the data, answers per question, notes and settings."""
     doc = rep.doc
     data = doc.get("data") or {}
     quality = doc.get("data_quality") or {}
@@ -561,8 +575,8 @@ def data_quality(rep: Report) -> list:
                          fixed(item.get("mean"), 2), fixed(item.get("sd"), 2),
                          str(item.get("distinct", "—"))])
         story.append(rep.table(["Question" if questions else "Item", "Missing", "%",
-                                 "Mean", "SD", "Distinct"], rows,
-                                [3.6, 0.8, 0.7, 0.7, 0.6, 0.7], numeric={1, 2, 3, 4, 5}))
+                                "Mean", "SD", "Distinct"], rows,
+                               [3.6, 0.8, 0.7, 0.7, 0.6, 0.7], numeric={1, 2, 3, 4, 5}))
     else:
         cells = {k: int(v) for k, v in (data.get("missing_cells") or {}).items()}
         if cells and not any(cells.values()):
@@ -574,7 +588,7 @@ def data_quality(rep: Report) -> list:
                 rows.append([name + (f": {question}" if question else ""), str(n),
                              f"{100 * n / rows_read:.1f}%" if rows_read else "—"])
             story.append(rep.table(["Question" if questions else "Item", "Missing", "%"],
-                                    rows, [4.5, 0.9, 0.8], numeric={1, 2}))
+                                   rows, [4.5, 0.9, 0.8], numeric={1, 2}))
     notes = fit_notes(rep)
     quality_notes = [n for n in quality.get("notes") or [] if n]
     if notes:
@@ -589,6 +603,7 @@ def data_quality(rep: Report) -> list:
 
 
 def settings_facts(rep: Report) -> list[tuple[str, object]]:
+    """The estimation settings as labelled facts."""
     s, doc = rep.settings, rep.doc
     priority = doc.get("priority_settings") or {}
     converged = doc.get("converged")
@@ -610,6 +625,7 @@ def settings_facts(rep: Report) -> list[tuple[str, object]]:
 
 
 def methods(rep: Report) -> list:
+    """Estimation, index, drivers, thresholds, bootstrap, software and references."""
     doc = rep.doc
     s = rep.settings
     story = [rep.heading("Methods")]
@@ -651,11 +667,11 @@ def methods(rep: Report) -> list:
             ("Sign changes", b.get("sign_change")),
         ]))
         story.append(rep.P("Efron & Tibshirani (1993). The same seed reproduces every "
-                            "interval and rank probability.", "small"))
+                           "interval and rank probability.", "small"))
     else:
         story.append(rep.P("No bootstrap was run: the report shows point estimates only. "
-                            "Run csi fit with --bootstrap N for intervals, significance and "
-                            "the stability of the priority ranking."))
+                           "Run csi fit with --bootstrap N for intervals, significance and "
+                           "the stability of the priority ranking."))
     story.append(rep.sub("Software and data"))
     rows = [["csi version", doc.get("csi_version")], ["Result schema", doc.get("schema")],
             ["Survey file", doc.get("source")], ["Model", doc["model"].get("name")],
