@@ -21,6 +21,7 @@ from csi.drivers.nonlinear import NonlinearResult
 from csi.drivers.priorities import Priorities
 from csi.inference.bootstrap import Draws
 from csi.jsonio import dumps, number, records
+from csi.measures.reliability import quality_flags
 
 SCHEMA = "csi.fit/1"
 
@@ -104,7 +105,7 @@ class Result:
 
     def to_dict(self) -> dict:
         """The `csi.fit/1` JSON document. Keys are a public contract: add, never rename."""
-        return {
+        doc = {
             "schema": SCHEMA,
             "csi_version": __version__,
             "source": self.source,
@@ -146,6 +147,8 @@ class Result:
             "diagnostics": [d.to_dict() for d in self.diagnostics],
             "advice": self.advice.to_dict() if self.advice is not None else None,
         }
+        doc["quality_flags"] = quality_flags(doc).to_dict()  # added in 0.1 (issue 13)
+        return doc
 
     def to_json(self) -> str:
         return dumps(self.to_dict())

@@ -22,6 +22,7 @@ from csi.cli.main import cli
 from csi.errors import DataError
 from csi.drivers.priorities import Priorities, sentences
 from csi.report import charts, pdf
+from csi.report.pdf import fonts
 from csi.report.labels import Labels, read_labels, width, wrap, wrapped
 from csi.report.terminal import render_priorities
 from tests.conftest import MOBI, ROOT
@@ -228,10 +229,10 @@ def test_chart_text_is_text_with_the_same_chinese_labels(chinese_doc):
 
 
 def test_cjk_runs_fall_back_to_the_cjk_font():
-    runs = pdf._runs("Raise 感知质量 (Perceived Quality) 고객 ĳ Ω")
+    runs = fonts.runs("Raise 感知质量 (Perceived Quality) 고객 ĳ Ω")
     assert runs == [("Raise ", False), ("感知质量", True), (" (Perceived Quality) ", False),
                     ("고객", True), (" ĳ Ω", False)]
-    assert pdf._m("a < b & 满意") == f'a &lt; b &amp; <font name="{pdf.CJK}">满意</font>'
+    assert fonts.markup("a < b & 满意") == f'a &lt; b &amp; <font name="{pdf.CJK}">满意</font>'
 
 
 # Structure ------------------------------------------------------------------------------------

@@ -92,3 +92,89 @@ def structural_vif(construct_cor: np.ndarray, predecessors: tuple[np.ndarray, ..
             for position, k in enumerate(preds):
                 vif[(int(k), j)] = float(inv[position, position])
     return vif
+
+
+# Quality thresholds --------------------------------------------------------------------------
+# The analysis decides which values are flagged; terminal, PDF and JSON only show the verdict.
+
+LOADING_MIN = 0.7  # indicator reliability, loading² ≥ 0.5 (Hair et al. 2017, ch. 4; Hair,
+#                    Risher, Sarstedt & Ringle 2019, EBR 31(1), recommend 0.708)
+RHO_C_MIN = 0.7  # composite reliability (Nunnally & Bernstein 1994; Hair et al. 2019, 2022)
+AVE_MIN = 0.5  # convergent validity (Fornell & Larcker 1981; Hair et al. 2019, 2022)
+HTMT_MAX = 0.9  # discriminant validity, HTMT.90 (Henseler, Ringle & Sarstedt 2015, JAMS 43)
+VIF_MAX = 5.0  # structural collinearity (Hair et al. 2017, ch. 6; Hair et al. 2019)
+
+THRESHOLDS = {"loading_min": LOADING_MIN, "rho_c_min": RHO_C_MIN, "ave_min": AVE_MIN,
+              "htmt_max": HTMT_MAX, "vif_max": VIF_MAX}
+
+
+@dataclass(frozen=True)
+class QualityFlags:
+    """What fails a quality threshold: names only, the values stay in their tables.
+
+    loadings: (construct, indicator) of a reflective construct with several indicators whose
+    |loading| < LOADING_MIN; rho_c / ave: constructs below RHO_C_MIN / AVE_MIN; htmt: pairs
+    (a, b) above HTMT_MAX; vif: structural (predictor, target) pairs above VIF_MAX.
+    """
+
+    loadings: tuple[tuple[str, str], ...]
+    rho_c: tuple[str, ...]
+    ave: tuple[str, ...]
+    htmt: tuple[tuple[str, str], ...]
+    vif: tuple[tuple[str, str], ...]
+
+    @property
+    def count(self) -> int:
+        return sum(len(group) for group in (self.loadings, self.rho_c, self.ave, self.htmt,
+                                            self.vif))
+
+    def to_dict(self) -> dict:
+        """The `quality_flags` block of the csi.fit JSON (names only, plus the thresholds)."""
+        return {
+            "thresholds": dict(THRESHOLDS),
+            "loadings": [{"construct": c, "indicator": i} for c, i in self.loadings],
+            "rho_c": list(self.rho_c),
+            "ave": list(self.ave),
+            "htmt": [{"a": a, "b": b} for a, b in self.htmt],
+            "vif": [{"from": a, "to": b} for a, b in self.vif],
+            "count": self.count,
+        }
+
+
+def _value(value) -> float | None:
+    """A JSON/DataFrame value as a float, or None for null, NaN, booleans and text."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        return None
+    value = float(value)
+    return None if np.isnan(value) else value
+
+
+def quality_flags(doc: dict) -> QualityFlags:
+    """The quality flags of a fit, read from its `csi.fit` document (Result.to_dict() or a
+    saved JSON file), so that renderers of saved results never refit or decide.
+
+    Thresholds: LOADING_MIN, RHO_C_MIN, AVE_MIN, HTMT_MAX, VIF_MAX above, with their sources.
+    A threshold is a rule of thumb, not a test: a flagged value asks for a look, not a verdict.
+    """
+    constructs = doc["model"]["constructs"]
+    reflective = {c["name"] for c in constructs
+                  if c.get("mode", "A") == "A" and len(c.get("indicators", [])) > 1}
+    loadings = tuple(
+        (r["construct"], r["indicator"]) for r in doc.get("loadings") or []
+        if r["construct"] in reflective and (v := _value(r.get("estimate"))) is not None
+        and abs(v) < LOADING_MIN)
+    reliability_rows = doc.get("reliability") or {}
+    order = [c["name"] for c in constructs if c["name"] in reliability_rows]
+
+    def below(key: str, limit: float) -> tuple[str, ...]:
+        return tuple(name for name in order
+                     if (v := _value(reliability_rows[name].get(key))) is not None and v < limit)
+
+    def above(rows, first: str, second: str, limit: float) -> tuple[tuple[str, str], ...]:
+        return tuple((r[first], r[second]) for r in rows or []
+                     if (v := _value(r.get("value"))) is not None and v > limit)
+
+    return QualityFlags(loadings=loadings, rho_c=below("rho_c", RHO_C_MIN),
+                        ave=below("ave", AVE_MIN),
+                        htmt=above(doc.get("htmt"), "a", "b", HTMT_MAX),
+                        vif=above(doc.get("vif"), "from", "to", VIF_MAX))

@@ -8,11 +8,8 @@ from rich.console import Console
 from rich.table import Table
 
 from csi.drivers.priorities import Priorities, share, sentences
+from csi.measures.reliability import AVE_MIN, HTMT_MAX, RHO_C_MIN, quality_flags
 from csi.result import Result
-
-AVE_MIN = 0.5  # Fornell & Larcker (1981)
-RHO_C_MIN = 0.7  # Nunnally & Bernstein (1994)
-HTMT_MAX = 0.9  # Henseler, Ringle & Sarstedt (2015)
 
 
 def _fmt(value: float, digits: int = 3) -> str:
@@ -115,6 +112,7 @@ def render(result: Result, console: Console) -> None:
         outer.add_row(w["construct"], w["indicator"], _fmt(w["estimate"]), _fmt(lo["estimate"]))
     console.print(outer)
 
+    flags = quality_flags(result.to_dict())
     rel = Table(
         title=f"Reliability (flagged: rho_C < {RHO_C_MIN}, AVE < {AVE_MIN})", title_justify="left"
     )
@@ -125,18 +123,16 @@ def render(result: Result, console: Console) -> None:
             label(row["construct"]),
             _fmt(row["alpha"]),
             _fmt(row["rho_a"]),
-            _flag(row["rho_c"], row["rho_c"] < RHO_C_MIN),
-            _flag(row["ave"], row["ave"] < AVE_MIN),
+            _flag(row["rho_c"], row["construct"] in flags.rho_c),
+            _flag(row["ave"], row["construct"] in flags.ave),
         )
     console.print(rel)
 
-    high = result.htmt[result.htmt["value"] > HTMT_MAX]
-    if len(high):
+    if flags.htmt:
+        value = {(r["a"], r["b"]): r["value"] for r in result.htmt.to_dict("records")}
         console.print(
             f"[bold red]HTMT above {HTMT_MAX}[/] (discriminant validity in doubt): "
-            + ", ".join(
-                f"{label(r['a'])}–{label(r['b'])} {r['value']:.3f}" for r in high.to_dict("records")
-            )
+            + ", ".join(f"{label(a)}–{label(b)} {value[(a, b)]:.3f}" for a, b in flags.htmt)
         )
     else:
         console.print(f"HTMT: every pair of constructs below {HTMT_MAX}.")

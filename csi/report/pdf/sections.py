@@ -1,0 +1,685 @@
+"""The report's sections, each a function of the report's context (csi.report.pdf.layout.Report)
+that returns its flowables, read from the `csi.fit` dict only.
+
+Title page; executive summary (the target's index with its interval, every index, the top
+priorities in the same sentences as the terminal, csi.drivers.priorities.sentences); structural
+model (path diagram, paths, R²); drivers and priorities (priority table, importance bars,
+importance–performance map, question-level map of the top drivers); non-linear effects (when
+the fit has a `nonlinear` block); measurement model (loadings, weights, reliability, HTMT and
+VIF with the quality flags of csi.measures.reliability); data quality; methods appendix.
+"""
+
+from __future__ import annotations
+
+from csi.measures.reliability import (AVE_MIN, HTMT_MAX, LOADING_MIN, RHO_C_MIN, VIF_MAX,
+                                      quality_flags)
+from csi.report import charts
+from csi.report.pdf.fonts import markup
+from csi.report.pdf.layout import (FLAG, Report, fixed, flagged, general, interval, num,
+                                   pvalue, share)
+
+STRIPE = "#f6f8fa"
+
+ESTIMATORS = {
+    "pls": "PLS path modeling (Lohmöller's algorithm)",
+    "plsc": "consistent PLS (PLSc; Dijkstra & Henseler 2015)",
+    "cbsem": "covariance-based SEM (maximum likelihood)",
+}
+REFERENCES = [
+    "Dijkstra, T. K., & Henseler, J. (2015). Consistent partial least squares path modeling. "
+    "MIS Quarterly, 39(2), 297–316.",
+    "Efron, B., & Tibshirani, R. J. (1993). An introduction to the bootstrap. Chapman & Hall.",
+    "Fornell, C., Johnson, M. D., Anderson, E. W., Cha, J., & Bryant, B. E. (1996). The American "
+    "Customer Satisfaction Index: nature, purpose, and findings. Journal of Marketing, 60(4), "
+    "7–18.",
+    "Fornell, C., & Larcker, D. F. (1981). Evaluating structural equation models with "
+    "unobservable variables and measurement error. Journal of Marketing Research, 18(1), 39–50.",
+    "Hair, J. F., Hult, G. T. M., Ringle, C. M., & Sarstedt, M. (2017). A primer on partial "
+    "least squares structural equation modeling (PLS-SEM), 2nd ed. Sage.",
+    "Henseler, J., Ringle, C. M., & Sarstedt, M. (2015). A new criterion for assessing "
+    "discriminant validity in variance-based structural equation modeling. Journal of the "
+    "Academy of Marketing Science, 43(1), 115–135.",
+    "Kano, N., Seraku, N., Takahashi, F., & Tsuji, S. (1984). Attractive quality and must-be "
+    "quality. Journal of the Japanese Society for Quality Control, 14(2), 39–48.",
+    "Lohmöller, J.-B. (1989). Latent variable path modeling with partial least squares. "
+    "Physica.",
+    "Martilla, J. A., & James, J. C. (1977). Importance-performance analysis. Journal of "
+    "Marketing, 41(1), 77–79.",
+    "Ringle, C. M., & Sarstedt, M. (2016). Gain more insight from your PLS-SEM results: the "
+    "importance-performance map analysis. Industrial Management & Data Systems, 116(9), "
+    "1865–1886.",
+    "Tenenhaus, M., Esposito Vinzi, V., Chatelin, Y.-M., & Lauro, C. (2005). PLS path modeling. "
+    "Computational Statistics & Data Analysis, 48(1), 159–205.",
+]
+
+
+def build(rep: Report) -> list:
+    """The whole story: title page, then each section on its own pages."""
+    from reportlab.platypus import NextPageTemplate, PageBreak
+
+    story = title_page(rep)
+    story += [NextPageTemplate("body"), PageBreak()]
+    for part in SECTIONS:
+        flowables = part(rep)
+        if flowables:
+            story += flowables
+            story.append(PageBreak())
+    if story and isinstance(story[-1], PageBreak):
+        story.pop()
+    return story
+
+
+def planned_sections(rep: Report) -> list[str]:
+    """The section names in order, for the contents and cross-references."""
+    names = ["Executive summary", "Structural model"]
+    if rep.doc.get("priorities"):
+        names.append("Drivers and priorities")
+    if rep.doc.get("nonlinear"):
+        names.append("Non-linear effects")
+    names += ["Measurement model", "Data quality", "Methods"]
+    return names
+
+
+def title_page(rep: Report) -> list:
+    """Title, subtitle, the fit's key facts and the contents."""
+    from reportlab.platypus import Spacer
+
+    doc, data = rep.doc, rep.doc.get("data") or {}
+    scale = rep.settings.get("scale") or {}
+    model = doc["model"]
+    n_read = data.get("rows_read")
+    used = f"{doc.get('n_obs', '—')}" + (f" of {n_read} rows read" if n_read is not None
+                                         else "")
+    dropped = data.get("rows_dropped_missing")
+    if dropped:
+        used += f" ({dropped} dropped for missing answers)"
+    facts = [
+        ("Survey file", str(doc.get("source", "—"))),
+        ("Respondents used", used),
+        ("Report date", rep.today.isoformat()),
+        ("Model", f"{model.get('name', '—')}: {len(rep.constructs)} constructs, "
+                  f"{len(model.get('paths', []))} paths"),
+        ("Target", rep.label(rep.target) if rep.target else "—"),
+        ("Estimator", estimator_text(rep)),
+        ("Variant", variant_text(rep)),
+        ("Answer scale", f"{general(scale.get('min'))}–{general(scale.get('max'))}"
+                         + (" (observed range)" if scale.get("from_data") else "")),
+        ("Bootstrap", bootstrap_text(rep)),
+        ("csi version", str(doc.get("csi_version", "—"))),
+    ]
+    story = [Spacer(1, 60), rep.P(rep.title, "title"),
+             rep.P(f"{rep.label(rep.target)}: index, drivers and priorities"
+                   if rep.target else "Index, drivers and priorities", "subtitle")]
+    story.append(rep.facts(facts))
+    story.append(Spacer(1, 24))
+    story.append(rep.P("Contents", "h2"))
+    for number, name in enumerate(planned_sections(rep), start=1):
+        story.append(rep.P(f"{number}. {name}", "body"))
+    return story
+
+
+def estimator_text(rep: Report) -> str:
+    """The estimator, weighting scheme and indicator scaling in words."""
+    s = rep.settings
+    name = ESTIMATORS.get(s.get("estimator", "pls"), str(s.get("estimator", "pls")))
+    weighting = f"{s.get('scheme', 'path')} weighting scheme"
+    items = "standardized" if s.get("standardized", True) else "unstandardized (centred)"
+    return f"{name}, {weighting}, {items} indicators"
+
+
+def variant_text(rep: Report) -> str:
+    """Linear or non-linear structural model, and the model the priorities use."""
+    block = rep.doc.get("nonlinear")
+    model = (rep.doc.get("priority_settings") or {}).get("model", "linear")
+    if block:
+        return f"non-linear ({knot_text(rep)}); priorities from the {model} model"
+    return f"{model} structural model"
+
+
+def bootstrap_text(rep: Report) -> str:
+    """The bootstrap in one line, or why there are no intervals."""
+    b = rep.boot
+    if not b:
+        return "none: estimates without intervals or significance"
+    return (f"{b.get('n_used', '—')} of {b.get('n_requested', '—')} resamples used, "
+            f"{b.get('ci_method', 'percentile')} {rep.level_text} intervals, "
+            f"seed {b.get('seed', '—')}")
+
+
+def summary(rep: Report) -> list:
+    """The target's index, every index, and what to improve first."""
+    from csi.drivers.priorities import Priorities, sentences
+
+    doc = rep.doc
+    story = [rep.heading("Executive summary")]
+    index = doc.get("index") or {}
+    row = index.get(rep.target) or {}
+    score = num(row.get("score"))
+    if score is not None:
+        text = f"{rep.label(rep.target)}: {score:.1f}"
+        if num(row.get("ci_low")) is not None:
+            text += f" ({rep.level_text} CI {interval(row, 1)})"
+        story.append(rep.P(text, "headline"))
+    scale = rep.settings.get("scale") or {}
+    n_items = next((len(c.get("indicators", [])) for c in doc["model"]["constructs"]
+                    if c["name"] == rep.target), 0)
+    explain = (f"Indices run from 0 to 100. Each is a weighted average of its questions' "
+               f"answers, rescaled from the {general(scale.get('min'))}–"
+               f"{general(scale.get('max'))} answer scale; {rep.label(rep.target)} is "
+               f"measured by {n_items} question{'s' if n_items != 1 else ''} and based on "
+               f"{doc.get('n_obs')} respondents.")
+    r2 = num((doc.get("r2") or {}).get(rep.target))
+    if r2 is not None:
+        explain += (f" The model explains {r2:.0%} of the differences between respondents "
+                    f"in {rep.label(rep.target)} (R² {r2:.2f}).")
+    story.append(rep.P(explain))
+    has_ci = any(num(v.get("ci_low")) is not None for v in index.values())
+    rows = []
+    for name in rep.constructs:
+        if name not in index:
+            continue
+        cells = [rep.label(name), fixed(index[name].get("score"), 1)]
+        if has_ci:
+            cells.append(interval(index[name], 1))
+        rows.append(cells)
+    header = ["Construct", "Index"] + ([f"{rep.level_text} CI"] if has_ci else [])
+    story.append(rep.sub("Indices"))
+    story.append(rep.table(header, rows, [3.2, 1, 1.3][: len(header)], numeric={1, 2}))
+    story.extend(rep.chart(charts.index_chart(doc, rep.label),
+                           "Every construct's index (0–100)"
+                           + (f" with its {rep.level_text} bootstrap interval" if has_ci
+                              else "") + f"; {rep.label(rep.target)} highlighted."))
+    if doc.get("priorities"):
+        story.append(rep.sub("What to improve first"))
+        for number, sentence in enumerate(sentences(Priorities.from_dict(doc), rep.label),
+                                          start=1):
+            story.append(rep.P(f"{number}. {sentence}", "item"))
+    notes = fit_notes(rep)
+    if notes:
+        story.append(rep.P(f"{len(notes)} note{'s' if len(notes) != 1 else ''} on the data "
+                           f"or the fit: see section {_number_of(rep, 'Data quality')}.",
+                           "small"))
+    return story
+
+
+def _number_of(rep: Report, name: str) -> int:
+    """The section number of `name`."""
+    return planned_sections(rep).index(name) + 1
+
+
+def structural(rep: Report) -> list:
+    """Path diagram, path coefficients and R²."""
+    doc = rep.doc
+    story = [rep.heading("Structural model")]
+    significance = (f"Solid dark arrows are significant (the {rep.level_text} bootstrap "
+                    "interval excludes zero); dashed grey arrows are not"
+                    if rep.boot else "Without a bootstrap, significance is not known")
+    story.extend(rep.chart(
+        charts.path_diagram(doc, rep.label),
+        "Path diagram. Numbers on arrows are standardized path coefficients (the change in "
+        "the target construct, in standard deviations, per standard deviation of the "
+        f"source); arrow width grows with the coefficient. {significance}. Each box shows "
+        "the construct's index and, for constructs the model explains, R².",
+        max_height=0.45 * 25.7 * 28.3465))
+    has_ci = any(num(p.get("ci_low")) is not None for p in doc.get("paths", []))
+    header = ["From", "To", "Path"] + ([f"{rep.level_text} CI", "p"] if has_ci else [])
+    rows, muted = [], set()
+    for i, p in enumerate(doc.get("paths", [])):
+        cells = [rep.label(p["from"]), rep.label(p["to"]), fixed(p.get("estimate"))]
+        if has_ci:
+            cells += [interval(p, 3), pvalue(p.get("p"))]
+            if charts._significant(p) is False:
+                muted.add(i)
+                cells[2] += " (n.s.)"
+        rows.append(cells)
+    story.append(rep.sub("Path coefficients"))
+    story.append(rep.table(header, rows, [2.4, 2.4, 1.2, 1.5, 0.8][: len(header)],
+                           numeric={2, 3, 4}, muted=muted))
+    if has_ci:
+        story.append(rep.P("n.s.: not significant; grey rows.", "small"))
+    r2_rows = [[rep.label(c), fixed(v), fixed((doc.get("r2_adj") or {}).get(c))]
+               for c, v in (doc.get("r2") or {}).items()]
+    if r2_rows:
+        story.append(rep.sub("Explained variance"))
+        story.append(rep.table(["Construct", "R²", "Adjusted R²"], r2_rows, [3, 1, 1],
+                               numeric={1, 2}))
+    return story
+
+
+def drivers(rep: Report) -> list:
+    """Priority table, impact bars and importance–performance maps (when priorities ran)."""
+    doc = rep.doc
+    if not doc.get("priorities"):
+        return []
+    settings = doc.get("priority_settings") or {}
+    target = rep.label(rep.target)
+    story = [rep.heading("Drivers and priorities")]
+    story.append(rep.P(
+        f"Drivers of {target} ({settings.get('target_reason', 'the target')}; "
+        f"{settings.get('model', 'linear')} model). Importance is a driver's total effect "
+        f"on {target}: the index points {target} gains per index point of the driver, "
+        "directly and through the constructs in between. Performance is the driver's "
+        "index. The priority score, importance × (100 − performance), is the number of "
+        f"points {target} could gain; drivers are ranked by it."))
+    importance = {r["driver"]: r for r in doc.get("importance") or []}
+    has_ci = rep.level is not None and any(
+        num(r.get("impact_5pt_ci_low")) is not None for r in importance.values())
+    header = ["#", "Driver", "+5 lifts target by" + (f" ({rep.level_text} CI)"
+                                                     if has_ci else ""),
+              "Perf.", "Quadrant"] + (["Top 1", "Top 3"] if has_ci else [])
+    rows, muted = [], set()
+    for i, row in enumerate(sorted(doc["priorities"], key=lambda p: p["rank"])):
+        info = importance.get(row["driver"], {})
+        impact = f"{num(info.get('impact_5pt')) or 0:+.2f}"
+        if has_ci:
+            impact += f" ({interval(info, 2, 'impact_5pt_ci_low', 'impact_5pt_ci_high')})"
+        driver = markup(rep.label(row["driver"]))
+        if row.get("negative"):
+            driver += f' <font color="{FLAG}">(negative effect)</font>'
+        elif has_ci and row.get("significant") is False:
+            driver += " (not significant)"
+            muted.add(i)
+        cells = [str(row["rank"]), driver, markup(impact), fixed(info.get("performance"), 1),
+                 markup(row.get("quadrant", ""))]
+        if has_ci:
+            cells += [markup(share(row.get("p_top1"))), markup(share(row.get("p_top3")))]
+        rows.append(cells)
+    story.append(rep.table(header, rows, [0.3, 2.1, 1.8, 0.6, 1.85, 0.6, 0.6][: len(header)],
+                           numeric={0, 2, 3, 5, 6}, markup=True, muted=muted))
+    if has_ci:
+        story.append(rep.P(
+            "Top 1 / Top 3: the share of bootstrap resamples in which the driver is the top "
+            "priority / among the top three; how stable the ranking is.", "small"))
+    story.append(rep.sub("Impact of each driver"))
+    story.extend(rep.chart(
+        charts.importance_bars(doc, rep.label),
+        f"Index points {target} gains when a driver's index rises by 5 points"
+        + (f", with {rep.level_text} bootstrap intervals; grey bars are not significant"
+           if has_ci else "") + "."))
+    story.append(rep.sub("Importance–performance map"))
+    story.extend(rep.chart(
+        charts.ipma_map(doc, rep.label),
+        "Importance–performance map. Quadrants: "
+        + str(settings.get("quadrant_rule", "split at the drivers' means")) + ". "
+        "Concentrate here: important drivers that perform below average."
+        + (f" Lines show {rep.level_text} bootstrap intervals." if has_ci else "")))
+    tops = charts.top_drivers(doc)
+    if tops:
+        story.append(rep.sub("Questions of the top drivers"))
+        story.extend(rep.chart(
+            charts.indicator_ipma(doc, rep.label, tops),
+            "Question-level importance–performance map of the top "
+            f"{len(tops)} driver{'s' if len(tops) != 1 else ''}: each question's total "
+            f"effect on {target} (its weight in the driver's index times the driver's "
+            "importance) against its mean answer on 0–100."))
+        items = [r for r in doc.get("indicator_importance") or [] if r["construct"] in tops]
+        item_ci = any(num(r.get("importance_ci_low")) is not None for r in items)
+        header = ["Driver", "Question" if any(rep.label.question(r["indicator"])
+                                              for r in items) else "Item",
+                  "Importance", "Performance"]
+        rows = []
+        for r in sorted(items, key=lambda r: (tops.index(r["construct"]),
+                                              -(num(r.get("importance")) or 0))):
+            question = rep.label.question(r["indicator"])
+            name = r["indicator"] + (f": {question}" if question else "")
+            imp = fixed(r.get("importance"), 3)
+            perf = fixed(r.get("performance"), 1)
+            if item_ci:
+                imp += f" ({interval(r, 3, 'importance_ci_low', 'importance_ci_high')})"
+                perf += f" ({interval(r, 1, 'performance_ci_low', 'performance_ci_high')})"
+            rows.append([rep.label(r["construct"]), name, imp, perf])
+        story.append(rep.table(header, rows, [1.8, 2.8, 1.5, 1.4], numeric={2, 3}))
+        if item_ci:
+            story.append(rep.P(f"In brackets: {rep.level_text} bootstrap intervals.",
+                               "small"))
+    return story
+
+
+def nonlinear(rep: Report) -> list:
+    """Response curves, Kano classes and the linear/non-linear comparison (when present)."""
+    block = rep.doc.get("nonlinear")
+    if not block:
+        return []
+    story = [rep.heading("Non-linear effects")]
+    target = rep.label(rep.target)
+    story.append(rep.P(
+        f"The non-linear variant ({knot_text(rep)}) lets each structural effect differ "
+        "below and above a knot on the driver's 0–100 index, so an effect can be stronger "
+        "for dissatisfied customers (a basic need: poor performance hurts more than good "
+        "performance pleases), the same on both sides (a performance factor), or stronger "
+        "for satisfied ones (an excitement factor), as in Kano's model of quality "
+        "(Kano et al. 1984)."))
+    drawn = charts.nonlinear_paths(rep.doc)
+    if drawn:
+        story.extend(rep.chart(
+            charts.nonlinear_curves(rep.doc, rep.label),
+            "Estimated response curves of "
+            + (target if all(p.get("to") == rep.target for p in drawn) else "each outcome")
+            + " against each driver's index; dotted line: the knot. In brackets: the "
+              "driver's Kano class."))
+    drivers = block.get("drivers") or []
+    if drivers:
+        has_ci = any(num(d.get("impact_5pt_ci_low")) is not None for d in drivers)
+        rows = []
+        for d in drivers:
+            impact = fixed(d.get("impact_5pt"), 2)
+            if has_ci:
+                impact += f" ({interval(d, 2, 'impact_5pt_ci_low', 'impact_5pt_ci_high')})"
+            rows.append([rep.label(d.get("driver", "")), str(d.get("kano_class") or "—"),
+                         share(d.get("p_basic")), share(d.get("p_performance")),
+                         share(d.get("p_excitement")), fixed(d.get("marginal_effect")),
+                         impact])
+        story.append(rep.sub(f"Kano classes of the drivers of {target}"))
+        story.append(rep.table(["Driver", "Class", "P(basic)", "P(perf.)", "P(excit.)",
+                                "Marginal effect", "+5 lifts target by"], rows,
+                               [1.9, 1.15, 0.8, 0.8, 0.85, 0.95, 1.6],
+                               numeric={2, 3, 4, 5, 6}))
+        story.append(rep.P(
+            "P(...): the share of bootstrap resamples that put the driver in each class; "
+            "— : not classified. Marginal effect: points of the target per point of the "
+            "driver at its current level.", "small"))
+    paths = block.get("paths") or []
+    if paths:
+        has_ci = any(num(p.get("slope_low_ci_low")) is not None for p in paths)
+        rows = []
+        for p in paths:
+            below, above = fixed(p.get("slope_low")), fixed(p.get("slope_high"))
+            if has_ci:
+                below += f" ({interval(p, 2, 'slope_low_ci_low', 'slope_low_ci_high')})"
+                above += f" ({interval(p, 2, 'slope_high_ci_low', 'slope_high_ci_high')})"
+            rows.append([f"{rep.label(p['from'])} → {rep.label(p['to'])}", below, above,
+                         fixed(p.get("asymmetry"), 2), fixed(p.get("turning_point"), 1)])
+        story.append(rep.sub("Slopes below and above the knot"))
+        story.append(rep.table(["Path", "Slope below", "Slope above", "Asymmetry",
+                                "Turning point"], rows, [2.8, 1.5, 1.5, 0.9, 0.9],
+                               numeric={1, 2, 3, 4}))
+        if has_ci:
+            story.append(rep.P(f"In brackets: {rep.level_text} bootstrap intervals.",
+                               "small"))
+    comparison = block.get("comparison") or {}
+    if comparison:
+        story.append(rep.sub("Linear or non-linear?"))
+        rows = [["R² of " + rep.label(comparison.get("target") or rep.target or ""),
+                 fixed(comparison.get("r2_linear")), fixed(comparison.get("r2_nonlinear"))],
+                ["Cross-validated R²", fixed(comparison.get("cv_r2_linear")),
+                 fixed(comparison.get("cv_r2_nonlinear"))]]
+        story.append(rep.table(["", "Linear", "Non-linear"], rows, [2.5, 1, 1],
+                               numeric={1, 2}))
+        if comparison.get("verdict"):
+            story.append(rep.P(str(comparison["verdict"])))
+        elif comparison.get("preferred"):
+            story.append(rep.P(f"Preferred model: {comparison['preferred']}."))
+    for note in block.get("notes") or []:
+        story.append(rep.P(f"Note: {note}", "small"))
+    return story
+
+
+def knot_text(rep: Report) -> str:
+    """Where the non-linear variant put its knot."""
+    knot = (rep.doc.get("nonlinear") or {}).get("knot")
+    if knot is None:
+        return "knot not recorded"
+    number = num(knot)
+    return f"knot at {number:g}" if number is not None else f"knot: {knot}"
+
+
+def measurement(rep: Report) -> list:
+    """Loadings, weights, reliability, HTMT and VIF; the values csi.measures.reliability
+    flags are marked ✗ and counted."""
+    doc = rep.doc
+    flags = quality_flags(doc)
+    story = [rep.heading("Measurement model")]
+    loadings = {(r["construct"], r["indicator"]): r for r in doc.get("loadings") or []}
+    weights = {(r["construct"], r["indicator"]): r for r in doc.get("weights") or []}
+    low_loadings = set(flags.loadings)
+    rows = []
+    for c in doc["model"]["constructs"]:
+        for item in c.get("indicators", []):
+            key = (c["name"], item)
+            loading = num((loadings.get(key) or {}).get("estimate"))
+            question = rep.label.question(item)
+            rows.append([markup(rep.label(c["name"])),
+                         markup(item + (f": {question}" if question else "")),
+                         markup(fixed((weights.get(key) or {}).get("estimate"))),
+                         flagged(fixed(loading), key in low_loadings)])
+    story.append(rep.sub("Loadings and weights"))
+    story.append(rep.P(
+        "Loadings are each question's correlation with its construct; weights are its "
+        f"share in the construct's score. Flagged (✗): loading below {LOADING_MIN} on a "
+        "reflective construct with several questions.", "lead"))
+    has_questions = any(rep.label.question(i) for i in rep.label.indicators)
+    story.append(rep.table(["Construct", "Question" if has_questions else "Item",
+                            "Weight", "Loading"], rows,
+                           [1.8, 3.6, 0.8, 0.9], numeric={2, 3}, markup=True))
+    reliability = doc.get("reliability") or {}
+    rows = []
+    for name in rep.constructs:
+        r = reliability.get(name)
+        if not r:
+            continue
+        rows.append([markup(rep.label(name)), markup(fixed(r.get("alpha"))),
+                     markup(fixed(r.get("rho_a"))),
+                     flagged(fixed(r.get("rho_c")), name in flags.rho_c),
+                     flagged(fixed(r.get("ave")), name in flags.ave)])
+    if rows:
+        story.append(rep.sub("Reliability and convergent validity"))
+        story.append(rep.P(f"Flagged (✗): rho_C below {RHO_C_MIN} (composite reliability) "
+                           f"or AVE below {AVE_MIN} (average variance extracted).", "lead"))
+        story.append(rep.table(["Construct", "alpha", "rho_A", "rho_C", "AVE"], rows,
+                               [3, 1, 1, 1, 1], numeric={1, 2, 3, 4}, markup=True))
+    htmt = doc.get("htmt") or []
+    if htmt:
+        value = {frozenset((r["a"], r["b"])): num(r.get("value")) for r in htmt}
+        high = {frozenset(pair) for pair in flags.htmt}
+        names = [c for c in rep.constructs if any(c in pair for pair in value)]
+        rows = []
+        for i, a in enumerate(names):
+            cells = [markup(f"{i + 1}. {rep.label(a)}")]
+            for j, b in enumerate(names[:-1]):
+                v = value.get(frozenset((a, b))) if j < i else None
+                cells.append(flagged(fixed(v), frozenset((a, b)) in high) if v is not None
+                             else ("—" if j == i else ""))
+            rows.append(cells)
+        story.append(rep.sub("Discriminant validity (HTMT)"))
+        story.append(rep.P(
+            "Heterotrait–monotrait ratio of correlations between constructs (columns numbered "
+            f"as the rows). Flagged (✗): above {HTMT_MAX}, where two constructs may not be "
+            "distinct.", "lead"))
+        story.append(rep.table([""] + [str(j + 1) for j in range(len(names) - 1)], rows,
+                               [2.6] + [0.75] * (len(names) - 1),
+                               numeric=set(range(1, len(names))), markup=True))
+    vif = doc.get("vif") or []
+    if vif:
+        high = set(flags.vif)
+        rows = [[markup(rep.label(r["from"])), markup(rep.label(r["to"])),
+                 flagged(fixed(r.get("value"), 2), (r["from"], r["to"]) in high)]
+                for r in vif]
+        story.append(rep.sub("Collinearity of the structural model (VIF)"))
+        story.append(rep.P(f"Flagged (✗): VIF above {VIF_MAX:g}.", "lead"))
+        story.append(rep.table(["Predictor", "Of", "VIF"], rows, [2.5, 2.5, 1],
+                               numeric={2}, markup=True))
+    count = flags.count
+    story.insert(1, rep.P(
+        f"{count} quality flag{'s' if count != 1 else ''} in this section."
+        if count else "No quality flags in this section.", "body"))
+    return story
+
+
+def fit_notes(rep: Report) -> list[str]:
+    """The fit's and the data's warnings, each once, in order."""
+    seen, out = set(), []
+    quality = rep.doc.get("data_quality") or {}
+    for message in [*(rep.doc.get("warnings") or []), *(quality.get("warnings") or [])]:
+        if message and message not in seen:
+            seen.add(message)
+            out.append(str(message))
+    return out
+
+
+def data_quality(rep: Report) -> list:
+    """What was read and done to the data, answers per question, notes and settings."""
+    doc = rep.doc
+    data = doc.get("data") or {}
+    quality = doc.get("data_quality") or {}
+    story = [rep.heading("Data quality")]
+    missing = quality.get("missing") or {}
+    straight = quality.get("straightliners") or {}
+    duplicates = quality.get("duplicate_ids") or {}
+    scale = rep.settings.get("scale") or {}
+    method = data.get("missing", missing.get("method", "listwise"))
+    dropped = data.get("rows_dropped_missing", missing.get("rows_dropped", 0))
+    imputed = data.get("cells_imputed") or missing.get("cells_imputed")
+    facts = [
+        ("Rows read", data.get("rows_read", quality.get("rows_read"))),
+        ("Rows used", data.get("rows_used", quality.get("rows_used", doc.get("n_obs")))),
+        ("Missing answers", f"{method}: {dropped} rows dropped"
+                            + (f", {imputed} answers imputed" if imputed else "")),
+    ]
+    if straight:
+        facts.append(("Straight-liners", f"{straight.get('count', 0)}"
+                      + (" (dropped)" if straight.get("dropped") and straight.get("count")
+                         else "")))
+    elif "rows_dropped_straightliners" in data:
+        facts.append(("Straight-liners dropped", data["rows_dropped_straightliners"]))
+    if duplicates.get("column"):
+        facts.append(("Duplicate respondent IDs",
+                      f"{duplicates.get('count', 0)} (column {duplicates['column']})"))
+    for key, name in (("constant_items", "Constant questions"),
+                      ("few_distinct_items", "Questions with few distinct answers")):
+        if quality.get(key):
+            facts.append((name, ", ".join(quality[key])))
+    facts.append(("Answer scale", f"{general(scale.get('min'))}–{general(scale.get('max'))}"
+                  + (" (observed range: set --scale)" if scale.get("from_data") else "")))
+    if data.get("item_scales"):
+        facts.append(("Questions on other scales", ", ".join(
+            f"{k} {general(v[0])}–{general(v[1])}" for k, v in data["item_scales"].items())))
+    if data.get("weights"):
+        facts.append(("Survey weights", f"column {data['weights']}"))
+    reading = [str(data[k]) for k in ("format", "encoding", "layout") if data.get(k)]
+    if reading:
+        facts.append(("File read as", ", ".join(reading)))
+    story.append(rep.facts(facts))
+    story.append(rep.sub("Answers per question"))
+    items = [i for i in quality.get("items") or [] if isinstance(i, dict)
+             and i.get("indicator")]
+    rows_read = data.get("rows_read") or quality.get("rows_read") or doc.get("n_obs") or 0
+    questions = any(rep.label.question(i) for i in rep.label.indicators)
+    if items:
+        rows = []
+        for item in items:
+            pct = num(item.get("missing_pct"))
+            name = item["indicator"]
+            question = rep.label.question(name)
+            rows.append([name + (f": {question}" if question else ""),
+                         str(item.get("missing", 0)), "—" if pct is None else f"{pct:.1f}%",
+                         fixed(item.get("mean"), 2), fixed(item.get("sd"), 2),
+                         str(item.get("distinct", "—"))])
+        story.append(rep.table(["Question" if questions else "Item", "Missing", "%",
+                                "Mean", "SD", "Distinct"], rows,
+                               [3.6, 0.8, 0.7, 0.7, 0.6, 0.7], numeric={1, 2, 3, 4, 5}))
+    else:
+        cells = {k: int(v) for k, v in (data.get("missing_cells") or {}).items()}
+        if cells and not any(cells.values()):
+            story.append(rep.P(f"No missing answers in any of the {len(cells)} questions."))
+        elif cells:
+            rows = []
+            for name, n in cells.items():
+                question = rep.label.question(name)
+                rows.append([name + (f": {question}" if question else ""), str(n),
+                             f"{100 * n / rows_read:.1f}%" if rows_read else "—"])
+            story.append(rep.table(["Question" if questions else "Item", "Missing", "%"],
+                                   rows, [4.5, 0.9, 0.8], numeric={1, 2}))
+    notes = fit_notes(rep)
+    quality_notes = [n for n in quality.get("notes") or [] if n]
+    if notes:
+        story.append(rep.sub("Points to check"))
+        story += [rep.P(f"• {n}", "item") for n in notes]
+    if quality_notes:
+        story.append(rep.sub("What csi did with the data"))
+        story += [rep.P(f"• {n}", "item") for n in quality_notes]
+    story.append(rep.sub("Settings"))
+    story.append(rep.facts(settings_facts(rep)))
+    return story
+
+
+def settings_facts(rep: Report) -> list[tuple[str, object]]:
+    """The estimation settings as labelled facts."""
+    s, doc = rep.settings, rep.doc
+    priority = doc.get("priority_settings") or {}
+    converged = doc.get("converged")
+    facts = [
+        ("Estimator", ESTIMATORS.get(s.get("estimator", "pls"), s.get("estimator"))),
+        ("Weighting scheme", s.get("scheme")),
+        ("Indicators", "standardized" if s.get("standardized", True)
+         else "unstandardized (centred)"),
+        ("Tolerance", s.get("tol")),
+        ("Iteration limit", s.get("max_iter")),
+        ("Converged", f"{'yes' if converged else 'NO'}, in {doc.get('iterations', '—')} "
+                      "iterations" if converged is not None else None),
+    ]
+    if priority:
+        facts.append(("Target of the priorities", f"{rep.label(priority.get('target'))} "
+                                                  f"({priority.get('target_reason', '')})"))
+    facts.append(("Bootstrap", bootstrap_text(rep)))
+    return facts
+
+
+def methods(rep: Report) -> list:
+    """Estimation, index, drivers, thresholds, bootstrap, software and references."""
+    doc = rep.doc
+    s = rep.settings
+    story = [rep.heading("Methods")]
+    modes = {c.get("mode", "A") for c in doc["model"]["constructs"]}
+    mode_text = {"A": "reflective (Mode A)", "B": "formative (Mode B)"}
+    converged = doc.get("converged")
+    story.append(rep.sub("Estimation"))
+    story.append(rep.P(
+        f"Estimator: {estimator_text(rep)} (Lohmöller 1989; Tenenhaus et al. 2005). "
+        f"Measurement: {', '.join(mode_text.get(m, m) for m in sorted(modes))}. "
+        f"Convergence: largest change of any outer weight below {s.get('tol', '—')}, "
+        f"within {s.get('max_iter', '—')} iterations; the estimation "
+        + ("converged" if converged else "did NOT converge")
+        + f" in {doc.get('iterations', '—')} iterations. Variant: {variant_text(rep)}."))
+    story.append(rep.P(
+        "Index: the indicator weights are unstandardized (weight / standard deviation), "
+        "normalized to sum to 1 within each construct and applied to the questions' mean "
+        "answers rescaled to 0–100 by the answer scale (Fornell et al. 1996)."))
+    story.append(rep.P(
+        "Drivers: importance–performance map analysis (Ringle & Sarstedt 2016; Martilla & "
+        "James 1977). Importance is the unstandardized total effect on the target's 0–100 "
+        "score; impact is the target's change from a 5-point gain in the driver; the "
+        "priority score is importance × (100 − performance)."))
+    story.append(rep.P(
+        f"Quality thresholds: loadings ≥ {LOADING_MIN}, rho_C ≥ {RHO_C_MIN}, AVE ≥ {AVE_MIN} "
+        f"(Fornell & Larcker 1981; Hair et al. 2017), HTMT ≤ {HTMT_MAX} (Henseler et al. "
+        f"2015), structural VIF ≤ {VIF_MAX:g}."))
+    story.append(rep.sub("Bootstrap"))
+    b = rep.boot
+    if b:
+        story.append(rep.facts([
+            ("Resamples requested", b.get("n_requested")),
+            ("Resamples used", b.get("n_used")),
+            ("Failed resamples", b.get("n_failed")),
+            ("Failed resamples were", b.get("on_failure")),
+            ("Seed", b.get("seed")),
+            ("Interval method", b.get("ci_method")),
+            ("Confidence level", rep.level_text or None),
+            ("Sign changes", b.get("sign_change")),
+        ]))
+        story.append(rep.P("Efron & Tibshirani (1993). The same seed reproduces every "
+                           "interval and rank probability.", "small"))
+    else:
+        story.append(rep.P("No bootstrap was run: the report shows point estimates only. "
+                           "Run csi fit with --bootstrap N for intervals, significance and "
+                           "the stability of the priority ranking."))
+    story.append(rep.sub("Software and data"))
+    rows = [["csi version", doc.get("csi_version")], ["Result schema", doc.get("schema")],
+            ["Survey file", doc.get("source")], ["Model", doc["model"].get("name")],
+            ["Report date", rep.today.isoformat()]]
+    story.append(rep.facts(rows))
+    story.append(rep.sub("References"))
+    story += [rep.P(ref, "ref") for ref in REFERENCES]
+    return story
+
+
+SECTIONS = (summary, structural, drivers, nonlinear, measurement, data_quality, methods)
