@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from csi.gate.compare import CheckReport, Policy, PolicyError, compare, load_policy
+from csi.gate import CheckReport, Policy, PolicyError, compare, load_policy
 from csi.cli.check import HELP
 from csi.cli.main import cli
 from csi.errors import DataError, ExitCode

@@ -14,7 +14,7 @@ from click.core import ParameterSource
 from rich.console import Console
 from rich.markup import escape
 
-from csi.gate.compare import CheckReport, Policy, compare, load_policy
+from csi.gate import CheckReport, Policy, compare, load_policy
 from csi.cli.results_file import read_results
 from csi.cli.paths import OUTPUT
 from csi.errors import ExitCode

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from csi.gate.compare import CheckReport, Policy, compare, load_policy
+from csi.gate.compare import CheckReport, Finding, MetricCheck, compare
+from csi.gate.policy import Policy, PolicyError, load_policy
 from csi.jsonio import read_results
 
 
@@ -36,4 +37,5 @@ def _label(value: Any, default: str) -> str:
     return Path(value).name if isinstance(value, (str, Path)) else default
 
 
-__all__ = ["CheckReport", "Policy", "check", "compare", "load_policy"]
+__all__ = ["CheckReport", "Finding", "MetricCheck", "Policy", "PolicyError", "check", "compare",
+           "load_policy"]

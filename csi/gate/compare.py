@@ -2,279 +2,24 @@
 
 `compare(baseline, current, policy)` takes two parsed `csi.fit` JSON documents and returns a
 frozen `CheckReport`: every estimate present in both files, each with its verdict, plus the
-structural and settings differences. Pure functions: no I/O except `load_policy`, nothing
-rendered (see `csi.report.check_render`), nothing refitted.
-
-Metrics are found generically, so keys added to the JSON later are compared too:
-
-- every numeric leaf outside the metadata keys is a metric with a stable name made of its
-  family, the row's key and the field: `paths[Image->Expectation].estimate`,
-  `index[Satisfaction].score`, `reliability[Quality].ave`, `r2[Satisfaction]`,
-  `importance[Quality->Satisfaction].impact_5pt`, `fit.cfi`;
-- strings and booleans are categorical metrics (`nonlinear.drivers[Quality].kano_class`);
-- `se`, `t`, `p`, `ci_low`, `ci_high` (and `<metric>_se`, ...) describe the estimate beside
-  them: the `ci` rule reads the SEs; the values themselves are compared only with
-  `inference = true`;
-- the priority order (`priorities.order`) is one metric, compared by the `priority` rule.
-
-Tolerances (Policy): `numeric` passes when |current - baseline| <= abs + rel * |baseline|;
-`ci` passes when |current - baseline| <= z * sqrt(se_b^2 + se_c^2), z the two-sided normal
-quantile of `level` (1.96 for 0.95): the change is within the combined bootstrap uncertainty of
-two independent runs. The ci tolerance is never below the numeric one, and a metric without a
-bootstrap SE in both files falls back to the numeric rule (the report says which rule applied).
+structural and settings differences. Pure functions: nothing read (the policy comes from
+`csi.gate.policy`), nothing rendered (see `csi.report.check_render`), nothing refitted. The
+metrics compared are those `csi.gate.metrics` finds in the documents; the tolerances and rules
+are described in `csi.gate.policy`.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import re
-import tomllib
-from dataclasses import dataclass, replace
-from pathlib import Path
-from statistics import NormalDist
+from dataclasses import dataclass
 
 from csi._version import __version__
-from csi.errors import CsiError, DataError, ExitCode
+from csi.errors import DataError, ExitCode
+from csi.gate.metrics import Leaf, constructs, is_number, leaves, model_names
+from csi.gate.policy import Policy, Tolerance
 from csi.jsonio import dumps
 
 SCHEMA = "csi.check/1"
-
-RULES = ("numeric", "ci", "ignore")
-CATEGORICAL = ("fail", "warn", "ignore")
-PRIORITY_RULES = ("top1", "top3", "order", "ignore")
-STRUCTURE = ("fail", "warn")
-DEFAULT_ABS = 1e-6
-DEFAULT_REL = 1e-6
-DEFAULT_LEVEL = 0.95
-
-# Top-level keys that describe a run rather than estimate something; compared as context.
-CONTEXT_KEYS = frozenset({
-    "schema", "csi_version", "source", "model", "n_obs", "data", "settings", "converged",
-    "iterations", "bootstrap", "priority_settings", "warnings",
-})
-# How the rows of a known table are named; other tables use their identifier fields.
-KEY_FIELDS = {
-    "paths": ("from", "to"),
-    "total_effects": ("from", "to"),
-    "indirect_effects": ("from", "to"),
-    "vif": ("from", "to"),
-    "weights": ("construct", "indicator"),
-    "loadings": ("construct", "indicator"),
-    "item_weights": ("construct", "indicator"),
-    "cross_loadings": ("indicator", "construct"),
-    "r2_inference": ("construct",),
-    "htmt": ("a", "b"),
-    "fornell_larcker": ("a", "b"),
-    "importance": ("driver", "target"),
-    "indicator_importance": ("indicator", "target"),
-    "priorities": ("driver",),
-    "nonlinear.paths": ("from", "to"),
-    "nonlinear.drivers": ("driver",),
-}
-IDENTIFIERS = ("from", "to", "driver", "target", "construct", "indicator", "a", "b", "name",
-               "segment", "group", "item")
-MAIN_FIELDS = ("estimate", "score", "value")  # the field a bare `se`, `ci_low`, ... belongs to
-INFERENCE = ("se", "t", "p", "ci_low", "ci_high")
-COMPARED_INFERENCE = ("se", "ci_low", "ci_high")  # with `inference = true`
-NOT_METRICS = {"priorities": frozenset({"rank"})}  # ranks are checked by the priority rule
-SE_FROM = {"r2": "r2_inference[{key}].estimate"}  # R² values whose SE is listed elsewhere
-TOLERANCE_KEYS = ("rule", "abs", "rel", "categorical")
-TOP_LEVEL_KEYS = ("level", "priority", "strict", "inference", "structure")
-
-
-class PolicyError(CsiError):
-    """The check policy file cannot be read or is invalid (a usage error: exit 2)."""
-
-    exit_code = ExitCode.USAGE
-
-
-# --------------------------------------------------------------------------------------------
-# Policy
-
-
-@dataclass(frozen=True)
-class Tolerance:
-    """How one metric is compared: the rule, the numeric bounds and categorical changes."""
-
-    rule: str = "numeric"  # numeric | ci | ignore
-    abs: float = DEFAULT_ABS
-    rel: float = DEFAULT_REL
-    categorical: str = "fail"  # fail | warn | ignore: what a changed category means
-
-    def numeric_limit(self, baseline: float) -> float:
-        return self.abs + self.rel * abs(baseline)
-
-    def to_dict(self) -> dict:
-        return {"rule": self.rule, "abs": self.abs, "rel": self.rel,
-                "categorical": self.categorical}
-
-
-@dataclass(frozen=True)
-class Policy:
-    """Tolerances per metric family and per named metric, and the other check settings.
-
-    Resolution, most specific last: defaults, then each enclosing family (`nonlinear`, then
-    `nonlinear.drivers`), then metric patterns in file order, then the exact metric name. Each
-    layer overrides only the keys it sets.
-    """
-
-    defaults: Tolerance = Tolerance()
-    families: tuple[tuple[str, tuple[tuple[str, object], ...]], ...] = ()
-    metrics: tuple[tuple[str, tuple[tuple[str, object], ...]], ...] = ()
-    level: float = DEFAULT_LEVEL
-    priority: str = "top1"
-    strict: bool = False
-    inference: bool = False
-    structure: str = "fail"
-    source: str | None = None
-
-    @property
-    def z(self) -> float:
-        """Two-sided normal quantile of `level` (1.959964 for 0.95)."""
-        return NormalDist().inv_cdf(0.5 + self.level / 2)
-
-    def tolerance(self, family: str, name: str) -> Tolerance:
-        """The tolerance that applies to metric `name` of `family`."""
-        settings = self.defaults.to_dict()
-        parts = family.split(".")
-        overrides = dict(self.families)
-        for depth in range(1, len(parts) + 1):
-            settings.update(overrides.get(".".join(parts[:depth]), ()))
-        exact = None
-        for pattern, values in self.metrics:
-            if pattern == name:
-                exact = values
-            elif "*" in pattern or "?" in pattern:
-                if _pattern(pattern).fullmatch(name):
-                    settings.update(values)
-        if exact is not None:
-            settings.update(exact)
-        return Tolerance(**settings)
-
-    def with_strict(self, strict: bool) -> Policy:
-        return self if not strict or self.strict else replace(self, strict=True)
-
-    def to_dict(self) -> dict:
-        return {
-            "source": self.source,
-            "level": self.level,
-            "z": self.z,
-            "priority": self.priority,
-            "strict": self.strict,
-            "inference": self.inference,
-            "structure": self.structure,
-            "defaults": self.defaults.to_dict(),
-            "families": {name: dict(values) for name, values in self.families},
-            "metrics": {name: dict(values) for name, values in self.metrics},
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict, source: str = "policy") -> Policy:
-        """A policy from the parsed TOML document (see the README for the format)."""
-        if not isinstance(data, dict):
-            raise PolicyError(f"{source}: a policy is a TOML table")
-        known = (*TOP_LEVEL_KEYS, "defaults", "families", "metrics")
-        for key in data:
-            if key not in known:
-                raise PolicyError(f"{source}: unknown key '{key}' (expected one of "
-                                  f"{', '.join(known)})")
-        top = {key: data[key] for key in TOP_LEVEL_KEYS if key in data}
-        level = top.get("level", DEFAULT_LEVEL)
-        if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 1:
-            raise PolicyError(f"{source}: level must be a number between 0 and 1, e.g. 0.95")
-        for key, choices in (("priority", PRIORITY_RULES), ("structure", STRUCTURE)):
-            if key in top and top[key] not in choices:
-                raise PolicyError(f"{source}: {key} = {top[key]!r} is not one of "
-                                  f"{', '.join(choices)}")
-        for key in ("strict", "inference"):
-            if key in top and not isinstance(top[key], bool):
-                raise PolicyError(f"{source}: {key} must be true or false")
-        defaults = data.get("defaults", {})
-        if not isinstance(defaults, dict):
-            raise PolicyError(f"{source}: [defaults] must be a table")
-        default_values = _tolerance_values(defaults, "[defaults]", source)
-        return cls(
-            defaults=Tolerance(**{**Tolerance().to_dict(), **default_values}),
-            families=_named_tables(data.get("families", {}), "families", source),
-            metrics=_named_tables(data.get("metrics", {}), "metrics", source),
-            level=float(level),
-            priority=top.get("priority", "top1"),
-            strict=top.get("strict", False),
-            inference=top.get("inference", False),
-            structure=top.get("structure", "fail"),
-            source=source,
-        )
-
-
-def load_policy(path: str | Path) -> Policy:
-    """Read a TOML policy file; PolicyError (exit 2) if it cannot be read or is invalid."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PolicyError(f"{path}: no such policy file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError(f"{path}: cannot read the policy file ({exc})") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise PolicyError(f"{path}: not valid TOML ({exc})") from None
-    return Policy.from_dict(data, str(path))
-
-
-def _tolerance_values(table: dict, where: str, source: str) -> dict:
-    values = {}
-    for key, value in table.items():
-        if key not in TOLERANCE_KEYS:
-            raise PolicyError(f"{source}: unknown key '{key}' in {where} (expected "
-                              f"{', '.join(TOLERANCE_KEYS)})")
-        if key == "rule" and value not in RULES:
-            raise PolicyError(f"{source}: rule = {value!r} in {where} is not one of "
-                              f"{', '.join(RULES)}")
-        if key == "categorical" and value not in CATEGORICAL:
-            raise PolicyError(f"{source}: categorical = {value!r} in {where} is not one of "
-                              f"{', '.join(CATEGORICAL)}")
-        if key in ("abs", "rel"):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
-                    math.isfinite(value) and value >= 0):
-                raise PolicyError(f"{source}: {key} in {where} must be a number >= 0")
-            value = float(value)
-        values[key] = value
-    return values
-
-
-def _named_tables(tables, kind: str, source: str) -> tuple:
-    """Flatten [families.x] / [metrics."x"] tables; unquoted dotted names nest in TOML, so
-    a nested table is joined back with '.' (`[families.nonlinear.drivers]`)."""
-    if not isinstance(tables, dict):
-        raise PolicyError(f"{source}: [{kind}] must be a table of tables")
-    out: list[tuple[str, tuple]] = []
-
-    def walk(name: str, table) -> None:
-        if not isinstance(table, dict):
-            raise PolicyError(f"{source}: {kind}.{name} must be a table, e.g. "
-                              f"[{kind}.\"{name}\"] with rule = \"numeric\"")
-        own = {k: v for k, v in table.items() if not isinstance(v, dict)}
-        if own:
-            values = _tolerance_values(own, f'[{kind}."{name}"]', source)
-            out.append((name, tuple(values.items())))
-        for key, value in table.items():
-            if isinstance(value, dict):
-                walk(f"{name}.{key}", value)
-
-    for name, table in tables.items():
-        walk(name, table)
-    return tuple(out)
-
-
-def _pattern(pattern: str) -> re.Pattern:
-    """`*` any characters, `?` one character; everything else (brackets too) is literal."""
-    return re.compile("".join(
-        ".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern))
-
-
-# --------------------------------------------------------------------------------------------
-# The report
 
 
 @dataclass(frozen=True)
@@ -413,138 +158,6 @@ class CheckReport:
         return dumps(self.to_dict())
 
 
-# --------------------------------------------------------------------------------------------
-# Flattening a result into named metrics
-
-
-@dataclass(frozen=True)
-class _Leaf:
-    name: str
-    family: str
-    entity: str  # the row: `paths[Image->Expectation]`, or the family for its own scalars
-    field: str | None
-    value: object
-    se: float | None
-    inference: bool
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _leaves(doc: dict, names: frozenset[str]) -> dict[str, _Leaf]:
-    """Every metric of a `csi.fit` document, by name, in document order."""
-    out: dict[str, _Leaf] = {}
-    for key, value in doc.items():
-        if key not in CONTEXT_KEYS:
-            _walk(value, key, key, names, out)
-    for family, template in SE_FROM.items():
-        for name, leaf in list(out.items()):
-            if leaf.family == family and leaf.field is None and leaf.se is None:
-                key = leaf.entity[len(family) + 1:-1]
-                source = out.get(template.format(key=key))
-                if source is not None and source.se is not None:
-                    out[name] = _Leaf(**{**leaf.__dict__, "se": source.se})
-    return out
-
-
-def _walk(value, family: str, prefix: str, names: frozenset[str], out: dict) -> None:
-    if isinstance(value, dict):
-        if value and all(key in names for key in value):  # keyed by construct/indicator
-            for key, item in value.items():
-                entity = f"{prefix}[{key}]"
-                if isinstance(item, dict):
-                    _fields(item, family, entity, names, out)
-                elif isinstance(item, list):
-                    _walk(item, family, entity, names, out)
-                else:
-                    _add(out, entity, family, entity, None, item, None, False)
-        else:  # a container: its scalars are metrics, its tables are sub-families
-            scalars = {k: v for k, v in value.items() if not isinstance(v, (dict, list))}
-            _fields(scalars, family, prefix, names, out)
-            for key, item in value.items():
-                if isinstance(item, (dict, list)):
-                    _walk(item, f"{family}.{key}", f"{prefix}.{key}", names, out)
-    elif isinstance(value, list):
-        if value and all(isinstance(row, dict) for row in value):
-            _rows(value, family, prefix, names, out)
-        elif all(_is_number(item) or item is None for item in value):
-            for i, item in enumerate(value):
-                _add(out, f"{prefix}[{i}]", family, f"{prefix}[{i}]", None, item, None, False)
-        else:
-            _add(out, prefix, family, prefix, None, _canonical(value), None, False)
-    else:
-        _add(out, prefix, family, prefix, None, value, None, False)
-
-
-def _rows(rows: list[dict], family: str, prefix: str, names, out: dict) -> None:
-    keys = KEY_FIELDS.get(family) or _identifier_fields(rows)
-    labels = [_row_label(row, keys) for row in rows]
-    if len(set(labels)) < len(labels):  # not unique: name rows by every identifier
-        keys = _identifier_fields(rows, every_string=True)
-        labels = [_row_label(row, keys) for row in rows]
-    seen: dict[str, int] = {}
-    for row, label in zip(rows, labels):
-        seen[label] = seen.get(label, 0) + 1
-        if seen[label] > 1:
-            label = f"{label}#{seen[label]}"
-        entity = f"{prefix}[{label}]"
-        _fields({k: v for k, v in row.items() if k not in keys}, family, entity, names, out)
-
-
-def _identifier_fields(rows: list[dict], every_string: bool = False) -> tuple[str, ...]:
-    first = rows[0]
-    strings = [k for k in first if all(isinstance(row.get(k), str) for row in rows)]
-    keys = strings if every_string else [k for k in strings if k in IDENTIFIERS]
-    return tuple(keys) or tuple(strings)
-
-
-def _row_label(row: dict, keys: tuple[str, ...]) -> str:
-    values = [str(row.get(key)) for key in keys]
-    if len(keys) == 2 and keys[1] in ("to", "target"):
-        return "->".join(values)
-    return ",".join(values)
-
-
-def _fields(fields: dict, family: str, entity: str, names, out: dict) -> None:
-    main = next((f for f in MAIN_FIELDS if _is_number(fields.get(f))), None)
-    skip = NOT_METRICS.get(family, frozenset())
-    for key, value in fields.items():
-        if key in skip:
-            continue
-        if isinstance(value, (dict, list)):
-            _walk(value, family, f"{entity}.{key}", names, out)
-            continue
-        inference = _inference_of(key, fields, main)
-        if inference is not None:
-            if inference in COMPARED_INFERENCE:
-                _add(out, f"{entity}.{key}", family, entity, key, value, None, True)
-            continue
-        se = fields.get(f"{key}_se", fields.get("se") if key == main else None)
-        _add(out, f"{entity}.{key}", family, entity, key, value,
-             se if _is_number(se) else None, False)
-
-
-def _inference_of(key: str, fields: dict, main: str | None) -> str | None:
-    """'se', 'ci_low', ... when `key` describes the uncertainty of another field."""
-    if key in INFERENCE and main is not None:
-        return key
-    for suffix in INFERENCE:
-        stem = key[: -len(suffix) - 1]
-        if key.endswith(f"_{suffix}") and stem in fields and stem != key:
-            return suffix
-    return None
-
-
-def _add(out, name, family, entity, field_, value, se, inference) -> None:
-    if isinstance(value, (list, dict)):
-        value = _canonical(value)
-    out[name] = _Leaf(name, family, entity, field_, value, se, inference)
-
-
-def _canonical(value) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False)
-
 
 # --------------------------------------------------------------------------------------------
 # Comparing
@@ -559,9 +172,9 @@ def compare(baseline: dict, current: dict, policy: Policy | None = None, *,
     policy = policy or Policy()
     for doc, label in ((baseline, baseline_label), (current, current_label)):
         _validate(doc, label)
-    names = _names(baseline) | _names(current)
-    base = _leaves(baseline, names)
-    curr = _leaves(current, names)
+    names = model_names(baseline) | model_names(current)
+    base = leaves(baseline, names)
+    curr = leaves(current, names)
     strict = "fail" if policy.strict else "warn"
 
     findings: list[Finding] = []
@@ -586,7 +199,7 @@ def compare(baseline: dict, current: dict, policy: Policy | None = None, *,
         if leaf.family not in families_b or leaf.family not in families_c:
             continue  # a whole family in one file only: one coverage finding below
         tolerance = policy.tolerance(leaf.family, name)
-        used_policy.update(_matching_policy(policy, leaf.family, name))
+        used_policy.update(policy.matching_entries(leaf.family, name))
         if b is None or c is None:
             side = "baseline" if c is None else "current"
             other_entities = entities_c if c is None else entities_b
@@ -653,28 +266,15 @@ def _validate(doc: dict, label: str) -> None:
                         "'constructs')")
 
 
-def _names(doc: dict) -> frozenset[str]:
-    names = set()
-    for construct in _constructs(doc["model"]).values():
-        names.add(construct["name"])
-        names.update(construct.get("indicators") or ())
-    return frozenset(names)
-
-
-def _constructs(model: dict) -> dict[str, dict]:
-    return {c["name"]: c for c in model.get("constructs", ())
-            if isinstance(c, dict) and "name" in c}
-
-
 def _kind(value) -> str:
-    return "numeric" if _is_number(value) or value is None else "categorical"
+    return "numeric" if is_number(value) or value is None else "categorical"
 
 
-def _compare_leaf(b: _Leaf, c: _Leaf, tolerance: Tolerance, z: float) -> MetricCheck | None:
+def _compare_leaf(b: Leaf, c: Leaf, tolerance: Tolerance, z: float) -> MetricCheck | None:
     if tolerance.rule == "ignore":
         return None
     name, family = b.name, b.family
-    numeric = (_is_number(b.value) or b.value is None) and (_is_number(c.value) or c.value is None)
+    numeric = (is_number(b.value) or b.value is None) and (is_number(c.value) or c.value is None)
     if not numeric:
         if tolerance.categorical == "ignore":
             return None
@@ -723,17 +323,6 @@ def _ranking(doc: dict) -> list[str] | None:
         return None
     return [str(r["driver"]) for r in sorted(rows, key=lambda r: (r.get("rank") is None,
                                                                   r.get("rank") or 0))]
-
-
-def _matching_policy(policy: Policy, family: str, name: str) -> set[str]:
-    used = set()
-    for entry, _ in policy.families:
-        if family == entry or family.startswith(entry + "."):
-            used.add(f"families:{entry}")
-    for entry, _ in policy.metrics:
-        if entry == name or (("*" in entry or "?" in entry) and _pattern(entry).fullmatch(name)):
-            used.add(f"metrics:{entry}")
-    return used
 
 
 def _summaries(metrics: list[MetricCheck], ignored: dict[str, int]) -> tuple:
@@ -787,7 +376,7 @@ def _model_findings(base: dict, curr: dict, structure: str, strict: str) -> list
         if base.get(key) != curr.get(key):
             out.append(Finding("model", f"model.{key}", base.get(key), curr.get(key), strict,
                                f"model {key} differs: {base.get(key)} → {curr.get(key)}"))
-    cb, cc = _constructs(base), _constructs(curr)
+    cb, cc = constructs(base), constructs(curr)
     for name in cb:
         if name not in cc:
             out.append(Finding("structure", f"construct {name}", "present", "absent",

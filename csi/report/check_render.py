@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from csi.gate.compare import CheckReport, MetricCheck
+from csi.gate import CheckReport, MetricCheck
 
 VERDICT_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "info": "dim"}
 VERDICT_WORD = {"pass": "pass", "warn": "warning", "fail": "FAIL", "info": "note"}
