@@ -56,7 +56,8 @@ SUMMARIES = {
     'validate': (
         'Check SURVEY (a file, or - for standard input) for MODEL and print the data-quality '
         'report: rows read and used, missing answers per item, codes, values outside the scale,'
-        ' straight-liners, duplicate IDs, constant items.'
+        ' straight-liners and other careless respondents, duplicate IDs, completion times, '
+        'constant items.'
     ),
 }
 

@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from csi._version import __version__
+from csi import estimators
 from csi.cli.ingest_options import ingest_options, options_from
 from csi.cli.paths import OUTPUT
 from csi.errors import DataError
@@ -32,19 +33,22 @@ _LAYOUTS = {"question_text": "question-text rows skipped",
 @click.argument("survey", metavar="SURVEY")
 @click.option("-m", "--model", default="acsi", show_default=True,
               help="Built-in model name (see `csi models`) or a lavaan-style model file.")
+@click.option("--estimator", type=click.Choice(estimators.NAMES), default="pls",
+              show_default=True, help="The estimator the data will be fitted with: its model "
+              "syntax is accepted (cbsem: covariances, fixed values, measurement-only models).")
 @ingest_options
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]),
               default="table", show_default=True, help="Report format.")
 @click.option("-o", "--output", type=OUTPUT,
               help="Write the report to this file (atomically) instead of standard output.")
-def validate_command(survey, model, output_format, output, **ingest) -> None:
+def validate_command(survey, model, estimator, output_format, output, **ingest) -> None:
     """Check SURVEY (a file, or - for standard input) for MODEL and print the data-quality
     report: rows read and used, missing answers per item, codes, values outside the scale,
     straight-liners and other careless respondents, duplicate IDs, completion times,
     constant items. Exit 0 when the data are usable for the model, 3 when they are not (the
     first problem is repeated on standard error)."""
     options = options_from(ingest)
-    spec = load_model(model)
+    spec = load_model(model, composite=estimators.entry(estimator).composite)
     data = read_survey(survey, options)
     quality = assess(data, spec, options)
     if output_format == "json":
