@@ -90,8 +90,7 @@ def fit_command(survey, model, output_format, output, pdf_file, quiet, **options
         check.finish(result, quiet)  # only the check's report; exits with its code
     emit(output_format, output, lambda console: render(result, console),
          lambda kind: result.to_json() if kind == "json" else to_csv(result))
-    if output_format != "table":
-        notes(result.warnings, quiet)
+    notes(result.warnings, quiet)  # on stderr in every format; stdout holds only the output
     if check is not None:
         check.finish(result, quiet)
 

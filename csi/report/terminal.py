@@ -5,10 +5,13 @@ from __future__ import annotations
 import math
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from csi.drivers.priorities import Priorities, share, sentences
 from csi.measures.reliability import AVE_MIN, HTMT_MAX, RHO_C_MIN, quality_flags
+from csi.report.careless import careless_line
+from csi.report.diagnostics import advice_line, diagnostic_lines
 from csi.result import Result
 
 
@@ -50,6 +53,10 @@ def render(result: Result, console: Console) -> None:
             f"{result.iterations} iterations; scale {scale['min']:g}..{scale['max']:g}"
             f"{' (from the data)' if scale['from_data'] else ''}"
         )
+    document = result.to_dict()
+    for severity, text in diagnostic_lines(document):
+        style = {"error": "bold red", "warning": "yellow"}.get(severity, "dim")
+        console.print(f"[{style}]{severity.capitalize()}:[/] {escape(text)}")
     if result.fit_indices:
         render_fit_indices(result.fit_indices, console)
 
@@ -77,7 +84,10 @@ def render(result: Result, console: Console) -> None:
     level = f"{result.bootstrap['level']:.0%}" if result.bootstrap else ""
     if result.nonlinear is not None:
         render_nonlinear(result.nonlinear.to_dict(), label, console)
-    if result.priorities is not None:
+    withheld = advice_line(document)
+    if withheld:
+        console.print(f"[bold]What to improve first:[/] {escape(withheld)}")
+    elif result.priorities is not None:
         render_priorities(result.priorities, label, console)
 
     ml_se = not has_ci and "se" in result.paths  # CB-SEM's ML standard errors
@@ -112,7 +122,7 @@ def render(result: Result, console: Console) -> None:
         outer.add_row(w["construct"], w["indicator"], _fmt(w["estimate"]), _fmt(lo["estimate"]))
     console.print(outer)
 
-    flags = quality_flags(result.to_dict())
+    flags = quality_flags(document)
     rel = Table(
         title=f"Reliability (flagged: rho_C < {RHO_C_MIN}, AVE < {AVE_MIN})", title_justify="left"
     )
@@ -136,8 +146,6 @@ def render(result: Result, console: Console) -> None:
         )
     else:
         console.print(f"HTMT: every pair of constructs below {HTMT_MAX}.")
-    for message in result.warnings:
-        console.print(f"[yellow]Note:[/] {message}")
 
 
 def render_fit_indices(fit: dict, console: Console) -> None:
@@ -224,6 +232,9 @@ def render_data_quality(quality: dict, console: Console) -> None:
         f"{straight.get('count', 0)}{' (dropped)' if straight.get('dropped') else ''}; "
         f"duplicate IDs: {duplicates.get('count', 0) if duplicates else '—'}"
     )
+    careless = careless_line(quality)
+    if careless:
+        console.print(careless)
     flagged = [
         item for item in quality.get("items", [])
         if item.get("missing_pct", 0) > 5 or item.get("out_of_scale", 0)

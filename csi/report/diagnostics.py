@@ -1,0 +1,33 @@
+"""The diagnostics block every report shows first: errors and warnings in one short block,
+then why advice is withheld. Renders what the analysis found (csi.diagnostics,
+csi.drivers.advice); decides nothing."""
+
+from __future__ import annotations
+
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+def diagnostic_lines(doc: dict) -> list[tuple[str, str]]:
+    """(severity, sentence) for each diagnostic of a csi.fit document, errors first; a code
+    that fires several times shows once, with its subjects listed."""
+    grouped: dict[tuple[str, str], list[dict]] = {}
+    for item in doc.get("diagnostics") or []:
+        grouped.setdefault((item["severity"], item["code"]), []).append(item)
+    lines = []
+    for (severity, code), items in sorted(grouped.items(),
+                                          key=lambda kv: SEVERITY_ORDER.get(kv[0][0], 3)):
+        if len(items) == 1:
+            lines.append((severity, items[0]["message"]))
+        else:
+            subjects = ", ".join(i["subject"] for i in items if i.get("subject"))
+            lines.append((severity, f"{items[0]['message']} (and {len(items) - 1} more of "
+                                    f"{code}: {subjects})"))
+    return lines
+
+
+def advice_line(doc: dict) -> str | None:
+    """The sentence that replaces the priorities when advice is withheld or not applicable."""
+    advice = doc.get("advice") or {}
+    if advice.get("status") in ("withheld", "not_applicable"):
+        return advice.get("message")
+    return None
