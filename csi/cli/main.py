@@ -53,22 +53,28 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
+    from csi.cli.aggregate import aggregate_command
     from csi.cli.check import check_command
     from csi.cli.compare import compare_command
     from csi.cli.compare_estimators import compare_estimators_command
     from csi.cli.fit import fit_command
     from csi.cli.models import models_command
+    from csi.cli.plan import plan_command
     from csi.cli.priorities import priorities_command
     from csi.cli.report import report_command
+    from csi.cli.simulate import simulate_command
     from csi.cli.validate import validate_command
 
+    cli.add_command(aggregate_command)
     cli.add_command(check_command)
     cli.add_command(compare_command)
     cli.add_command(compare_estimators_command)
     cli.add_command(fit_command)
     cli.add_command(models_command)
+    cli.add_command(plan_command)
     cli.add_command(priorities_command)
     cli.add_command(report_command)
+    cli.add_command(simulate_command)
     cli.add_command(validate_command)
 
 
