@@ -341,3 +341,21 @@ def test_aggregate_refuses_members_of_another_model(tmp_path):
     result = run("aggregate", tmp_path / "a.json", tmp_path / "b.json", "--weights",
                  tmp_path / "w.csv")
     assert result.exit_code == 4 and "b.json: its model (ecsi) differs" in result.stderr
+
+
+def test_a_fit_file_without_score_sd_is_refused_in_one_line():
+    result = run("simulate", ROOT / "tests" / "golden" / "acsi_synthetic.json", "--change",
+                 "Quality=+5")
+    assert result.exit_code == 3
+    assert "no 'score_sd' (made by an older csi?)" in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_without_draws_there_are_no_intervals_and_a_note(linear):
+    doc, path, _ = linear
+    result = run("plan", path, "--budget", 3, "--format", "json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["expected_gain"]["ci_low"] is None
+    assert "no interval" in result.stderr
+    assert "CI" not in out["sentence"]

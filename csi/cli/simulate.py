@@ -59,8 +59,7 @@ def simulate_command(results, changes, draws_file, structural, output_format, ou
     withheld_line(fitted, "these numbers come from an inadmissible solution")
     emit(output_format, output, lambda console: render(simulation, console),
          lambda kind: dumps(simulation.to_dict()))
-    notes([n for n in simulation.notes if output_format != "table" or n not in
-           simulation.sentences()], quiet)
+    notes(simulation.notes, quiet)
 
 
 def render(simulation, console) -> None:

@@ -114,7 +114,7 @@ def from_document(doc: dict, source: str, model: str | None = None) -> Fitted:
     if not doc.get("paths"):
         raise ModelError(f"{source}: the model has no structural paths: there is nothing a "
                          "change could move")
-    if "score_sd" not in doc:
+    if not all(c in (doc.get("score_sd") or {}) for c in constructs):
         raise DataError(f"{source}: the file has no 'score_sd' (made by an older csi?): refit "
                         "with this csi to simulate")
     paths = tuple((position[p["from"]], position[p["to"]]) for p in doc["paths"])

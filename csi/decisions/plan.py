@@ -271,8 +271,5 @@ def plan(fitted: Fitted, budget: float, target: str | None = None, costs=None,
     if full:
         notes.append(f"at their limit (scale top, max_points or --max-per-driver): "
                      f"{', '.join(fitted.label(n) for n in full)}")
-    if fitted.advice["status"] != "ok":
-        notes.insert(0, "the fit's advice is withheld: this plan comes from an inadmissible "
-                        "solution (--force)")
     return Plan(fitted, name, float(budget), options, steps, allocation,
                 float(fitted.level[t]), gain, ci, level, notes, costs_file)

@@ -185,7 +185,5 @@ def simulate(fitted: Fitted, changes: list[tuple[str, float]],
     if draws is None:
         notes.append("no intervals: give the fit's bootstrap draws with --draws FILE (write "
                      "them with `csi fit --draws FILE`)")
-    if fitted.advice["status"] != "ok":
-        notes.insert(0, withheld_sentence(fitted))
     return Simulation(fitted, resolved, effects, level,
                       None if draws is None else draws.size, notes)
