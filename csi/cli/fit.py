@@ -50,12 +50,16 @@ from csi.model.spec import load_model
               show_default=True, help="Where the non-linear variant splits each driver into "
               "penalty and reward slopes: the 0-100 midpoint (50) or the driver's mean.")
 @click.option("-q", "--quiet", is_flag=True, help="No notes or progress on standard error.")
+@click.option("--draws", "draws_file", type=click.Path(dir_okay=False, writable=True),
+              help="Also save the bootstrap resamples `csi simulate` and `csi plan` need for "
+                   "intervals (Parquet).")
 @pls_options
 @ingest_options
 @bootstrap_options
 @check_options
 @segment_options
-def fit_command(survey, model, output_format, output, pdf_file, quiet, **options) -> None:
+def fit_command(survey, model, output_format, output, pdf_file, quiet, draws_file,
+                **options) -> None:
     """Estimate MODEL on SURVEY (CSV/TSV, .xlsx, .sav, .parquet, or - for standard input) by
     PLS path modeling, consistent PLS or CB-SEM (--estimator)."""
     check = fit_check_from_options(options, output)  # reads the baseline before fitting
@@ -73,6 +77,10 @@ def fit_command(survey, model, output_format, output, pdf_file, quiet, **options
         # (the result's notes say so)
         resampling = dataclasses.replace(resampling, resamples=0)
     by, min_n, scheduler = pop_segment_options(options)
+    if draws_file and resampling.resamples == 0:
+        raise click.UsageError("--draws saves the bootstrap's resamples: give --bootstrap N")
+    if by is not None and draws_file:
+        raise click.UsageError("--draws saves one fit's resamples; it cannot be used with --by")
     if by is not None:
         return fit_by_segments(data, spec, items, ingest, settings, resampling, by=by,
                                min_n=min_n, scheduler=scheduler, check=check, pdf=pdf_file,
@@ -85,6 +93,13 @@ def fit_command(survey, model, output_format, output, pdf_file, quiet, **options
                            nonlinear=_variant(options.pop("variant"), options.pop("knot")))
     if pdf_file:
         _write_pdf(result, pdf_file, quiet)
+    if draws_file:
+        from csi.decisions.draws import write_draws
+
+        size = write_draws(result, draws_file)
+        if not quiet:
+            click.echo(f"Wrote {draws_file} ({result.draws.n_used} resamples, "
+                       f"{size / 1024:.0f} KB)", err=True)
 
     if check is not None and not check.show_fit:
         check.finish(result, quiet)  # only the check's report; exits with its code
