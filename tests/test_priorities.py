@@ -1,5 +1,6 @@
 """Driver importance and priorities: cSEM's IPMA, a simulated population, and the rules."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -21,6 +22,7 @@ from csi.drivers.priorities import (
     analyse,
     batch_ranks,
     choose_target,
+    priority_model,
     quadrant,
     rank_order,
     sentences,
@@ -204,3 +206,33 @@ def test_priorities_command_rejects_non_results(tmp_path):
     run = CliRunner().invoke(cli, ["priorities", str(path)])
     assert run.exit_code == 3
     assert run.stderr == f"Error: {path}: not a csi fit result (no 'schema': 'csi.fit/…' key)\n"
+
+
+def test_priority_model_names_the_model_and_why():
+    assert priority_model(None) == ("linear", "linear")
+    assert priority_model(None, "linear") == ("linear", "linear")
+    with pytest.raises(ValueError, match="needs the non-linear variant"):
+        priority_model(None, "nonlinear")
+    assert priority_model("nonlinear") == (
+        "nonlinear", "non-linear (piecewise effects, +5 points propagated; the cross-validated "
+        "comparison prefers it)")
+    assert priority_model("linear") == (
+        "linear", "linear (the cross-validated comparison does not prefer the non-linear model)")
+    assert priority_model("linear", "nonlinear") == (
+        "nonlinear", "non-linear (piecewise effects, +5 points propagated; set with "
+        "--priorities-from nonlinear; the cross-validated comparison prefers the linear model)")
+    assert priority_model("nonlinear", "linear")[0] == "linear"
+    with pytest.raises(ValueError, match="must be one of linear, nonlinear"):
+        priority_model("linear", "quadratic")
+
+
+def test_model_used_survives_the_saved_json():
+    doc = _priorities().to_dict()
+    assert doc["priority_settings"]["model_used"] == "linear"
+    forced = dataclasses.replace(_priorities(), model="non-linear (x)", model_used="nonlinear")
+    assert Priorities.from_dict(forced.to_dict()).model_used == "nonlinear"
+    # a file written before model_used existed: the model sentence says which
+    del doc["priority_settings"]["model_used"]
+    assert Priorities.from_dict(doc).model_used == "linear"
+    doc["priority_settings"]["model"] = "non-linear (piecewise effects, +5 points propagated)"
+    assert Priorities.from_dict(doc).model_used == "nonlinear"
