@@ -151,9 +151,9 @@ def test_sentence_wording():
     label = lambda name: labels.get(name, name)  # noqa: E731
     assert sentences(_priorities(), label) == [
         "Raise Perceived Quality: +5 points would lift Satisfaction by 2.3 points "
-        "(95% CI 1.7–2.9); it is the top priority in 87% of resamples and in the top three in "
-        ">99%. Weakest questions: q2 (61.2), q4 (65.5), q3 (70.0)."
-    ]
+        "(95% CI 1.7–2.9); it is the top priority in 87% of resamples. Weakest questions: "
+        "q2 (61.2), q4 (65.5), q3 (70.0)."
+    ]  # one driver: no top-three share (100% by construction with three drivers or fewer)
     tentative = sentences(_priorities(significant=False), label)[0]
     assert tentative.endswith(
         "Caution: its effect is not statistically significant (the 95% CI of its impact "
@@ -236,3 +236,19 @@ def test_model_used_survives_the_saved_json():
     assert Priorities.from_dict(doc).model_used == "linear"
     doc["priority_settings"]["model"] = "non-linear (piecewise effects, +5 points propagated)"
     assert Priorities.from_dict(doc).model_used == "nonlinear"
+
+
+def test_a_top_priority_that_already_performs_well_is_explained():
+    """Issue 14: a top priority in 'Keep up the good work' says why it still pays."""
+    import csi
+    from csi.drivers.priorities import sentences
+    from tests.conftest import MOBI
+
+    result = csi.fit(MOBI, "ecsi", scale=(1, 10), bootstrap=200)
+    ranking = result.priorities.ranking
+    assert ranking["quadrant"].iloc[0] == "Keep up the good work"
+    first, second = sentences(result.priorities, result.model.label)[:2]
+    assert "already performs well" in first and "it matters most for" in first
+    assert "more than the average driver" in second
+    # four drivers: the top-three share is informative and stated
+    assert "top three" in first

@@ -304,9 +304,15 @@ def sentences(priorities: Priorities, label, top: int = 3, weakest: int = 3) -> 
         if level and "impact_5pt_ci_low" in info:
             text += f" ({level} CI {info['impact_5pt_ci_low']:.1f}–{info['impact_5pt_ci_high']:.1f})"
         if row.get("p_top1") is not None and not pd.isna(row.get("p_top1")):
-            text += (f"; it is the top priority in {share(row['p_top1'])} of resamples"
-                     f" and in the top three in {share(row['p_top3'])}")
+            text += f"; it is the top priority in {share(row['p_top1'])} of resamples"
+            if len(priorities.ranking) > 3:  # with three drivers or fewer it always is
+                text += f" and in the top three in {share(row['p_top3'])}"
         text += "."
+        if row["quadrant"] == QUADRANTS[(True, True)]:
+            matters = ("it matters most for" if row["rank"] == 1 else
+                       "it matters more than the average driver for")
+            text += (f" It already performs well ({info['performance']:.1f}, '{row['quadrant']}')"
+                     f", but {matters} {target_label}: raising it still pays.")
         if row.get("significant") is False:
             text += (f" Caution: its effect is not statistically significant (the {level} CI "
                      "of its impact includes zero), so treat this as tentative.")
