@@ -14,7 +14,8 @@ from csi.cli.pls_options import pls_options, pls_settings
 from csi.cli.progress import progress_bar
 from csi.cli.segments import fit_by_segments, pop_segment_options, segment_options
 from csi.pipeline import fit_items
-from csi.ingest import item_matrix, read_survey
+from csi.ingest import item_matrix
+from csi.ingest.partitions import read_source
 from csi.drivers.nonlinear import NonlinearSettings
 from csi.estimators.base import OBJECTIVES
 from csi.report.csv import to_csv
@@ -61,7 +62,7 @@ def fit_command(survey, model, output_format, output, pdf_file, quiet, **options
     estimator, objective = options.pop("estimator"), options.pop("objective")
     spec = load_model(model, composite=estimators.entry(estimator).composite)
     ingest = options_from(options)
-    data = read_survey(survey, encoding=ingest.encoding, sheet=ingest.sheet)
+    data, starts = read_source(survey, encoding=ingest.encoding, sheet=ingest.sheet)
     items = item_matrix(data, spec, options=ingest)
     settings = pls_settings(options, estimator=estimator, objective=objective)
     resampling = bootstrap_settings(options)
@@ -80,7 +81,8 @@ def fit_command(survey, model, output_format, output, pdf_file, quiet, **options
     with scheduled(scheduler), progress_bar(resampling.resamples, "Bootstrap", quiet) as advance:
         result = fit_items(items, spec, settings, source=data.source, bootstrap=resampling,
                            progress=advance, target=options.pop("target"),
-                           nonlinear=_variant(options.pop("variant"), options.pop("knot")))
+                           nonlinear=_variant(options.pop("variant"), options.pop("knot")),
+                           partitions=starts)
     if pdf_file:
         _write_pdf(result, pdf_file, quiet)
 

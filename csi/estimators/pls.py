@@ -73,14 +73,50 @@ def _solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return x
 
 
+def _segments(structure: Structure) -> tuple[np.ndarray | None, np.ndarray]:
+    """(order, starts): indicators sorted by construct (None when they already are) and where
+    each construct's run starts, for segment sums with np.add.reduceat."""
+    block_of = structure.block_of
+    order = np.argsort(block_of, kind="stable")
+    starts = np.searchsorted(block_of[order], np.arange(len(structure.constructs)))
+    return (None if np.array_equal(order, np.arange(order.size)) else order), starts
+
+
 def block_products(cov: np.ndarray, weights: np.ndarray, structure: Structure) -> np.ndarray:
-    """S W for the block-diagonal outer weight matrix W, as (b, p, K): cov(X_i, Y_k)."""
-    return cov @ (weights[:, :, None] * structure.membership[None, :, :])
+    """S W for the block-diagonal outer weight matrix W, as (b, p, K): cov(X_i, Y_k).
+
+    A segment sum over each block's columns of S * w, O(b p^2), instead of the product with
+    the dense p x K matrix W (O(b p^2 K) for p non-zeros)."""
+    order, starts = _segments(structure)
+    scaled = cov * weights[:, None, :]
+    if order is not None:
+        scaled = scaled[:, :, order]
+    return np.add.reduceat(scaled, starts, axis=2)
+
+
+def used_pairs(structure: Structure) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, columns) of the upper triangle of S that PLS reads for the reported estimates:
+    within a block, between blocks joined by a path (inner weights) and between two
+    predecessors of one construct (path scheme, OLS paths); a chain of K constructs needs
+    O(K) blocks of S, not O(K^2). The others only feed cross-loadings and the correlations
+    of unconnected constructs, which the bootstrap does not report."""
+    path = structure.path_mask
+    k_count = path.shape[0]
+    used = np.eye(k_count, dtype=bool) | path | path.T
+    for preds in structure.predecessors:
+        used[np.ix_(preds, preds)] = True
+    items = used[np.ix_(structure.block_of, structure.block_of)]
+    return np.nonzero(np.triu(items))
 
 
 def block_rows(matrix: np.ndarray, weights: np.ndarray, structure: Structure) -> np.ndarray:
-    """W' M for the block-diagonal W and M of shape (b, p, K), as (b, K, K)."""
-    return structure.membership.T @ (matrix * weights[:, :, None])
+    """W' M for the block-diagonal W and M of shape (b, p, K), as (b, K, K): a segment sum
+    over each block's rows of M * w, O(b p K)."""
+    order, starts = _segments(structure)
+    scaled = matrix * weights[:, :, None]
+    if order is not None:
+        scaled = scaled[:, order, :]
+    return np.add.reduceat(scaled, starts, axis=1)
 
 
 def _normalize(weights: np.ndarray, cov: np.ndarray, structure: Structure):
@@ -212,6 +248,7 @@ class Pls:
     name: str = "pls"
     composite: bool = True
     prepare = staticmethod(unchanged)
+    pairs = staticmethod(used_pairs)  # the covariances a bootstrap must compute
 
     def point_fit(self, cov: np.ndarray, n: int, structure: Structure,
                   settings: PlsSettings) -> EstimatorFit:
