@@ -73,25 +73,40 @@ def _solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return x
 
 
-def _segments(structure: Structure) -> tuple[np.ndarray | None, np.ndarray]:
-    """(order, starts): indicators sorted by construct (None when they already are) and where
-    each construct's run starts, for segment sums with np.add.reduceat."""
-    block_of = structure.block_of
-    order = np.argsort(block_of, kind="stable")
-    starts = np.searchsorted(block_of[order], np.arange(len(structure.constructs)))
-    return (None if np.array_equal(order, np.arange(order.size)) else order), starts
+def _padded_blocks(structure: Structure) -> tuple[np.ndarray, np.ndarray, bool]:
+    """(index (K, m), valid (K, m), plain): each construct's indicators padded to the largest
+    block's size m; plain when the blocks are contiguous and equal in size, so that a
+    (.., p, ..) axis is a (.., K, m, ..) view without copying."""
+    blocks = structure.blocks()
+    size = max(len(block) for block in blocks)
+    index = np.zeros((len(blocks), size), dtype=int)
+    valid = np.zeros((len(blocks), size), dtype=bool)
+    for k, block in enumerate(blocks):
+        index[k, : block.size] = block
+        valid[k, : block.size] = True
+    plain = bool(valid.all()) and np.array_equal(index.ravel(), np.arange(index.size))
+    return index, valid, plain
+
+
+def _by_block(array: np.ndarray, weights: np.ndarray, structure: Structure):
+    """array (b, p, r) and weights (b, p) regrouped as (b, K, m, r) and (b, K, m), padding
+    weights with 0 (csi.estimators.pls._padded_blocks)."""
+    index, valid, plain = _padded_blocks(structure)
+    batch, p = weights.shape
+    if plain:
+        return array.reshape(batch, *index.shape, array.shape[-1]), weights.reshape(
+            batch, *index.shape)
+    return array[:, index, :], np.where(valid, weights[:, index], 0.0)
 
 
 def block_products(cov: np.ndarray, weights: np.ndarray, structure: Structure) -> np.ndarray:
     """S W for the block-diagonal outer weight matrix W, as (b, p, K): cov(X_i, Y_k).
 
-    A segment sum over each block's columns of S * w, O(b p^2), instead of the product with
-    the dense p x K matrix W (O(b p^2 K) for p non-zeros)."""
-    order, starts = _segments(structure)
-    scaled = cov * weights[:, None, :]
-    if order is not None:
-        scaled = scaled[:, :, order]
-    return np.add.reduceat(scaled, starts, axis=2)
+    Per-block sums over each block's rows of S (S is symmetric, so rows stand for columns)
+    weighted by w, O(b p^2), instead of the product with the dense p x K matrix W
+    (O(b p^2 K) for p non-zeros)."""
+    rows, w = _by_block(cov, weights, structure)
+    return np.swapaxes(np.einsum("bkmi,bkm->bki", rows, w), 1, 2)
 
 
 def used_pairs(structure: Structure) -> tuple[np.ndarray, np.ndarray]:
@@ -110,13 +125,10 @@ def used_pairs(structure: Structure) -> tuple[np.ndarray, np.ndarray]:
 
 
 def block_rows(matrix: np.ndarray, weights: np.ndarray, structure: Structure) -> np.ndarray:
-    """W' M for the block-diagonal W and M of shape (b, p, K), as (b, K, K): a segment sum
-    over each block's rows of M * w, O(b p K)."""
-    order, starts = _segments(structure)
-    scaled = matrix * weights[:, :, None]
-    if order is not None:
-        scaled = scaled[:, order, :]
-    return np.add.reduceat(scaled, starts, axis=1)
+    """W' M for the block-diagonal W and M of shape (b, p, K), as (b, K, K): per-block sums
+    of M's rows weighted by w, O(b p K)."""
+    rows, w = _by_block(matrix, weights, structure)
+    return np.einsum("bkml,bkm->bkl", rows, w)
 
 
 def _normalize(weights: np.ndarray, cov: np.ndarray, structure: Structure):

@@ -189,9 +189,10 @@ def estimate_batch(problem: Problem, frequency: np.ndarray, sign_change: str, pa
     constant = np.any(sd <= 1e-12 * np.maximum(1.0, np.abs(mean)), axis=1)
     reasons[constant] = "an item has zero variance in the resample"
     ok = np.flatnonzero(~constant)
-    matrices = cov[ok]
-    if problem.pls.standardize:
-        matrices = matrices / (sd[ok, :, None] * sd[ok, None, :])
+    matrices = cov if ok.size == size else cov[ok]
+    del cov
+    if problem.pls.standardize:  # in place: one (b, p, p) array less
+        matrices /= sd[ok, :, None] * sd[ok, None, :]
     widths = problem.families()
     vectors = {family: np.full((size, width), np.nan) for family, width in widths.items()}
     if ok.size:
