@@ -32,6 +32,8 @@ MAX_REDRAW_ROUNDS = 50
 MEMORY_VARIABLE = "CSI_MEMORY"  # the environment setting of the memory budget, like --memory
 DEFAULT_MEMORY_CAP = 256 * 2**20  # a chunk's default budget: at most this...
 DEFAULT_MEMORY_SHARE = 0.25  # ...and at most this share of available RAM per CPU
+JOB_RESAMPLES = 256  # seed blocks are grouped into jobs of up to this many resamples: past it
+# a matrix product is no faster, and smaller jobs keep several workers busy
 
 
 @dataclass(frozen=True)
@@ -284,7 +286,7 @@ def draw(problem: Problem, settings: BootstrapSettings,
               None if indices is None else indices[starts[position] : starts[position] + size])
              for position, size in enumerate(unit_sizes)]
     budget = memory_budget(settings.memory)
-    per_job = max(1, resamples_per_chunk(problem, budget) // unit)
+    per_job = max(1, min(resamples_per_chunk(problem, budget), JOB_RESAMPLES) // unit)
     jobs = [units[start : start + per_job] for start in range(0, len(units), per_job)]
     job_sizes = [sum(u[0] for u in job) for job in jobs]
     if executor is None:
