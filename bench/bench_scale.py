@@ -145,7 +145,7 @@ def child_boot(rows: int, resamples: int) -> dict:
 
 def child_partitions(rows: int, parts: int) -> dict:
     import csi
-    from csi.scale_out import DaskExecutor
+    from csi import scale_out
 
     folder = partitioned(rows, parts)
     start = time.perf_counter()
@@ -153,13 +153,13 @@ def child_partitions(rows: int, parts: int) -> dict:
     in_process = time.perf_counter() - start
     from dask.distributed import LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=None) as cluster:
-        executor = DaskExecutor(cluster.scheduler_address)
-        start = time.perf_counter()
-        remote = csi.fit(str(folder), "ecsi", scale=(1, 10), bootstrap=0, executor=executor)
-        on_dask = time.perf_counter() - start
-        executor.close()
+        with scale_out.executor_for(cluster.scheduler_address) as executor, \
+                scale_out.use(executor):
+            start = time.perf_counter()
+            remote = csi.fit(str(folder), "ecsi", scale=(1, 10), bootstrap=0)
+            on_dask = time.perf_counter() - start
     gap = float(np.max(np.abs(local.paths["estimate"].to_numpy()
                               - remote.paths["estimate"].to_numpy())))
     return {"in_process": in_process, "dask": on_dask, "max_gap": gap}
