@@ -205,10 +205,12 @@ def main() -> None:
     rows += bootstrap_mobi(args.peer_python, 20 if args.quick else 100)
     rows += bootstrap_big()
     rows += nonlinear_mobi()
-    quick = {"bench_ingest": {"rows": 100_000}, "bench_segments": {"segments": 50}}
+    quick = {"bench_ingest": {"rows": 100_000}, "bench_segments": {"segments": 50},
+             "bench_scale": {"quick": True}}
     for module, function in (("bench_ingest", "ingest_figures"),
                              ("bench_estimators", "estimator_figures"),
-                             ("bench_segments", "segment_figures")):
+                             ("bench_segments", "segment_figures"),
+                             ("bench_scale", "scale_figures")):
         extra = __import__(module)
         rows += getattr(extra, function)(**(quick.get(module, {}) if args.quick else {}))
     print_rows(rows, "plspm 0.5.7")

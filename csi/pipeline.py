@@ -25,7 +25,8 @@ from csi.estimators.reported import estimate_vectors
 from csi.inference import bootstrap as boot
 from csi.inference.analytic import with_analytic_errors
 from csi.inference.intervals import summarize
-from csi.ingest import IngestOptions, ItemData, Survey, item_matrix, read_survey
+from csi.ingest import IngestOptions, ItemData, Survey, item_matrix
+from csi.ingest.partitions import read_source, used_starts
 from csi.measures.index import rescale_0_100, unstandardized_weights
 from csi.measures.reliability import fornell_larcker, htmt, reliability, structural_vif
 from csi.model.spec import ModelSpec, load_model
@@ -78,7 +79,7 @@ def fit(
         options = IngestOptions(
             scale=scale, weights=weights, missing=missing,
             na_codes=tuple(na or ()), reverse=tuple(reverse or ()), column_map=column_map)
-    survey = _survey(source, options)
+    survey, starts = _survey(source, options)
     items = item_matrix(survey, spec, scale, options)
     if isinstance(bootstrap, int):
         bootstrap = boot.BootstrapSettings(resamples=bootstrap, seed=seed)
@@ -92,39 +93,42 @@ def fit(
         else:
             nonlinear = dataclasses.replace(nonlinear, priorities_from=priorities_from)
     return fit_items(items, spec, settings, source=survey.source, bootstrap=bootstrap,
-                     progress=progress, target=target, nonlinear=nonlinear)
+                     progress=progress, target=target, nonlinear=nonlinear, partitions=starts)
 
 
-def _survey(source, options: IngestOptions) -> Survey:
+def _survey(source, options: IngestOptions) -> tuple[Survey, np.ndarray | None]:
+    """The survey and, for a directory or glob of partitions, where each one starts."""
     if isinstance(source, Survey):
-        return source
+        return source, None
     if isinstance(source, (str, Path)):
-        return read_survey(source, options)
+        return read_source(source, options)
     if isinstance(source, pd.DataFrame):
         return Survey(source="<DataFrame>", frame=source.reset_index(drop=True),
-                      format="dataframe")
+                      format="dataframe"), None
     raise TypeError("source must be a path, a pandas DataFrame or a csi Survey")
 
 
-def sample_of(items: ItemData) -> Sample:
+def sample_of(items: ItemData, partitions: np.ndarray | None = None) -> Sample:
     """The Sample the estimators see: the item matrix, its frequency weights and, under
-    --missing em, EM's moment estimates."""
+    --missing em, EM's moment estimates (`partitions`: the survey's partition starts)."""
     return Sample(values=items.values, weights=items.weights, em_mean=items.em_mean,
-                  em_cov=items.em_cov)
+                  em_cov=items.em_cov, partitions=used_starts(partitions, items.rows))
 
 
 def fit_items(items: ItemData, spec: ModelSpec, settings: PlsSettings, source: str,
               bootstrap: boot.BootstrapSettings | None = None,
               progress: Callable[[int], None] | None = None,
               target: str | None = None,
-              nonlinear: NonlinearSettings | None = None) -> Result:
-    """Estimate from an already-validated item matrix."""
+              nonlinear: NonlinearSettings | None = None,
+              partitions: np.ndarray | None = None) -> Result:
+    """Estimate from an already-validated item matrix (`partitions`: where each partition
+    of a partitioned survey starts, csi.ingest.partitions; its moments are reduced)."""
     estimator = estimators.get(settings.estimator)
     settings = estimator.prepare(settings)
     spec.check_for(estimator.composite)
     structure = Structure.from_spec(spec)
     layout = Layout.from_spec(spec, structure)
-    sample = sample_of(items)
+    sample = sample_of(items, partitions)
     stats = sample.moments()
     cov = stats.cor if settings.standardize else stats.cov
     point = estimator.point_fit(cov, stats.n, structure, settings)

@@ -170,10 +170,46 @@ def test_missing_rows_are_dropped_and_counted(survey, mobi_frame):
     assert doc["data"]["missing_cells"]["PERV1"] == 2
 
 
-def test_bad_scale_option_is_usage_error():
-    result = run("fit", MOBI, "--scale", "10:1")
-    assert result.exit_code == 3
-    assert result.stderr == "Error: --scale '10:1': write it as MIN:MAX with MIN < MAX, e.g. 1:10\n"
+@pytest.mark.parametrize("scale", ["10:1", "1-10", "a:b"])
+def test_bad_scale_option_is_usage_error(scale):
+    """Issue 15: a malformed or reversed --scale is a usage error (exit 2), found before the
+    survey is read (the survey here does not even exist)."""
+    result = run("fit", "no-such-survey.csv", "--scale", scale)
+    assert result.exit_code == 2
+    assert result.stderr.endswith("Error: Invalid value for '--scale': write it as MIN:MAX with "
+                                  "MIN < MAX, e.g. 1:10\n")
+
+
+def test_unknown_target_and_unwritable_outputs_are_usage_errors(tmp_path):
+    result = run("fit", "no-such-survey.csv", "--model", "ecsi", "--target", "Foo")
+    assert result.exit_code == 2
+    assert "'Foo' is not a construct of ecsi" in result.stderr
+    for option in ("-o", "--pdf"):
+        result = run("fit", MOBI, option, tmp_path / "missing" / "out.json")
+        assert result.exit_code == 2, option
+        assert "does not exist" in result.stderr
+    result = run("check", MOBI, "--baseline", MOBI, "--junit", tmp_path / "no" / "j.xml")
+    assert result.exit_code == 2 and "does not exist" in result.stderr
+
+
+def test_ctrl_c_is_interrupted_with_exit_130_and_no_partial_file(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "fit.json"
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from csi.cli.entry import main; main()", "fit", str(MOBI),
+         "--model", "ecsi", "--bootstrap", "500000", "-o", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    time.sleep(3)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert err.strip().endswith("Interrupted.") and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_unknown_option_is_usage_error():

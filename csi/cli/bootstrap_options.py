@@ -6,11 +6,27 @@ import os
 
 import click
 
-from csi.inference.bootstrap import (CI_METHODS, DEFAULT_SEED, ON_FAILURE, SIGN_CHANGES, BootstrapSettings)
+from csi.inference.bootstrap import (CI_METHODS, DEFAULT_SEED, MEMORY_VARIABLE, ON_FAILURE,
+                                     SIGN_CHANGES, BootstrapSettings, parse_memory)
+
+
+class MemorySize(click.ParamType):
+    """A size in bytes: 512M, 2G, 1.5GB, or a number of bytes."""
+
+    name = "SIZE"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int) or value is None:
+            return value
+        try:
+            return parse_memory(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
 
 
 def bootstrap_options(command):
-    """Add --bootstrap, --seed, --ci, --level, --sign-change, --on-failure, --workers."""
+    """Add --bootstrap, --seed, --ci, --level, --sign-change, --on-failure, --workers,
+    --memory."""
     options = [
         click.option("--bootstrap", "resamples", type=click.IntRange(min=0), default=5000,
                      show_default=True, help="Bootstrap resamples; 0 for point estimates only."),
@@ -30,6 +46,10 @@ def bootstrap_options(command):
         click.option("--workers", type=click.IntRange(min=1), default=min(2, os.cpu_count() or 1),
                      show_default=True, help="Threads for the bootstrap; results do not depend "
                      "on it."),
+        click.option("--memory", type=MemorySize(), default=None,
+                     help=f"Memory one chunk of resamples may use (e.g. 512M, 2G); default "
+                     f"${MEMORY_VARIABLE}, else a quarter of the available RAM per CPU, at "
+                     "most 256M. Results do not depend on it."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -46,4 +66,5 @@ def bootstrap_settings(options: dict) -> BootstrapSettings:
         sign_change=options.pop("sign_change"),
         on_failure=options.pop("on_failure"),
         workers=options.pop("workers"),
+        memory=options.pop("memory", None),
     )

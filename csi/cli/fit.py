@@ -15,7 +15,8 @@ from csi.cli.progress import progress_bar
 from csi.cli.segments import fit_by_segments, pop_segment_options, segment_options
 from csi.cli.paths import OUTPUT
 from csi.pipeline import fit_items
-from csi.ingest import item_matrix, read_survey
+from csi.ingest import item_matrix
+from csi.ingest.partitions import read_source
 from csi.drivers.nonlinear import NonlinearSettings, parse_knot
 from csi.estimators.base import OBJECTIVES
 from csi.report.csv import to_csv
@@ -81,7 +82,7 @@ def fit_command(survey, model, output_format, output, pdf_file, quiet, draws_fil
     spec = load_model(model, composite=estimators.entry(estimator).composite)
     _check_target(options.get("target"), spec)
     ingest = options_from(options)
-    data = read_survey(survey, ingest)
+    data, starts = read_source(survey, ingest)
     items = item_matrix(data, spec, options=ingest)
     settings = pls_settings(options, estimator=estimator, objective=objective)
     resampling = bootstrap_settings(options)
@@ -104,7 +105,7 @@ def fit_command(survey, model, output_format, output, pdf_file, quiet, draws_fil
     with scheduled(scheduler), progress_bar(resampling.resamples, "Bootstrap", quiet) as advance:
         result = fit_items(items, spec, settings, source=data.source, bootstrap=resampling,
                            progress=advance, target=options.pop("target"),
-                           nonlinear=nonlinear)
+                           nonlinear=nonlinear, partitions=starts)
     if pdf_file:
         _write_pdf(result, pdf_file, quiet)
     if draws_file:

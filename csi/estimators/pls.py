@@ -73,14 +73,62 @@ def _solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return x
 
 
+def _padded_blocks(structure: Structure) -> tuple[np.ndarray, np.ndarray, bool]:
+    """(index (K, m), valid (K, m), plain): each construct's indicators padded to the largest
+    block's size m; plain when the blocks are contiguous and equal in size, so that a
+    (.., p, ..) axis is a (.., K, m, ..) view without copying."""
+    blocks = structure.blocks()
+    size = max(len(block) for block in blocks)
+    index = np.zeros((len(blocks), size), dtype=int)
+    valid = np.zeros((len(blocks), size), dtype=bool)
+    for k, block in enumerate(blocks):
+        index[k, : block.size] = block
+        valid[k, : block.size] = True
+    plain = bool(valid.all()) and np.array_equal(index.ravel(), np.arange(index.size))
+    return index, valid, plain
+
+
+def _by_block(array: np.ndarray, weights: np.ndarray, structure: Structure):
+    """array (b, p, r) and weights (b, p) regrouped as (b, K, m, r) and (b, K, m), padding
+    weights with 0 (csi.estimators.pls._padded_blocks)."""
+    index, valid, plain = _padded_blocks(structure)
+    batch, p = weights.shape
+    if plain:
+        return array.reshape(batch, *index.shape, array.shape[-1]), weights.reshape(
+            batch, *index.shape)
+    return array[:, index, :], np.where(valid, weights[:, index], 0.0)
+
+
 def block_products(cov: np.ndarray, weights: np.ndarray, structure: Structure) -> np.ndarray:
-    """S W for the block-diagonal outer weight matrix W, as (b, p, K): cov(X_i, Y_k)."""
-    return cov @ (weights[:, :, None] * structure.membership[None, :, :])
+    """S W for the block-diagonal outer weight matrix W, as (b, p, K): cov(X_i, Y_k).
+
+    Per-block sums over each block's rows of S (S is symmetric, so rows stand for columns)
+    weighted by w, O(b p^2), instead of the product with the dense p x K matrix W
+    (O(b p^2 K) for p non-zeros)."""
+    rows, w = _by_block(cov, weights, structure)
+    return np.swapaxes(np.einsum("bkmi,bkm->bki", rows, w), 1, 2)
+
+
+def used_pairs(structure: Structure) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, columns) of the upper triangle of S that PLS reads for the reported estimates:
+    within a block, between blocks joined by a path (inner weights) and between two
+    predecessors of one construct (path scheme, OLS paths); a chain of K constructs needs
+    O(K) blocks of S, not O(K^2). The others only feed cross-loadings and the correlations
+    of unconnected constructs, which the bootstrap does not report."""
+    path = structure.path_mask
+    k_count = path.shape[0]
+    used = np.eye(k_count, dtype=bool) | path | path.T
+    for preds in structure.predecessors:
+        used[np.ix_(preds, preds)] = True
+    items = used[np.ix_(structure.block_of, structure.block_of)]
+    return np.nonzero(np.triu(items))
 
 
 def block_rows(matrix: np.ndarray, weights: np.ndarray, structure: Structure) -> np.ndarray:
-    """W' M for the block-diagonal W and M of shape (b, p, K), as (b, K, K)."""
-    return structure.membership.T @ (matrix * weights[:, :, None])
+    """W' M for the block-diagonal W and M of shape (b, p, K), as (b, K, K): per-block sums
+    of M's rows weighted by w, O(b p K)."""
+    rows, w = _by_block(matrix, weights, structure)
+    return np.einsum("bkml,bkm->bkl", rows, w)
 
 
 def _normalize(weights: np.ndarray, cov: np.ndarray, structure: Structure):
@@ -214,6 +262,7 @@ class Pls:
     composite: bool = True
     prepare = staticmethod(unchanged)
     derive = staticmethod(derive)
+    pairs = staticmethod(used_pairs)  # the covariances a bootstrap must compute
 
     def point_fit(self, cov: np.ndarray, n: int, structure: Structure,
                   settings: PlsSettings) -> EstimatorFit:

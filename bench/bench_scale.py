@@ -1,0 +1,236 @@
+"""Scale (issue 21): how cost grows with the model and the survey, memory ratios, partitions.
+
+Growth in constructs: chains of 6/12/24/48 constructs with 4 items each, n = 1,000,
+1,000 resamples (bootstrap time beyond the point fit, peak memory). Growth in respondents:
+read + point fit of the ECSI model (24 items) at n = 1e3 ... 1e6, and its peak memory above
+the interpreter's baseline over the numeric matrix. 1,000 resamples at n = 1e5. A survey
+split in partitions fitted in-process and on a 2-worker Dask LocalCluster. Every figure runs
+in a child process so its peak memory (ru_maxrss) is its own; exponents are log-log slopes
+measured in this one run.
+
+Usage: python bench/bench_scale.py [--quick] [--child KIND ARGS...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+MOBI = ROOT / "surveys" / "mobi.csv"
+
+
+def row(figure: str, ours: float | None, note: str) -> dict:
+    return {"figure": figure, "csi_s": ours, "peer_s": None, "ratio": None, "note": note}
+
+
+def chain_survey(constructs: int, n: int, seed: int = 0):
+    """A chain C1 -> C2 -> ... of standardized latents (paths 0.5), 4 items each (loadings
+    0.8), answers rounded onto 1..10; returns (DataFrame, lavaan model text)."""
+    rng = np.random.default_rng(seed)
+    latent = np.empty((n, constructs))
+    latent[:, 0] = rng.standard_normal(n)
+    for k in range(1, constructs):
+        latent[:, k] = 0.5 * latent[:, k - 1] + math.sqrt(0.75) * rng.standard_normal(n)
+    items = {}
+    for k in range(constructs):
+        for i in range(4):
+            x = 0.8 * latent[:, k] + 0.6 * rng.standard_normal(n)
+            items[f"c{k + 1}_{i + 1}"] = np.clip(np.round(5.5 + 1.5 * x), 1, 10)
+    lines = [f"C{k + 1} =~ " + " + ".join(f"c{k + 1}_{i + 1}" for i in range(4))
+             for k in range(constructs)]
+    lines += [f"C{k + 1} ~ C{k}" for k in range(1, constructs)]
+    return pd.DataFrame(items), "\n".join(lines)
+
+
+def big_csv(rows: int) -> Path:
+    """mobi's rows resampled (seed 0) to `rows` respondents, cached in bench/out/."""
+    path = OUT / f"mobi_{rows}.csv"
+    if not path.exists():
+        frame = pd.read_csv(MOBI)
+        picks = np.random.default_rng(0).integers(0, len(frame), rows)
+        OUT.mkdir(parents=True, exist_ok=True)
+        frame.iloc[picks].to_csv(path, index=False)
+    return path
+
+
+def partitioned(rows: int, parts: int) -> Path:
+    """big_csv(rows) split into `parts` CSV partitions in bench/out/parts_<rows>_<parts>/."""
+    folder = OUT / f"parts_{rows}_{parts}"
+    if not folder.exists():
+        frame = pd.read_csv(big_csv(rows))
+        folder.mkdir(parents=True)
+        for i, piece in enumerate(np.array_split(np.arange(len(frame)), parts)):
+            frame.iloc[piece].to_csv(folder / f"part-{i:03d}.csv", index=False)
+    return folder
+
+
+def _peak() -> int:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def child_chain(constructs: int, n: int, resamples: int) -> dict:
+    import csi
+    from csi.inference.bootstrap import BootstrapSettings
+
+    frame, text = chain_survey(constructs, n)
+    from csi.model.spec import parse_model
+
+    spec = parse_model(text)
+    csi.fit(frame, spec, scale=(1, 10), bootstrap=0)
+    start = time.perf_counter()
+    csi.fit(frame, spec, scale=(1, 10), bootstrap=0)
+    point = time.perf_counter() - start
+    baseline = _peak()
+    start = time.perf_counter()
+    csi.fit(frame, spec, scale=(1, 10),
+            bootstrap=BootstrapSettings(resamples=resamples, workers=2))
+    total = time.perf_counter() - start
+    return {"seconds": total - point, "peak_bytes": _peak() - baseline}
+
+
+def child_fit(rows: int) -> dict:
+    import csi  # noqa: F401  (the interpreter's baseline includes the package)
+    from csi.ingest import item_matrix, read_survey
+    from csi.model.spec import load_model
+    from csi.estimators.base import PlsSettings
+    from csi.pipeline import fit_items
+
+    path = big_csv(rows)
+    spec = load_model("ecsi")
+    baseline = _peak()
+    start = time.perf_counter()
+    items = item_matrix(read_survey(path), spec, (1, 10))
+    fit_items(items, spec, PlsSettings(), str(path))
+    total = time.perf_counter() - start
+    return {"seconds": total, "peak_bytes": _peak() - baseline,
+            "numeric_bytes": items.values.nbytes}
+
+
+def child_boot(rows: int, resamples: int) -> dict:
+    from csi.inference.bootstrap import BootstrapSettings
+    from csi.pipeline import fit_items
+    from csi.ingest import Survey, item_matrix
+    from csi.estimators.base import PlsSettings
+    from csi.model.spec import load_model
+
+    spec = load_model("ecsi")
+    frame = pd.read_csv(MOBI)
+    picks = np.random.default_rng(0).integers(0, len(frame), rows)
+    items = item_matrix(Survey("big", frame.iloc[picks].reset_index(drop=True)), spec, (1, 10))
+    del frame
+    fit_items(items, spec, PlsSettings(), "big")
+    start = time.perf_counter()
+    fit_items(items, spec, PlsSettings(), "big")
+    point = time.perf_counter() - start
+    baseline = _peak()
+    start = time.perf_counter()
+    result = fit_items(items, spec, PlsSettings(), "big",
+                       bootstrap=BootstrapSettings(resamples=resamples, workers=2))
+    total = time.perf_counter() - start
+    se = result.paths["se"].tolist() if "se" in result.paths else []
+    return {"seconds": total - point, "peak_bytes": _peak() - baseline, "se": se}
+
+
+def child_partitions(rows: int, parts: int) -> dict:
+    import csi
+    from csi import scale_out
+
+    folder = partitioned(rows, parts)
+    start = time.perf_counter()
+    local = csi.fit(str(folder), "ecsi", scale=(1, 10), bootstrap=0)
+    in_process = time.perf_counter() - start
+    from dask.distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        with scale_out.executor_for(cluster.scheduler_address) as executor, \
+                scale_out.use(executor):
+            start = time.perf_counter()
+            remote = csi.fit(str(folder), "ecsi", scale=(1, 10), bootstrap=0)
+            on_dask = time.perf_counter() - start
+    gap = float(np.max(np.abs(local.paths["estimate"].to_numpy()
+                              - remote.paths["estimate"].to_numpy())))
+    return {"in_process": in_process, "dask": on_dask, "max_gap": gap}
+
+
+CHILDREN = {"chain": child_chain, "fit": child_fit, "boot": child_boot,
+            "partitions": child_partitions}
+
+
+def child(kind: str, *args: int) -> dict:
+    done = subprocess.run([sys.executable, __file__, "--child", kind, *map(str, args)],
+                          capture_output=True, text=True, check=False, cwd=ROOT)
+    if done.returncode != 0:
+        raise RuntimeError(f"bench child {kind} failed: {done.stderr.strip()[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def slope(xs, ys) -> float:
+    """The growth exponent: least-squares slope of log y on log x."""
+    return float(np.polyfit(np.log(xs), np.log(ys), 1)[0])
+
+
+def scale_figures(quick: bool = False, partitions: bool = True) -> list[dict]:
+    """The scale rows of `make bench`, shaped like bench/bench.py's row() dicts."""
+    rows = []
+    sizes = (6, 12, 24, 48)
+    chain = {k: child("chain", k, 1000, 1000) for k in sizes}
+    for k in sizes:
+        rows.append(row(f"1,000 resamples, chain of {k} constructs x 4 items, n = 1,000",
+                        chain[k]["seconds"],
+                        f"peak +{chain[k]['peak_bytes'] / 2**20:.0f} MiB"))
+    ratio = chain[48]["seconds"] / chain[12]["seconds"]
+    rows.append(row("  growth in constructs: time 48 / 12 constructs", None,
+                    f"{ratio:.2f}x (target < 8x); exponent K^"
+                    f"{slope(sizes, [chain[k]['seconds'] for k in sizes]):.2f}; "
+                    f"peak at 48 +{chain[48]['peak_bytes'] / 2**20:.0f} MiB (target < 600)"))
+    counts = (1_000, 10_000, 100_000) + (() if quick else (1_000_000,))
+    fits = {n: child("fit", n) for n in counts}
+    for n in counts:
+        memory = fits[n]["peak_bytes"] / fits[n]["numeric_bytes"]
+        rows.append(row(f"read + point fit, ECSI (24 items), n = {n:,}", fits[n]["seconds"],
+                        f"peak above baseline {memory:.2f}x the numeric matrix"
+                        + (" (target < 1.5x)" if n == counts[-1] else "")))
+    rows.append(row("  growth in respondents: read + fit", None,
+                    f"exponent n^{slope(counts, [fits[n]['seconds'] for n in counts]):.2f}"))
+    boot = child("boot", 100_000, 1000)
+    rows.append(row("1,000 resamples at n = 100,000 (beyond the point fit)", boot["seconds"],
+                    f"peak +{boot['peak_bytes'] / 2**20:.0f} MiB"))
+    if partitions:
+        n = 100_000 if quick else 1_000_000
+        parts = child("partitions", n, 8)
+        rows.append(row(f"partitioned survey, {n:,} rows in 8 CSV parts: fit in-process",
+                        parts["in_process"], ""))
+        rows.append(row("  the same on a 2-worker Dask LocalCluster", parts["dask"],
+                        f"max |difference| of the paths {parts['max_gap']:.1e}"))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--child", nargs="+")
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(CHILDREN[args.child[0]](*map(int, args.child[1:]))))
+        return
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from timing import print_rows
+
+    print_rows(scale_figures(args.quick))
+
+
+if __name__ == "__main__":
+    main()
