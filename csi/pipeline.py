@@ -14,6 +14,7 @@ import pandas as pd
 from csi import diagnostics as checks
 from csi import estimators
 from csi.diagnostics import Diagnostic
+from csi.drivers import necessity as necessity_mod
 from csi.drivers.advice import advise
 from csi.drivers.nonlinear import NonlinearModel, NonlinearSettings
 from csi.drivers.nonlinear import summarize as summarize_nonlinear
@@ -107,8 +108,10 @@ def fit_items(items: ItemData, spec: ModelSpec, settings: PlsSettings, source: s
               bootstrap: boot.BootstrapSettings | None = None,
               progress: Callable[[int], None] | None = None,
               target: str | None = None,
-              nonlinear: NonlinearSettings | None = None) -> Result:
-    """Estimate from an already-validated item matrix."""
+              nonlinear: NonlinearSettings | None = None,
+              necessity: int | None = None) -> Result:
+    """Estimate from an already-validated item matrix. `necessity`: NCA of the target's
+    drivers with that many permutations (csi.drivers.necessity), marked in the priorities."""
     estimator = estimators.get(settings.estimator)
     settings = estimator.prepare(settings)
     spec.check_for(estimator.composite)
@@ -148,10 +151,31 @@ def fit_items(items: ItemData, spec: ModelSpec, settings: PlsSettings, source: s
             "variant": "nonlinear", "knot": nonlinear.knot})
     priorities = (drivers(result, spec, layout, target, nonlinear=variant is not None)
                   if spec.paths else None)
+    if necessity is not None and priorities is not None:  # NCA and cIPMA (issue 18)
+        result, priorities = with_necessity(result, items, layout, priorities, spec, necessity,
+                                            bootstrap.seed if bootstrap else boot.DEFAULT_SEED)
     found = tuple(diagnose(result, items, spec, layout, estimators.entry(settings.estimator),
                            point, priorities))
     return result.replace(priorities=priorities, diagnostics=found,
                           advice=advise(found, bool(spec.paths)))
+
+
+def with_necessity(result: Result, items: ItemData, layout: Layout, priorities: Priorities,
+                   spec: ModelSpec, permutations: int, seed: int) -> tuple[Result, Priorities]:
+    """NCA of every driver of the target on the 0-100 construct scores; the priorities marked
+    with it (cIPMA: necessary drivers that are bottlenecks first)."""
+    structure = layout.structure
+    scores = necessity_mod.scores_0_100(
+        items.values, items.item_low, items.item_high,
+        result.item_weights["normalized"].to_numpy(), structure.block_of,
+        list(structure.constructs))
+    target = priorities.target
+    level = float(result.index.set_index("construct").loc[target, "score"])
+    found = necessity_mod.analyse(
+        scores, [(d, target) for d in priorities.importance["driver"]],
+        sample_of(items).frequencies()[0], permutations, seed, {target: level})
+    return (result.replace(necessity=found),
+            necessity_mod.mark_priorities(priorities, found, spec.label))
 
 
 def diagnose(result: Result, items: ItemData, spec: ModelSpec, layout: Layout,

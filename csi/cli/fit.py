@@ -49,6 +49,12 @@ from csi.model.spec import load_model
               show_default=True, help="Where the non-linear variant splits each driver into "
               "penalty and reward slopes: the 0-100 midpoint (50) or the driver's mean.")
 @click.option("-q", "--quiet", is_flag=True, help="No notes or progress on standard error.")
+@click.option("--necessity", is_flag=True, help="Necessary Condition Analysis of each driver "
+              "of the target on the 0-100 construct scores (CE-FDH and CR-FDH ceilings, "
+              "permutation test, bottlenecks); necessary bottleneck drivers come first in the "
+              "priorities (cIPMA).")
+@click.option("--necessity-permutations", type=click.IntRange(min=0), default=10_000,
+              show_default=True, help="Permutations of the NCA significance test.")
 @pls_options
 @ingest_options
 @bootstrap_options
@@ -70,6 +76,8 @@ def fit_command(survey, model, output_format, output, pdf_file, quiet, **options
         # each CB-SEM resample is a full refit: without --bootstrap N, ML standard errors
         # (the result's notes say so)
         resampling = dataclasses.replace(resampling, resamples=0)
+    necessity = (options.pop("necessity_permutations") if options.pop("necessity")
+                 else None)
     by, min_n, scheduler = pop_segment_options(options)
     if by is not None:
         return fit_by_segments(data, spec, items, ingest, settings, resampling, by=by,
@@ -80,7 +88,8 @@ def fit_command(survey, model, output_format, output, pdf_file, quiet, **options
     with scheduled(scheduler), progress_bar(resampling.resamples, "Bootstrap", quiet) as advance:
         result = fit_items(items, spec, settings, source=data.source, bootstrap=resampling,
                            progress=advance, target=options.pop("target"),
-                           nonlinear=_variant(options.pop("variant"), options.pop("knot")))
+                           nonlinear=_variant(options.pop("variant"), options.pop("knot")),
+                           necessity=necessity)
     if pdf_file:
         _write_pdf(result, pdf_file, quiet)
 

@@ -268,6 +268,8 @@ def sentences(priorities: Priorities, label, top: int = 3, weakest: int = 3) -> 
             text += (f"; it is the top priority in {share(row['p_top1'])} of resamples"
                      f" and in the top three in {share(row['p_top3'])}")
         text += "."
+        if isinstance(row.get("necessity_reason"), str):  # cIPMA (csi.drivers.necessity)
+            text = row["necessity_reason"] + " " + text
         if row.get("significant") is False:
             text += (f" Caution: its effect is not statistically significant (the {level} CI "
                      "of its impact includes zero), so treat this as tentative.")
