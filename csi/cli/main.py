@@ -57,6 +57,7 @@ def _register() -> None:
     from csi.cli.compare import compare_command
     from csi.cli.compare_estimators import compare_estimators_command
     from csi.cli.fit import fit_command
+    from csi.cli.latent import latent_command
     from csi.cli.models import models_command
     from csi.cli.priorities import priorities_command
     from csi.cli.report import report_command
@@ -66,6 +67,7 @@ def _register() -> None:
     cli.add_command(compare_command)
     cli.add_command(compare_estimators_command)
     cli.add_command(fit_command)
+    cli.add_command(latent_command)
     cli.add_command(models_command)
     cli.add_command(priorities_command)
     cli.add_command(report_command)
