@@ -79,6 +79,8 @@ def fit_command(survey, model, output_format, output, pdf_file, quiet, **options
     necessity = (options.pop("necessity_permutations") if options.pop("necessity")
                  else None)
     by, min_n, scheduler = pop_segment_options(options)
+    if by is not None and necessity is not None:
+        raise click.UsageError("--necessity analyses one fit; it cannot be combined with --by")
     if by is not None:
         return fit_by_segments(data, spec, items, ingest, settings, resampling, by=by,
                                min_n=min_n, scheduler=scheduler, check=check, pdf=pdf_file,
