@@ -81,8 +81,16 @@ def fit(scores: np.ndarray, frequency: np.ndarray, equations: list[Equation], k:
 
     A start whose smallest class holds fewer than `min_size` respondents (default: the
     largest equation's parameter count plus one) is degenerate (a variance collapsing to 0
-    makes the likelihood unbounded) and scores -inf.
+    makes the likelihood unbounded) and scores -inf. BLAS runs single-threaded: the products
+    are many and small, threads only contend (and results must not depend on them).
     """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _em(scores, frequency, equations, k, starts, rng, tol, max_iter, min_size)
+
+
+def _em(scores, frequency, equations, k, starts, rng, tol, max_iter, min_size) -> Mixture:
     if scores.ndim == 2:
         scores = scores[None]
     d, n, _ = scores.shape
@@ -127,7 +135,7 @@ def fit(scores: np.ndarray, frequency: np.ndarray, equations: list[Equation], k:
         size = weight.sum(axis=1)  # (a, K)
         degenerate = (size < min_size).any(axis=1)
         share = size / total
-        wt = np.swapaxes(weight, 1, 2)  # (a, K, n)
+        wt = np.ascontiguousarray(np.swapaxes(weight, 1, 2))  # (a, K, n)
         cross = (wt @ xx[src]).reshape(a, k, j_count, q, q) + padding
         rhs = (wt @ xy[src]).reshape(a, k, j_count, q)
         coef = np.linalg.solve(cross, rhs[..., None])[..., 0]  # (a, K, J, q)
