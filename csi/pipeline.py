@@ -55,6 +55,7 @@ def fit(
     nonlinear: NonlinearSettings | None = None,
     options: IngestOptions | None = None,
     progress: Callable[[int], None] | None = None,
+    necessity: int | None = None,
 ) -> Result:
     """Estimate `model` (a ModelSpec, built-in name or model file) on `source` (a survey file
     or a pandas DataFrame), with the CLI's defaults.
@@ -64,7 +65,8 @@ def fit(
     `reverse` (reverse-worded items), `column_map` (item -> column), or a whole `options`.
     `bootstrap` resamples (0: point estimates only) or BootstrapSettings, seeded by `seed`.
     `estimator` pls, plsc or cbsem (or `settings` for scheme, tol, ...); `variant` linear or
-    nonlinear (or `nonlinear` settings); `target` is the construct whose drivers are ranked.
+    nonlinear (or `nonlinear` settings); `target` is the construct whose drivers are ranked;
+    `necessity` adds NCA of its drivers with that many permutations (as `--necessity`).
     """
     settings = settings or PlsSettings(estimator=estimator)
     entry = estimators.entry(settings.estimator)
@@ -83,7 +85,8 @@ def fit(
     if nonlinear is None and variant == "nonlinear":
         nonlinear = NonlinearSettings()
     return fit_items(items, spec, settings, source=survey.source, bootstrap=bootstrap,
-                     progress=progress, target=target, nonlinear=nonlinear)
+                     progress=progress, target=target, nonlinear=nonlinear,
+                     necessity=necessity)
 
 
 def _survey(source) -> Survey:
