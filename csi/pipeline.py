@@ -15,6 +15,7 @@ import pandas as pd
 from csi import diagnostics as checks
 from csi import estimators
 from csi.diagnostics import Diagnostic
+from csi.drivers import necessity as necessity_mod
 from csi.drivers.advice import advise
 from csi.drivers.nonlinear import NonlinearModel, NonlinearSettings
 from csi.drivers.nonlinear import summarize as summarize_nonlinear
@@ -57,6 +58,7 @@ def fit(
     nonlinear: NonlinearSettings | None = None,
     options: IngestOptions | None = None,
     progress: Callable[[int], None] | None = None,
+    necessity: int | None = None,
 ) -> Result:
     """Estimate `model` (a ModelSpec, built-in name or model file) on `source` (a survey file
     or a pandas DataFrame), with the CLI's defaults.
@@ -69,7 +71,8 @@ def fit(
     nonlinear (or `nonlinear` settings: knot, ...); `target` is the construct whose drivers
     are ranked; `priorities_from` ("linear" or "nonlinear") forces the model the priorities
     use under the non-linear variant, which by default is the one its cross-validated
-    comparison prefers.
+    comparison prefers; `necessity` adds NCA of its drivers with that many permutations (as
+    `--necessity`).
     """
     settings = settings or PlsSettings(estimator=estimator)
     entry = estimators.entry(settings.estimator)
@@ -93,7 +96,8 @@ def fit(
         else:
             nonlinear = dataclasses.replace(nonlinear, priorities_from=priorities_from)
     return fit_items(items, spec, settings, source=survey.source, bootstrap=bootstrap,
-                     progress=progress, target=target, nonlinear=nonlinear, partitions=starts)
+                     progress=progress, target=target, nonlinear=nonlinear, partitions=starts,
+                     necessity=necessity)
 
 
 def _survey(source, options: IngestOptions) -> tuple[Survey, np.ndarray | None]:
@@ -120,9 +124,12 @@ def fit_items(items: ItemData, spec: ModelSpec, settings: PlsSettings, source: s
               progress: Callable[[int], None] | None = None,
               target: str | None = None,
               nonlinear: NonlinearSettings | None = None,
-              partitions: np.ndarray | None = None) -> Result:
+              partitions: np.ndarray | None = None,
+              necessity: int | None = None) -> Result:
     """Estimate from an already-validated item matrix (`partitions`: where each partition
-    of a partitioned survey starts, csi.ingest.partitions; its moments are reduced)."""
+    of a partitioned survey starts, csi.ingest.partitions; its moments are reduced).
+    `necessity`: NCA of the target's drivers with that many permutations
+    (csi.drivers.necessity), marked in the priorities."""
     estimator = estimators.get(settings.estimator)
     settings = estimator.prepare(settings)
     spec.check_for(estimator.composite)
@@ -165,10 +172,31 @@ def fit_items(items: ItemData, spec: ModelSpec, settings: PlsSettings, source: s
     used = priority_model(result.nonlinear.comparison["preferred"] if fitted else None,
                           nonlinear.priorities_from if fitted else None)
     priorities = drivers(result, spec, layout, target, used) if spec.paths else None
+    if necessity is not None and priorities is not None:  # NCA and cIPMA (issue 18)
+        result, priorities = with_necessity(result, items, layout, priorities, spec, necessity,
+                                            bootstrap.seed if bootstrap else boot.DEFAULT_SEED)
     found = tuple(diagnose(result, items, spec, layout, estimators.entry(settings.estimator),
                            point, priorities))
     return result.replace(priorities=priorities, diagnostics=found,
                           advice=advise(found, bool(spec.paths)))
+
+
+def with_necessity(result: Result, items: ItemData, layout: Layout, priorities: Priorities,
+                   spec: ModelSpec, permutations: int, seed: int) -> tuple[Result, Priorities]:
+    """NCA of every driver of the target on the 0-100 construct scores; the priorities marked
+    with it (cIPMA: necessary drivers that are bottlenecks first)."""
+    structure = layout.structure
+    scores = necessity_mod.scores_0_100(
+        items.values, items.item_low, items.item_high,
+        result.item_weights["normalized"].to_numpy(), structure.block_of,
+        list(structure.constructs))
+    target = priorities.target
+    level = float(result.index.set_index("construct").loc[target, "score"])
+    found = necessity_mod.analyse(
+        scores, [(d, target) for d in priorities.importance["driver"]],
+        sample_of(items).frequencies()[0], permutations, seed, {target: level})
+    return (result.replace(necessity=found),
+            necessity_mod.mark_priorities(priorities, found, spec.label))
 
 
 def diagnose(result: Result, items: ItemData, spec: ModelSpec, layout: Layout,

@@ -17,6 +17,7 @@ import pandas as pd
 from csi._version import __version__
 from csi.diagnostics import Diagnostic
 from csi.drivers.advice import Advice
+from csi.drivers.necessity import Necessity
 from csi.drivers.nonlinear import NonlinearResult
 from csi.drivers.priorities import Priorities
 from csi.inference.bootstrap import Draws
@@ -94,6 +95,7 @@ class Result:
     estimator_details: dict | None = None  # estimator-specific (PLSc rho_A, CB-SEM parameters)
     diagnostics: tuple[Diagnostic, ...] = ()  # findings that qualify or withhold the advice
     advice: Advice | None = None  # whether the priorities can be given (csi.drivers.advice)
+    necessity: Necessity | None = None  # NCA of the target's drivers (--necessity), else None
 
     def families(self) -> dict[str, pd.DataFrame]:
         """The tables that carry inference (se, t, p, ci_low, ci_high), by family."""
@@ -144,6 +146,9 @@ class Result:
             **(self.priorities.to_dict() if self.priorities is not None else {}),
             **({} if self.advice is None or self.advice.status == "ok" else {"priorities": []}),
             **({"nonlinear": self.nonlinear.to_dict()} if self.nonlinear is not None else {}),
+            **({"necessity": self.necessity.to_list(),
+                "necessity_settings": self.necessity.settings()}
+               if self.necessity is not None else {}),
             "fit": self.fit_indices,
             "estimator_details": self.estimator_details,
             "warnings": list(self.warnings),

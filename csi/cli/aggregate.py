@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from csi.cli.paths import OUTPUT
+
 from csi.cli.emit import emit, notes
 from csi.cli.results_file import read_results
 
@@ -20,7 +22,7 @@ from csi.cli.results_file import read_results
               default=0.95, show_default=True, help="Confidence level of the intervals.")
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]),
               default="table", show_default=True, help="Output format.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+@click.option("-o", "--output", type=OUTPUT,
               help="Write the output to this file (atomically) instead of standard output.")
 @click.option("-q", "--quiet", is_flag=True, help="No notes on standard error.")
 def aggregate_command(results, weights_file, level_columns, level, output_format, output,

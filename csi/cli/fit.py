@@ -64,9 +64,15 @@ def _knot(context, parameter, value):
               help="The model the priorities use under --variant nonlinear (default: the one "
               "its cross-validated comparison prefers).")
 @click.option("-q", "--quiet", is_flag=True, help="No notes or progress on standard error.")
-@click.option("--draws", "draws_file", type=click.Path(dir_okay=False, writable=True),
+@click.option("--draws", "draws_file", type=OUTPUT,
               help="Also save the bootstrap resamples `csi simulate` and `csi plan` need for "
                    "intervals (Parquet).")
+@click.option("--necessity", is_flag=True, help="Necessary Condition Analysis of each driver "
+              "of the target on the 0-100 construct scores (CE-FDH and CR-FDH ceilings, "
+              "permutation test, bottlenecks); necessary bottleneck drivers come first in the "
+              "priorities (cIPMA).")
+@click.option("--necessity-permutations", type=click.IntRange(min=0), default=10_000,
+              show_default=True, help="Permutations of the NCA significance test.")
 @pls_options
 @ingest_options
 @bootstrap_options
@@ -91,11 +97,15 @@ def fit_command(survey, model, output_format, output, pdf_file, quiet, draws_fil
         # each CB-SEM resample is a full refit: without --bootstrap N, ML standard errors
         # (the result's notes say so)
         resampling = dataclasses.replace(resampling, resamples=0)
+    necessity = (options.pop("necessity_permutations") if options.pop("necessity")
+                 else None)
     by, min_n, scheduler = pop_segment_options(options)
     if draws_file and resampling.resamples == 0:
         raise click.UsageError("--draws saves the bootstrap's resamples: give --bootstrap N")
     if by is not None and draws_file:
         raise click.UsageError("--draws saves one fit's resamples; it cannot be used with --by")
+    if by is not None and necessity is not None:
+        raise click.UsageError("--necessity analyses one fit; it cannot be combined with --by")
     if by is not None:
         return fit_by_segments(data, spec, items, ingest, settings, resampling, by=by,
                                min_n=min_n, scheduler=scheduler, check=check, pdf=pdf_file,
@@ -105,7 +115,8 @@ def fit_command(survey, model, output_format, output, pdf_file, quiet, draws_fil
     with scheduled(scheduler), progress_bar(resampling.resamples, "Bootstrap", quiet) as advance:
         result = fit_items(items, spec, settings, source=data.source, bootstrap=resampling,
                            progress=advance, target=options.pop("target"),
-                           nonlinear=nonlinear, partitions=starts)
+                           nonlinear=nonlinear, partitions=starts,
+                           necessity=necessity)
     if pdf_file:
         _write_pdf(result, pdf_file, quiet)
     if draws_file:

@@ -18,6 +18,7 @@ COMMANDS = {
     "compare": ("csi.cli.compare", "compare_command"),
     "compare-estimators": ("csi.cli.compare_estimators", "compare_estimators_command"),
     "fit": ("csi.cli.fit", "fit_command"),
+    "latent": ("csi.cli.latent", "latent_command"),
     "models": ("csi.cli.models", "models_command"),
     "plan": ("csi.cli.plan", "plan_command"),
     "priorities": ("csi.cli.priorities", "priorities_command"),
@@ -48,6 +49,12 @@ SUMMARIES = {
     'fit': (
         'Estimate MODEL on SURVEY (CSV/TSV, .xlsx, .sav, .parquet, or - for standard input) by '
         'PLS path modeling, consistent PLS or CB-SEM (--estimator).'
+    ),
+    'latent': (
+        'Find hidden segments of SURVEY whose drivers differ: FIMIX-PLS latent classes on the '
+        'PLS construct scores, the number of classes chosen by a bootstrap likelihood-ratio '
+        'test (information criteria shown beside it), each class re-estimated with its own '
+        'index, paths and priorities.'
     ),
     'models': (
         'List the built-in models: title, citation, constructs, indicators and paths.'

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from csi.cli.paths import OUTPUT
+
 from csi.cli.emit import emit, notes
 from csi.cli.simulate import load, model_option, withheld_line
 
@@ -27,7 +29,7 @@ from csi.cli.simulate import load, model_option, withheld_line
 @model_option
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]),
               default="table", show_default=True, help="Output format.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+@click.option("-o", "--output", type=OUTPUT,
               help="Write the output to this file (atomically) instead of standard output.")
 @click.option("-q", "--quiet", is_flag=True, help="No notes on standard error.")
 def plan_command(results, budget, costs_file, target, max_per_driver, step, draws_file, force,

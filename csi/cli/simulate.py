@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from csi.cli.paths import OUTPUT
+
 from csi.cli.emit import emit, notes
 from csi.cli.results_file import read_results
 
@@ -44,7 +46,7 @@ def withheld_line(fitted, what: str) -> None:
 @model_option
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]),
               default="table", show_default=True, help="Output format.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+@click.option("-o", "--output", type=OUTPUT,
               help="Write the output to this file (atomically) instead of standard output.")
 @click.option("-q", "--quiet", is_flag=True, help="No notes on standard error.")
 def simulate_command(results, changes, draws_file, structural, output_format, output,

@@ -313,6 +313,8 @@ def sentences(priorities: Priorities, label, top: int = 3, weakest: int = 3) -> 
                        "it matters more than the average driver for")
             text += (f" It already performs well ({info['performance']:.1f}, '{row['quadrant']}')"
                      f", but {matters} {target_label}: raising it still pays.")
+        if isinstance(row.get("necessity_reason"), str):  # cIPMA (csi.drivers.necessity)
+            text = row["necessity_reason"] + " " + text
         if row.get("significant") is False:
             text += (f" Caution: its effect is not statistically significant (the {level} CI "
                      "of its impact includes zero), so treat this as tentative.")

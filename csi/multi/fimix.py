@@ -1,0 +1,209 @@
+"""FIMIX-PLS: a finite mixture of the structural regressions on construct scores, by EM.
+
+Hahn, Johnson, Herrmann & Huber (2002), Schmalenbach Business Review 54, pp. 243-269;
+Sarstedt, Becker, Ringle & Schwaiger (2011), Schmalenbach Business Review 63, pp. 34-62.
+Within class k every structural equation j is a normal regression with its own intercept,
+slopes and variance, y_j = a_kj + X_j b_kj + e, e ~ N(0, s2_kj), the equations independent
+given the class (as seminrExtras and openpls do), so
+
+    log L = sum_i f_i log sum_k pi_k prod_j N(y_ij; a_kj + x_ij' b_kj, s2_kj).
+
+EM runs on a batch of problems at once: G = (data sets) x (starts), arrays (G, n, K); the
+M-step's weighted cross-products are matrix products over respondents (no loop over them),
+and each equation's residual variance comes from the same moments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+LOG_2PI = float(np.log(2 * np.pi))
+TOL = 1e-6  # stop when a problem's log-likelihood moves less than this (absolute; as the peers)
+MAX_ITER = 3000
+
+
+@dataclass(frozen=True)
+class Equation:
+    """One structural equation: the target's column and its predictors' columns."""
+
+    target: int
+    predictors: tuple[int, ...]
+
+    @property
+    def parameters(self) -> int:
+        """Intercept, slopes and residual variance."""
+        return len(self.predictors) + 2
+
+
+@dataclass(frozen=True)
+class Mixture:
+    """The EM solutions of a batch of G problems (best start per data set: see `best`)."""
+
+    loglik: np.ndarray  # (G,)  -inf for a degenerate solution (a class too small to estimate)
+    share: np.ndarray  # (G, K) pi_k
+    coef: list[np.ndarray]  # per equation (G, K, 1 + p_j): intercept, slopes
+    variance: np.ndarray  # (G, K, J)
+    posterior: np.ndarray  # (G, n, K)
+    iterations: np.ndarray  # (G,)
+    converged: np.ndarray  # (G,) bool
+
+    def take(self, index: np.ndarray) -> Mixture:
+        return Mixture(self.loglik[index], self.share[index], [c[index] for c in self.coef],
+                       self.variance[index], self.posterior[index], self.iterations[index],
+                       self.converged[index])
+
+
+def n_parameters(equations: list[Equation], k: int) -> int:
+    """Free parameters: K times every equation's intercept, slopes and variance, plus K - 1
+    mixing proportions (Sarstedt et al. 2011, p. 40)."""
+    return k * sum(e.parameters for e in equations) + (k - 1)
+
+
+def design(scores: np.ndarray, equations: list[Equation]) -> tuple[np.ndarray, np.ndarray]:
+    """All equations at once, batched over data sets: scores (D, n, C) -> X (D, n, J, q)
+    with a leading column of ones and each equation's predictors, zero-padded to the
+    longest equation's q, and y (D, n, J)."""
+    q = max(len(e.predictors) for e in equations) + 1
+    x = np.zeros(scores.shape[:-1] + (len(equations), q))
+    x[..., 0] = 1.0
+    for j, eq in enumerate(equations):
+        x[..., j, 1:1 + len(eq.predictors)] = scores[..., list(eq.predictors)]
+    return x, scores[..., [e.target for e in equations]]
+
+
+def fit(scores: np.ndarray, frequency: np.ndarray, equations: list[Equation], k: int,
+        starts: int, rng: np.random.Generator, tol: float = TOL,
+        max_iter: int = MAX_ITER, min_size: float | None = None) -> Mixture:
+    """EM from `starts` random hard partitions for each of D data sets `scores` (D, n, C)
+    (or one, (n, C)), frequencies (n,). Returns the best start of every data set (D rows).
+
+    A start whose smallest class holds fewer than `min_size` respondents (default: the
+    largest equation's parameter count plus one) is degenerate (a variance collapsing to 0
+    makes the likelihood unbounded) and scores -inf. BLAS runs single-threaded: the products
+    are many and small, threads only contend (and results must not depend on them).
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _em(scores, frequency, equations, k, starts, rng, tol, max_iter, min_size)
+
+
+def _em(scores, frequency, equations, k, starts, rng, tol, max_iter, min_size) -> Mixture:
+    if scores.ndim == 2:
+        scores = scores[None]
+    d, n, _ = scores.shape
+    starts = 1 if k == 1 else starts
+    g = d * starts
+    data = np.repeat(np.arange(d), starts)  # problem -> data set
+    f = np.asarray(frequency, dtype=float)
+    total = f.sum()
+    if min_size is None:
+        min_size = max(e.parameters for e in equations) + 1.0
+    x, y = design(scores, equations)
+    j_count, q = x.shape[-2:]
+    # per data set: outer products x x' (D, n, J*q*q), x y (D, n, J*q), y^2 (D, n, J); the
+    # M-step's weighted sums of them are one matrix product each
+    xx = np.einsum("dnji,dnjk->dnjik", x, x).reshape(d, n, -1)
+    xy = (x * y[..., None]).reshape(d, n, -1)
+    yy = y * y
+    xt = np.ascontiguousarray(np.moveaxis(x, 2, 1))  # (D, J, n, q)
+    yt = np.ascontiguousarray(np.moveaxis(y, 2, 1))[..., None]  # (D, J, n, 1)
+    padding = np.zeros((j_count, q, q))  # 1 on the diagonal of padded slots: their coef is 0
+    for j, eq in enumerate(equations):
+        padding[j, np.arange(1 + len(eq.predictors), q), np.arange(1 + len(eq.predictors), q)] = 1
+    padding += 1e-12 * np.eye(q)
+    floor = 1e-10 * np.maximum(y[0].var(axis=0), 1e-12)  # (J,)
+
+    labels = rng.integers(k, size=(g, n))
+    posterior = np.zeros((g, n, k))
+    np.put_along_axis(posterior, labels[..., None], 1.0, axis=2)
+    loglik = np.full(g, -np.inf)
+    iterations = np.zeros(g, dtype=int)
+    share_all = np.zeros((g, k))
+    coef_all = np.zeros((g, k, j_count, q))
+    variance_all = np.ones((g, k, j_count))
+    degenerate_all = np.zeros(g, dtype=bool)
+    active = np.arange(g)
+    if d == 1:  # one data set: broadcast its arrays instead of copying them per problem
+        xx, xy, yy, xt, yt = xx[0], xy[0], yy[0], xt[0], yt[0]
+    for step in range(max_iter):
+        a = active.size
+        src = data[active] if d > 1 else slice(None)
+        weight = posterior[active] * f[None, :, None]  # (a, n, K)
+        size = weight.sum(axis=1)  # (a, K)
+        degenerate = (size < min_size).any(axis=1)
+        share = size / total
+        wt = np.ascontiguousarray(np.swapaxes(weight, 1, 2))  # (a, K, n)
+        cross = (wt @ xx[src]).reshape(a, k, j_count, q, q) + padding
+        rhs = (wt @ xy[src]).reshape(a, k, j_count, q)
+        coef = np.linalg.solve(cross, rhs[..., None])[..., 0]  # (a, K, J, q)
+        sse = (wt @ yy[src]) - (coef * rhs).sum(axis=3)  # y'Wy - b'X'Wy at the WLS solution
+        variance = np.maximum(sse / np.maximum(size, 1e-300)[..., None], floor)  # (a, K, J)
+        fitted = xt[src] @ np.moveaxis(coef, 1, 3)  # (a, J, n, K)
+        scaled = (yt[src] - fitted) ** 2 / np.moveaxis(variance, 1, 2)[:, :, None, :]
+        log_density = (np.log(np.maximum(share, 1e-300))[:, None, :]
+                       - 0.5 * (LOG_2PI * j_count + np.log(variance).sum(axis=2)[:, None, :]
+                                + scaled.sum(axis=1)))
+        coef_all[active], variance_all[active] = coef, variance
+        share_all[active], degenerate_all[active] = share, degenerate
+        top = log_density.max(axis=2, keepdims=True)
+        mix = np.exp(log_density - top)
+        norm = mix.sum(axis=2, keepdims=True)
+        posterior[active] = mix / norm
+        new = (f[None, :] * (top[..., 0] + np.log(norm[..., 0]))).sum(axis=1)
+        change = np.abs(new - loglik[active])
+        loglik[active] = new
+        iterations[active] = step + 1
+        done = (change < tol) | degenerate
+        active = active[~done]
+        if active.size == 0:
+            break
+    converged = np.ones(g, dtype=bool)
+    converged[active] = False
+    loglik = np.where(degenerate_all, -np.inf, loglik)
+    coef = [coef_all[:, :, j, :1 + len(eq.predictors)] for j, eq in enumerate(equations)]
+    solutions = Mixture(loglik, share_all, coef, variance_all, posterior, iterations, converged)
+    best = loglik.reshape(d, starts).argmax(axis=1) + np.arange(d) * starts
+    return _ordered(solutions.take(best))
+
+
+def _ordered(mixture: Mixture) -> Mixture:
+    """Classes by share, largest first (EM's labels are arbitrary)."""
+    order = np.argsort(-mixture.share, axis=1, kind="stable")
+    rows = np.arange(order.shape[0])[:, None]
+    return Mixture(mixture.loglik, mixture.share[rows, order],
+                   [c[rows, order] for c in mixture.coef], mixture.variance[rows, order],
+                   np.take_along_axis(mixture.posterior, order[:, None, :], axis=2),
+                   mixture.iterations, mixture.converged)
+
+
+def entropy(posterior: np.ndarray, frequency: np.ndarray) -> float:
+    """Normed entropy statistic EN = 1 - sum_i sum_k -p_ik ln p_ik / (n ln K), in [0, 1]
+    (Ramaswamy et al. 1993; Sarstedt et al. 2011, p. 41); 1 = perfectly separated."""
+    k = posterior.shape[-1]
+    if k == 1:
+        return float("nan")
+    p = np.clip(posterior, 1e-300, 1)
+    total = float(frequency.sum())
+    return 1 - float((frequency[:, None] * -p * np.log(p)).sum()) / (total * np.log(k))
+
+
+def criteria(loglik: float, parameters: int, n: float) -> dict[str, float]:
+    """Information criteria (Sarstedt et al. 2011, Table 1): -2 lnL plus a penalty.
+    MDL5 is Liang et al.'s minimum description length with factor 5: 5 q ln n."""
+    deviance = -2 * loglik
+    log_n = float(np.log(n))
+    return {
+        "AIC": deviance + 2 * parameters,
+        "AIC3": deviance + 3 * parameters,
+        "AIC4": deviance + 4 * parameters,
+        "BIC": deviance + parameters * log_n,
+        "CAIC": deviance + parameters * (log_n + 1),
+        "HQ": deviance + 2 * parameters * float(np.log(log_n)),
+        "MDL5": deviance + 5 * parameters * log_n,
+    }
+
+
+__all__ = ["Equation", "Mixture", "criteria", "design", "entropy", "fit", "n_parameters"]
