@@ -128,6 +128,8 @@ def fit_items(items: ItemData, spec: ModelSpec, settings: PlsSettings, source: s
     result = with_estimator(
         assemble(spec, layout, settings, items, stats, estimates, source, estimator.composite),
         point, bootstrap, estimator.composite)
+    if estimator.composite:
+        result = with_model_fit(result, sample, structure, settings, point, bootstrap)
     variant = None
     if nonlinear is not None:
         variant = nonlinear_model(result, spec, layout, items, target, nonlinear)
@@ -265,6 +267,27 @@ def with_inference(result: Result, sample: Sample, items: ItemData, layout: Layo
                f"inference uses the {draws.n_used} that could")
         )
     return result.replace(**tables, bootstrap=block, draws=draws, warnings=tuple(warnings))
+
+
+def with_model_fit(result: Result, sample: Sample, structure: Structure, settings: PlsSettings,
+                   point: EstimatorFit, bootstrap: boot.BootstrapSettings | None) -> Result:
+    """PLS and PLSc: SRMR, d_ULS, d_G of the estimated and saturated model (JSON `fit`)
+    and, with the bootstrap, the Bollen-Stine quantiles and p values
+    (csi.inference.model_fit)."""
+    from csi.inference import model_fit
+
+    cor = sample.moments().cor
+    block = model_fit.point_fit(point, cor, structure, settings.estimator)
+    if bootstrap is not None and bootstrap.resamples > 0:
+        found = model_fit.bollen_stine(sample, structure, settings, point, bootstrap.resamples,
+                                       bootstrap.seed)
+        for key in ("hi95", "hi99", "p"):
+            block[key] = found["estimated"][key]
+            block["saturated"][key] = found["saturated"][key]
+        block["bollen_stine"] = {"n_requested": bootstrap.resamples, "seed": bootstrap.seed,
+                                 "n_used": found["estimated"]["n_used"],
+                                 "n_used_saturated": found["saturated"]["n_used"]}
+    return result.replace(model_fit=block)
 
 
 def _bootstrap_block(bootstrap: boot.BootstrapSettings, draws: boot.Draws) -> dict:

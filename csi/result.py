@@ -90,6 +90,7 @@ class Result:
     priorities: Priorities | None = None  # importance, performance, ranking of the drivers
     nonlinear: NonlinearResult | None = None  # the non-linear variant's block
     fit_indices: dict | None = None  # CB-SEM's global fit (chisq, df, ..., bic), else None
+    model_fit: dict | None = None  # PLS/PLSc: SRMR, d_ULS, d_G (csi.inference.model_fit)
     estimator_details: dict | None = None  # estimator-specific (PLSc rho_A, CB-SEM parameters)
     diagnostics: tuple[Diagnostic, ...] = ()  # findings that qualify or withhold the advice
     advice: Advice | None = None  # whether the priorities can be given (csi.drivers.advice)
@@ -140,7 +141,7 @@ class Result:
             **(self.priorities.to_dict() if self.priorities is not None else {}),
             **({} if self.advice is None or self.advice.status == "ok" else {"priorities": []}),
             **({"nonlinear": self.nonlinear.to_dict()} if self.nonlinear is not None else {}),
-            "fit": self.fit_indices,
+            "fit": self.fit_indices if self.fit_indices is not None else self.model_fit,
             "estimator_details": self.estimator_details,
             "warnings": list(self.warnings),
             "diagnostics": [d.to_dict() for d in self.diagnostics],

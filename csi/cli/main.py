@@ -18,6 +18,7 @@ COMMANDS = {
     "compare-estimators": ("csi.cli.compare_estimators", "compare_estimators_command"),
     "fit": ("csi.cli.fit", "fit_command"),
     "models": ("csi.cli.models", "models_command"),
+    "predict": ("csi.cli.predict", "predict_command"),
     "priorities": ("csi.cli.priorities", "priorities_command"),
     "report": ("csi.cli.report", "report_command"),
     "validate": ("csi.cli.validate", "validate_command"),
@@ -44,6 +45,10 @@ SUMMARIES = {
     ),
     'models': (
         'List the built-in models: title, citation, constructs, indicators and paths.'
+    ),
+    'predict': (
+        "Out-of-sample prediction of MODEL's endogenous indicators on SURVEY: PLSpredict with "
+        'linear-model and indicator-average benchmarks, and CVPAT.'
     ),
     'priorities': (
         'Show what to improve first, from a `csi fit --format json` file (no refitting).'
