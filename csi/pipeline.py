@@ -280,7 +280,7 @@ def with_model_fit(result: Result, sample: Sample, structure: Structure, setting
     block = model_fit.point_fit(point, cor, structure, settings.estimator)
     if bootstrap is not None and bootstrap.resamples > 0:
         found = model_fit.bollen_stine(sample, structure, settings, point, bootstrap.resamples,
-                                       bootstrap.seed)
+                                       bootstrap.seed, workers=bootstrap.workers)
         for key in ("hi95", "hi99", "p"):
             block[key] = found["estimated"][key]
             block["saturated"][key] = found["saturated"][key]

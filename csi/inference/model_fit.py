@@ -75,12 +75,13 @@ def point_fit(point: EstimatorFit, cor: np.ndarray, structure: Structure,
 
 def bollen_stine(sample: Sample, structure: Structure, settings: PlsSettings,
                  point: EstimatorFit, resamples: int, seed: int,
-                 indices: dict[str, np.ndarray] | None = None) -> dict:
+                 indices: dict[str, np.ndarray] | None = None, workers: int = 1) -> dict:
     """{model: {"hi95": {stat}, "hi99": {stat}, "p": {stat}, "n_used": int}} of the
     Bollen-Stine bootstrap for the estimated and the saturated model.
 
     `indices` {model: (B, n)} replays given 0-based resamples (e.g. a peer's), else
-    `resamples` are drawn in chunks seeded from SeedSequence(seed), as csi's bootstrap does.
+    `resamples` are drawn in chunks seeded from SeedSequence(seed), as csi's bootstrap does;
+    `workers` threads run the chunks (the numbers do not depend on them).
     """
     stats = sample.moments()
     cor = stats.cor
@@ -88,7 +89,6 @@ def bollen_stine(sample: Sample, structure: Structure, settings: PlsSettings,
     composite = composite_blocks(structure, settings.estimator)
     implied = _implied(point.estimates, cor[None], structure, composite)
     observed = statistics(point.estimates, cor[None], structure, settings.estimator)
-    estimator = estimators.get(settings.estimator)
     root = _power(cor, -0.5)
     out = {}
     for model in MODELS:
@@ -99,8 +99,8 @@ def bollen_stine(sample: Sample, structure: Structure, settings: PlsSettings,
                                   "definite; no Bollen-Stine bootstrap"}
             continue
         transformed = Sample(values=z @ root @ _power(sigma, 0.5), weights=sample.weights)
-        draws = _draws(transformed, structure, settings, estimator, point, model, resamples,
-                       seed, None if indices is None else indices[model])
+        draws = _draws(transformed, structure, settings, point, model, resamples,
+                       seed, None if indices is None else indices[model], workers)
         summary = {s: quantile_summary(float(observed[model][s][0]), draws[s])
                    for s in STATISTICS}
         out[model] = {key: {s: summary[s][key] for s in STATISTICS}
@@ -109,32 +109,37 @@ def bollen_stine(sample: Sample, structure: Structure, settings: PlsSettings,
     return out
 
 
-def _draws(sample: Sample, structure: Structure, settings: PlsSettings, estimator,
+def _draws(sample: Sample, structure: Structure, settings: PlsSettings,
            point: EstimatorFit, model: str, resamples: int, seed: int,
-           given: np.ndarray | None) -> dict[str, np.ndarray]:
+           given: np.ndarray | None, workers: int = 1) -> dict[str, np.ndarray]:
     """The bootstrap distances {statistic: (B,)} of one model, NaN where dropped."""
+    from csi import scale_out
+
     n = sample.rows
     total = resamples if given is None else given.shape[0]
     step = chunk_size(n)
     sizes = [min(step, total - start) for start in range(0, total, step)]
     seeds = np.random.SeedSequence(seed).spawn(len(sizes))
-    parts = {s: [] for s in STATISTICS}
-    start = 0
-    for size, child in zip(sizes, seeds):
-        if given is not None:
-            counts = counts_from_indices(given[start:start + size], n)
-        else:
-            counts = sample.resample_counts(np.random.default_rng(child), size)
-        start += size
-        found = _chunk(sample, counts.astype(float), structure, settings, estimator, point,
-                       model)
-        for s in STATISTICS:
-            parts[s].append(found[s])
-    return {s: (np.concatenate(parts[s]) if parts[s] else np.empty(0)) for s in STATISTICS}
+    starts = np.cumsum([0] + sizes[:-1]).tolist()
+    jobs = [(size, child, None if given is None else given[start:start + size])
+            for size, child, start in zip(sizes, seeds, starts)]
+    executor = scale_out.LocalExecutor(max(1, min(workers, len(jobs))))
+    try:
+        found = executor.map(_chunk, jobs, shared=(sample, structure, settings, point, model))
+    finally:
+        executor.close()
+    return {s: (np.concatenate([f[s] for f in found]) if found else np.empty(0))
+            for s in STATISTICS}
 
 
-def _chunk(sample: Sample, counts: np.ndarray, structure: Structure, settings: PlsSettings,
-           estimator, point: EstimatorFit, model: str) -> dict[str, np.ndarray]:
+def _chunk(context: tuple, job: tuple) -> dict[str, np.ndarray]:
+    """The distances of one chunk of resamples: job = (size, SeedSequence, given indices)."""
+    sample, structure, settings, point, model = context
+    size, child, given = job
+    n = sample.rows
+    counts = (counts_from_indices(given, n) if given is not None
+              else sample.resample_counts(np.random.default_rng(child), size)).astype(float)
+    estimator = estimators.get(settings.estimator)
     mean, sd, cov = sample.batch_moments(counts)
     size = counts.shape[0]
     result = {s: np.full(size, np.nan) for s in STATISTICS}
@@ -151,8 +156,8 @@ def _chunk(sample: Sample, counts: np.ndarray, structure: Structure, settings: P
         usable &= estimates.failures == ""
     implied = getattr(_implied(estimates, cor, structure,
                                composite_blocks(structure, settings.estimator)), model)
-    usable &= positive_definite(implied)
     found = distances(cor, implied)
+    usable &= np.isfinite(found["d_g"])  # d_G is finite exactly where Sigma is positive definite
     for s in STATISTICS:
         values = found[s]
         values[~usable] = np.nan
