@@ -63,13 +63,21 @@ def distances(observed: np.ndarray, implied: np.ndarray) -> dict[str, np.ndarray
     d_uls = 0.5 * np.sum(diff ** 2, axis=(1, 2))
     d_g = np.full(observed.shape[0], np.nan)
     # eigenvalues of S^-1 Sigma = those of L^-1 Sigma L^-T, S = L L' (symmetric, batched)
-    finite = np.flatnonzero(np.isfinite(implied).all(axis=(1, 2)))
+    finite = np.flatnonzero(np.isfinite(implied).all(axis=(1, 2))
+                            & np.isfinite(observed).all(axis=(1, 2)))
     try:
         lower = np.linalg.cholesky(observed[finite])
-    except np.linalg.LinAlgError:  # rare: an observed matrix that is not positive definite
-        good = [i for i in finite if np.all(np.linalg.eigvalsh(observed[i]) > 0)]
-        finite = np.array(good, dtype=int)
-        lower = np.linalg.cholesky(observed[finite])
+    except np.linalg.LinAlgError:  # rare: observed matrices that are not positive definite
+        factors = []
+        for i in finite:
+            try:
+                factors.append(np.linalg.cholesky(observed[i]))
+            except np.linalg.LinAlgError:
+                factors.append(None)
+        keep = np.array([f is not None for f in factors], dtype=bool)
+        finite = finite[keep]
+        lower = (np.stack([f for f in factors if f is not None]) if keep.any()
+                 else np.empty((0, p, p)))
     if finite.size:
         inv = np.linalg.inv(lower)
         values = np.linalg.eigvalsh(inv @ implied[finite] @ np.swapaxes(inv, 1, 2))
