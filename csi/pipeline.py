@@ -54,6 +54,7 @@ def fit(
     nonlinear: NonlinearSettings | None = None,
     options: IngestOptions | None = None,
     progress: Callable[[int], None] | None = None,
+    fit_test: bool = True,
 ) -> Result:
     """Estimate `model` (a ModelSpec, built-in name or model file) on `source` (a survey file
     or a pandas DataFrame), with the CLI's defaults.
@@ -64,6 +65,8 @@ def fit(
     `bootstrap` resamples (0: point estimates only) or BootstrapSettings, seeded by `seed`.
     `estimator` pls, plsc or cbsem (or `settings` for scheme, tol, ...); `variant` linear or
     nonlinear (or `nonlinear` settings); `target` is the construct whose drivers are ranked.
+    `fit_test` False skips the Bollen-Stine bootstrap of the model fit (PLS, PLSc), which
+    about doubles the time of a bootstrapped fit.
     """
     settings = settings or PlsSettings(estimator=estimator)
     entry = estimators.entry(settings.estimator)
@@ -82,7 +85,7 @@ def fit(
     if nonlinear is None and variant == "nonlinear":
         nonlinear = NonlinearSettings()
     return fit_items(items, spec, settings, source=survey.source, bootstrap=bootstrap,
-                     progress=progress, target=target, nonlinear=nonlinear)
+                     progress=progress, target=target, nonlinear=nonlinear, fit_test=fit_test)
 
 
 def _survey(source, options: IngestOptions) -> Survey:
@@ -107,8 +110,8 @@ def fit_items(items: ItemData, spec: ModelSpec, settings: PlsSettings, source: s
               bootstrap: boot.BootstrapSettings | None = None,
               progress: Callable[[int], None] | None = None,
               target: str | None = None,
-              nonlinear: NonlinearSettings | None = None) -> Result:
-    """Estimate from an already-validated item matrix."""
+              nonlinear: NonlinearSettings | None = None, fit_test: bool = True) -> Result:
+    """Estimate from an already-validated item matrix (`fit_test` as in `fit`)."""
     estimator = estimators.get(settings.estimator)
     settings = estimator.prepare(settings)
     spec.check_for(estimator.composite)
@@ -129,7 +132,8 @@ def fit_items(items: ItemData, spec: ModelSpec, settings: PlsSettings, source: s
         assemble(spec, layout, settings, items, stats, estimates, source, estimator.composite),
         point, bootstrap, estimator.composite)
     if estimator.composite:
-        result = with_model_fit(result, sample, structure, settings, point, bootstrap)
+        result = with_model_fit(result, sample, structure, settings, point,
+                                bootstrap if fit_test else None)
     variant = None
     if nonlinear is not None:
         variant = nonlinear_model(result, spec, layout, items, target, nonlinear)
