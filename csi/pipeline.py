@@ -59,6 +59,7 @@ def fit(
     options: IngestOptions | None = None,
     progress: Callable[[int], None] | None = None,
     necessity: int | None = None,
+    fit_test: bool = False,
 ) -> Result:
     """Estimate `model` (a ModelSpec, built-in name or model file) on `source` (a survey file
     or a pandas DataFrame), with the CLI's defaults.
@@ -72,7 +73,9 @@ def fit(
     are ranked; `priorities_from` ("linear" or "nonlinear") forces the model the priorities
     use under the non-linear variant, which by default is the one its cross-validated
     comparison prefers; `necessity` adds NCA of its drivers with that many permutations (as
-    `--necessity`).
+    `--necessity`);
+    `fit_test` adds the Bollen-Stine bootstrap of the model fit (PLS, PLSc: HI95, HI99, p),
+    which costs two more bootstraps (as `--fit-test`).
     """
     settings = settings or PlsSettings(estimator=estimator)
     entry = estimators.entry(settings.estimator)
@@ -97,7 +100,7 @@ def fit(
             nonlinear = dataclasses.replace(nonlinear, priorities_from=priorities_from)
     return fit_items(items, spec, settings, source=survey.source, bootstrap=bootstrap,
                      progress=progress, target=target, nonlinear=nonlinear, partitions=starts,
-                     necessity=necessity)
+                     necessity=necessity, fit_test=fit_test)
 
 
 def _survey(source, options: IngestOptions) -> tuple[Survey, np.ndarray | None]:
@@ -125,11 +128,11 @@ def fit_items(items: ItemData, spec: ModelSpec, settings: PlsSettings, source: s
               target: str | None = None,
               nonlinear: NonlinearSettings | None = None,
               partitions: np.ndarray | None = None,
-              necessity: int | None = None) -> Result:
+              necessity: int | None = None, fit_test: bool = False) -> Result:
     """Estimate from an already-validated item matrix (`partitions`: where each partition
     of a partitioned survey starts, csi.ingest.partitions; its moments are reduced).
     `necessity`: NCA of the target's drivers with that many permutations
-    (csi.drivers.necessity), marked in the priorities."""
+    (csi.drivers.necessity), marked in the priorities; `fit_test` as in `fit`."""
     estimator = estimators.get(settings.estimator)
     settings = estimator.prepare(settings)
     spec.check_for(estimator.composite)
@@ -149,6 +152,9 @@ def fit_items(items: ItemData, spec: ModelSpec, settings: PlsSettings, source: s
     result = with_estimator(
         assemble(spec, layout, settings, items, stats, estimates, source, estimator.composite),
         point, bootstrap, estimator.composite)
+    if estimator.composite:
+        result = with_model_fit(result, sample, structure, settings, point,
+                                bootstrap if fit_test else None)
     variant = None
     if nonlinear is not None:
         variant = nonlinear_model(result, spec, layout, items, target, nonlinear)
@@ -313,6 +319,27 @@ def with_inference(result: Result, sample: Sample, items: ItemData, layout: Layo
                f"inference uses the {draws.n_used} that could")
         )
     return result.replace(**tables, bootstrap=block, draws=draws, warnings=tuple(warnings))
+
+
+def with_model_fit(result: Result, sample: Sample, structure: Structure, settings: PlsSettings,
+                   point: EstimatorFit, bootstrap: boot.BootstrapSettings | None) -> Result:
+    """PLS and PLSc: SRMR, d_ULS, d_G of the estimated and saturated model (JSON `fit`)
+    and, with the bootstrap, the Bollen-Stine quantiles and p values
+    (csi.inference.model_fit)."""
+    from csi.inference import model_fit
+
+    cor = sample.moments().cor
+    block = model_fit.point_fit(point, cor, structure, settings.estimator)
+    if bootstrap is not None and bootstrap.resamples > 0:
+        found = model_fit.bollen_stine(sample, structure, settings, point, bootstrap.resamples,
+                                       bootstrap.seed, workers=bootstrap.workers)
+        for key in ("hi95", "hi99", "p"):
+            block[key] = found["estimated"][key]
+            block["saturated"][key] = found["saturated"][key]
+        block["bollen_stine"] = {"n_requested": bootstrap.resamples, "seed": bootstrap.seed,
+                                 "n_used": found["estimated"]["n_used"],
+                                 "n_used_saturated": found["saturated"]["n_used"]}
+    return result.replace(model_fit=block)
 
 
 def _bootstrap_block(bootstrap: boot.BootstrapSettings, draws: boot.Draws) -> dict:

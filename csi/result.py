@@ -92,6 +92,7 @@ class Result:
     priorities: Priorities | None = None  # importance, performance, ranking of the drivers
     nonlinear: NonlinearResult | None = None  # the non-linear variant's block
     fit_indices: dict | None = None  # CB-SEM's global fit (chisq, df, ..., bic), else None
+    model_fit: dict | None = None  # PLS/PLSc: SRMR, d_ULS, d_G (csi.inference.model_fit)
     estimator_details: dict | None = None  # estimator-specific (PLSc rho_A, CB-SEM parameters)
     diagnostics: tuple[Diagnostic, ...] = ()  # findings that qualify or withhold the advice
     advice: Advice | None = None  # whether the priorities can be given (csi.drivers.advice)
@@ -149,7 +150,7 @@ class Result:
             **({"necessity": self.necessity.to_list(),
                 "necessity_settings": self.necessity.settings()}
                if self.necessity is not None else {}),
-            "fit": self.fit_indices,
+            "fit": self.fit_indices if self.fit_indices is not None else self.model_fit,
             "estimator_details": self.estimator_details,
             "warnings": list(self.warnings),
             "diagnostics": [d.to_dict() for d in self.diagnostics],

@@ -50,12 +50,15 @@ settings and the answer scale.
 @click.option("-o", "--output", type=OUTPUT,
               help="Write the output to this file (atomically) instead of standard output.")
 @click.option("-q", "--quiet", is_flag=True, help="No notes or progress on standard error.")
+@click.option("--micom", "show_micom", is_flag=True,
+              help="Show MICOM's three steps per construct (Henseler, Ringle & Sarstedt 2016);"
+                   " without it, a one-line MICOM verdict.")
 @pls_options
 @ingest_options
 @bootstrap_options
 @scheduler_option
 def compare_command(surveys, model, by, permutations, target, output_format, output, quiet,
-                    scheduler, **options) -> None:
+                    show_micom, scheduler, **options) -> None:
     if by is None and len(surveys) != 2:
         raise click.UsageError("give two survey files (A B), or one survey and --by COLUMN")
     if by is not None and len(surveys) != 1:
@@ -79,8 +82,33 @@ def compare_command(surveys, model, by, permutations, target, output_format, out
                                  executor=executor, progress=advance, **common)
         where = executor.notes
     notes(where, quiet)
-    emit(output_format, output, lambda console: render_comparison(comparison, console),
+    emit(output_format, output, lambda console: (render_comparison(comparison, console),
+                                                 render_micom(comparison.micom, show_micom,
+                                                              console)),
          lambda kind: comparison.to_json() if kind == "json" else comparison_csv(comparison),
          width=120)
     if output_format != "table":
         notes(comparison.warnings, quiet)
+
+
+def render_micom(result, detailed: bool, console) -> None:
+    """MICOM's one-line verdict, and with --micom its table (csi.multi.micom)."""
+    if result is None:
+        return
+    if detailed:
+        from rich.table import Table
+
+        table = Table(title="MICOM (configural invariance holds: one model, settings, scale)",
+                      title_justify="left")
+        for column in ("Construct", "c", "5% quantile", "p", "Mean diff.", "p", "log var. ratio",
+                       "p", "Invariance"):
+            table.add_column(column, justify="left" if column == "Construct" else "right")
+        for row in result.constructs:
+            table.add_row(row["construct"], f"{row['c']:.4f}", f"{row['c_quantile_5']:.4f}",
+                          f"{row['p_c']:.3f}", f"{row['mean_difference']:+.3f}",
+                          f"{row['p_mean']:.3f}", f"{row['log_variance_ratio']:+.3f}",
+                          f"{row['p_variance']:.3f}",
+                          "full" if row["full_invariance"] else
+                          "compositional" if row["compositional_invariance"] else "none")
+        console.print(table)
+    console.print(result.sentence() + ".")

@@ -67,6 +67,9 @@ def _knot(context, parameter, value):
 @click.option("--draws", "draws_file", type=OUTPUT,
               help="Also save the bootstrap resamples `csi simulate` and `csi plan` need for "
                    "intervals (Parquet).")
+@click.option("--fit-test", is_flag=True, help="With the bootstrap, also the Bollen-Stine "
+              "bootstrap of the exact-fit test of a PLS/PLSc model (HI95, HI99, p of SRMR, "
+              "d_ULS, d_G); it costs two more bootstraps.")
 @click.option("--necessity", is_flag=True, help="Necessary Condition Analysis of each driver "
               "of the target on the 0-100 construct scores (CE-FDH and CR-FDH ceilings, "
               "permutation test, bottlenecks); necessary bottleneck drivers come first in the "
@@ -116,7 +119,7 @@ def fit_command(survey, model, output_format, output, pdf_file, quiet, draws_fil
         result = fit_items(items, spec, settings, source=data.source, bootstrap=resampling,
                            progress=advance, target=options.pop("target"),
                            nonlinear=nonlinear, partitions=starts,
-                           necessity=necessity)
+                           necessity=necessity, fit_test=options.pop("fit_test"))
     if pdf_file:
         _write_pdf(result, pdf_file, quiet)
     if draws_file:

@@ -21,6 +21,7 @@ COMMANDS = {
     "latent": ("csi.cli.latent", "latent_command"),
     "models": ("csi.cli.models", "models_command"),
     "plan": ("csi.cli.plan", "plan_command"),
+    "predict": ("csi.cli.predict", "predict_command"),
     "priorities": ("csi.cli.priorities", "priorities_command"),
     "report": ("csi.cli.report", "report_command"),
     "simulate": ("csi.cli.simulate", "simulate_command"),
@@ -62,6 +63,10 @@ SUMMARIES = {
     'plan': (
         'Spend a budget of improvement points where it raises the target most per unit cost '
         '(greedy, step by step; never past 100), from RESULTS.json (`csi fit --format json`).'
+    ),
+    'predict': (
+        "Out-of-sample prediction of MODEL's endogenous indicators on SURVEY: PLSpredict with "
+        'linear-model and indicator-average benchmarks, and CVPAT.'
     ),
     'priorities': (
         'Show what to improve first, from a `csi fit --format json` file (no refitting).'

@@ -273,6 +273,7 @@ class Comparison:
     seed: int
     bootstrap_pairs: int  # resample pairs behind the CIs (0 without a bootstrap)
     warnings: tuple[str, ...] = ()
+    micom: object = None  # csi.multi.micom.Micom: measurement invariance of the composites
 
     @property
     def alpha(self) -> float:
@@ -301,6 +302,7 @@ class Comparison:
             "bootstrap_pairs": self.bootstrap_pairs,
             "differences": records(self.differences),
             "fits": [self.a.result.to_dict(), self.b.result.to_dict()],
+            **({"micom": self.micom.to_dict()} if self.micom is not None else {}),
             "warnings": list(self.warnings),
             "diagnostics": [d.to_dict() | {"subject": f"{group.name}: {d.subject}"
                                            if d.subject else group.name}
@@ -426,10 +428,22 @@ def compare_items(items_a: ItemData, items_b: ItemData, spec: ModelSpec, *,
     if pairs and pairs < bootstrap.resamples:
         warnings.append(f"the CIs of the differences use {pairs} resample pairs (failed "
                         "resamples were dropped)")
+    invariance = None
+    if settings.estimator == "pls":  # MICOM is defined for composites (csi.multi.micom)
+        from csi.multi.micom import micom
+
+        invariance = micom(pooled(sample_of(items_a), sample_of(items_b)), items_a.rows_used,
+                           metrics.layout.structure, settings, permutations=permutations,
+                           seed=np.random.SeedSequence(run_seed, spawn_key=(1,)), level=level)
+        warnings += [f"{spec.label(row['construct'])} lacks compositional invariance (MICOM "
+                     f"c = {row['c']:.4f} below its permutation 5% quantile "
+                     f"{row['c_quantile_5']:.4f}): its index and path differences are not "
+                     "interpretable" for row in invariance.constructs
+                     if not row["compositional_invariance"]]
     groups = [Group(names[i], sources[i], seeds[i], results[i]) for i in range(2)]
     return Comparison(a=groups[0], b=groups[1], by=by, target=metrics.target_name, level=level,
                       permutation=test, differences=table, seed=run_seed,
-                      bootstrap_pairs=pairs, warnings=tuple(warnings))
+                      bootstrap_pairs=pairs, warnings=tuple(warnings), micom=invariance)
 
 
 def group_names(sources: list[str]) -> tuple[str, str]:
