@@ -20,6 +20,7 @@ COMMANDS = {
     "models": ("csi.cli.models", "models_command"),
     "priorities": ("csi.cli.priorities", "priorities_command"),
     "report": ("csi.cli.report", "report_command"),
+    "schema": ("csi.cli.schema", "schema_command"),
     "validate": ("csi.cli.validate", "validate_command"),
 }
 # the one-line help `csi --help` lists, without importing the commands (a test keeps each
@@ -52,6 +53,10 @@ SUMMARIES = {
         'Write a PDF report of RESULTS.json (from `csi fit --format json`) for managers: the '
         'indices, drivers and priorities, path diagram and charts, measurement and data '
         'quality, and the methods.'
+    ),
+    'schema': (
+        'Print the JSON Schema (draft 2020-12) of a csi document: fit (default), check, compare '
+        'or segments.'
     ),
     'validate': (
         'Check SURVEY (a file, or - for standard input) for MODEL and print the data-quality '
