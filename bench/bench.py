@@ -199,7 +199,13 @@ def main() -> None:
     parser.add_argument("--peer-python", help="python of the venv with plspm 0.5.7")
     parser.add_argument("--quick", action="store_true", help="100,000 rows instead of 1,000,000")
     args = parser.parse_args()
-    rows = []
+    import bench_startup
+
+    startup = bench_startup.startup_figures() + bench_startup.seminr_figures(args.peer_python)
+    print("Start-up (ratios measured in this run) and csi.fit(bootstrap=0) vs seminr:")
+    print_rows(startup, "seminr")
+    print()
+    rows = list(startup)
     rows += single_fit(args.peer_python)
     rows += big_fit(args.peer_python, 100_000 if args.quick else 1_000_000)
     rows += bootstrap_mobi(args.peer_python, 20 if args.quick else 100)

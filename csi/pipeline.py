@@ -110,9 +110,19 @@ def _survey(source, options: IngestOptions) -> tuple[Survey, np.ndarray | None]:
     if isinstance(source, (str, Path)):
         return read_source(source, options)
     if isinstance(source, pd.DataFrame):
-        return Survey(source="<DataFrame>", frame=source.reset_index(drop=True),
-                      format="dataframe"), None
+        frame = source.reset_index(drop=True)
+        return Survey(source="<DataFrame>", frame=frame, format="dataframe",
+                      sha256=frame_sha256(frame)), None
     raise TypeError("source must be a path, a pandas DataFrame or a csi Survey")
+
+
+def frame_sha256(frame: pd.DataFrame) -> str:
+    """The SHA-256 of a DataFrame's canonical CSV (UTF-8, `\\n` line ends, no index, floats
+    as repr), so a frame and the CSV file it was written to as such hash alike."""
+    import hashlib
+
+    text = frame.to_csv(index=False, lineterminator="\n")
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def sample_of(items: ItemData, partitions: np.ndarray | None = None) -> Sample:

@@ -5,6 +5,7 @@ the tests re-run those commands and check the new results against them.
 """
 
 import copy
+import hashlib
 import json
 import math
 import re
@@ -13,10 +14,11 @@ import textwrap
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from csi.gate import CheckReport, Policy, PolicyError, compare, load_policy
+from csi.gate import CheckReport, Policy, PolicyError, check, compare, load_policy
 from csi.cli.check import HELP
 from csi.cli.main import cli
 from csi.errors import DataError, ExitCode
@@ -157,10 +159,14 @@ def test_metric_names_are_stable_and_cover_every_family(mobi):
                  "r2[Satisfaction]", "r2_adj[Loyalty]", "htmt[Quality,Image].value",
                  "total_effects[Image->Satisfaction].estimate",
                  "item_weights[Quality,PERQ1].normalized", "priorities[Quality].quadrant",
-                 "priorities[Quality].p_top1", "priorities.order"):
+                 "priorities.order"):
         assert name in found, name
-    # uncertainty fields describe an estimate; they are not estimates themselves
-    assert not any(n.endswith((".se", ".ci_low", "_ci_high", ".t", ".p")) for n in found)
+    # uncertainty fields describe an estimate; they are not estimates themselves, and
+    # what depends on the resamples is compared only with inference = true
+    assert not any(n.endswith((".se", ".ci_low", "_ci_high", ".t", ".p", ".p_top1",
+                               ".p_top3", ".significant")) for n in found)
+    # descriptives of the data are not metrics unless a policy names them
+    assert not any(n.startswith("data_quality") for n in found)
     assert "priorities[Quality].rank" not in found  # the priority rule checks ranks
     assert report.passed and report.exit_code == ExitCode.OK
 
@@ -444,7 +450,6 @@ def test_path_in_one_file_only(mobi):
     (lambda d: d["model"]["constructs"][0].update(mode="B"), "model.constructs[Image].mode"),
     (lambda d: d["settings"].update(scheme="centroid"), "settings.scheme"),
     (lambda d: d["settings"]["scale"].update(max=7.0), "settings.scale.max"),
-    (lambda d: d["bootstrap"].update(seed=1), "bootstrap.seed"),
     (lambda d: d["priority_settings"].update(target="Loyalty"), "priority_settings.target"),
     (lambda d: d.update(converged=False), "converged"),
 ])
@@ -458,6 +463,16 @@ def test_schema_model_and_settings_differences_warn_or_fail_with_strict(mobi, ch
     strict = compare(mobi, current, Policy(strict=True))
     assert next(f for f in strict.findings if f.subject == subject).severity == "fail"
     assert strict.exit_code == ExitCode.REGRESSION
+
+
+def test_another_seed_is_a_note_unless_inference_is_compared(mobi):
+    current = copy.deepcopy(mobi)
+    current["bootstrap"]["seed"] = 1
+    finding = next(f for f in compare(mobi, current).findings if f.subject == "bootstrap.seed")
+    assert finding.severity == "info"
+    exact = compare(mobi, current, load_policy("exact"))
+    assert next(f for f in exact.findings if f.subject == "bootstrap.seed").severity == "fail"
+    assert not exact.passed
 
 
 def test_run_details_are_notes_only(mobi):
@@ -500,23 +515,31 @@ def test_future_families_are_compared_generically(mobi):
     found = names(report.metrics)
     assert {"nonlinear.knot", "nonlinear.paths[Quality->Satisfaction].slope_low",
             "nonlinear.paths[Quality->Satisfaction].curve",
-            "nonlinear.drivers[Quality].kano_class", "nonlinear.drivers[Value].impact_5pt",
-            "nonlinear.comparison.preferred", "nonlinear.comparison.cv_r2_nonlinear",
+            "nonlinear.drivers[Value].impact_5pt",
             "fit.cfi", "fit.p", "fit.rmsea"} <= found
     assert "fit.rmsea_ci_low" not in found
+    # Kano classes and the cross-validated comparison depend on the resamples and the seed
+    resampled = {"nonlinear.drivers[Quality].kano_class", "nonlinear.comparison.preferred",
+                 "nonlinear.comparison.cv_r2_nonlinear"}
+    assert not resampled & found
+    assert resampled <= names(compare(base, copy.deepcopy(base),
+                                      Policy(inference=True)).metrics)
 
     current = copy.deepcopy(base)
     current["nonlinear"]["drivers"][0]["kano_class"] = "performance"
     current["nonlinear"]["paths"][0]["slope_low"] += 0.01
     current["fit"]["cfi"] = 0.90
-    report = compare(base, current)
+    assert names(compare(base, current).failures) == {
+        "nonlinear.paths[Quality->Satisfaction].slope_low", "fit.cfi"}
+    report = compare(base, current, Policy(inference=True))
     assert names(report.failures) == {"nonlinear.drivers[Quality].kano_class",
                                       "nonlinear.paths[Quality->Satisfaction].slope_low",
                                       "fit.cfi"}
     kano = next(m for m in report.failures if m.kind == "categorical")
     assert (kano.baseline, kano.current) == ("basic", "performance")
 
-    policy = Policy.from_dict({"families": {"nonlinear.drivers": {"categorical": "warn"}}})
+    policy = Policy.from_dict({"inference": True,
+                               "families": {"nonlinear.drivers": {"categorical": "warn"}}})
     report = compare(base, current, policy)
     assert "nonlinear.drivers[Quality].kano_class" in names(report.warnings)
     assert "nonlinear.drivers[Quality].kano_class" not in names(report.failures)
@@ -581,7 +604,8 @@ def test_report_to_dict_is_json_and_deterministic(mobi):
                        "presence": "both", "baseline": mobi["index"]["Image"]["score"],
                        "current": current["index"]["Image"]["score"],
                        "change": pytest.approx(1.0), "tolerance": pytest.approx(1e-6 + 1e-6 *
-                       mobi["index"]["Image"]["score"]), "rule": "abs+rel", "verdict": "fail"}]
+                       mobi["index"]["Image"]["score"]), "rule": "abs+rel", "verdict": "fail",
+                       "p_value": None}]
 
 
 # --------------------------------------------------------------------------------------------
@@ -747,19 +771,20 @@ def test_schema_mismatch_warns_and_fails_with_strict(quick, tmp_path):
     (["check", "{q}"], 2, "Missing option '-b' / '--baseline'"),
     (["check", "{q}", "--baseline", "{q}", "--format", "xml"], 2, "Invalid value for '--format'"),
     (["check", "{q}", "--baseline", "{q}", "--policy", "{tmp}/none.toml"], 2,
-     "Error: {tmp}/none.toml: no such policy file\n"),
+     "Error: {tmp}/none.toml: no such policy file (built-in policies: exact, seed, waves)\n"),
     (["check", "{q}", "--baseline", "{tmp}/bad.toml", ], 3,
      "Error: {tmp}/bad.toml, line 1: not valid JSON"),
     (["check", "{q}", "--baseline", "{q}", "--policy", "{tmp}/bad.toml"], 2,
      "Error: {tmp}/bad.toml: unknown key 'tolerance' (expected one of level, priority, strict, "
-     "inference, structure, defaults, families, metrics)\n"),
+     "inference, structure, correction, descriptives, same_data, diagnostics, defaults, "
+     "families, metrics, extends)\n"),
     (["check", "{tmp}/missing.json", "--baseline", "{q}"], 3,
      "Error: {tmp}/missing.json: no such file\n"),
     (["check", "{q}", "--baseline", "{tmp}/other.json"], 3,
      "Error: {tmp}/other.json: not a csi fit result (no 'schema': 'csi.fit/…' key)\n"),
     (["check", "{q}", "--baseline", "{tmp}/partial.json"], 3,
      "Error: {tmp}/partial.json: not a complete csi fit result (no 'model' with 'constructs')\n"),
-    (["fit", MOBI, "--policy", "{tmp}/bad.toml"], 2, "--policy and --strict need --check"),
+    (["fit", MOBI, "--policy", "{tmp}/bad.toml"], 2, "--policy, --strict, --junit and --markdown need --check"),
     (["fit", MOBI, "--check", "{tmp}/missing.json"], 3,
      "Error: {tmp}/missing.json: no such file\n"),
 ])
@@ -829,3 +854,138 @@ def test_fit_check_writes_the_fit_output_when_asked(quick, tmp_path):
     table = tmp_path / "fit.txt"
     assert run(*FIT, "--check", quick, "-o", table).exit_code == 0
     assert "Customer Satisfaction" in table.read_text()
+
+
+# --------------------------------------------------------------------------------------------
+# Built-in policies, the data hash and error diagnostics (issue 15)
+
+
+@pytest.fixture(scope="module")
+def mobi_fits(tmp_path_factory):
+    """mobi fitted from two places of the same bytes with one seed, and with another seed."""
+    folder = tmp_path_factory.mktemp("places")
+    elsewhere = folder / "ci" / "run-123" / "survey.csv"
+    elsewhere.parent.mkdir(parents=True)
+    elsewhere.write_bytes(MOBI.read_bytes())
+    common = ["--model", "ecsi", "--scale", "1:10", "--bootstrap", "200", "--format", "json",
+              "-q"]
+    out = {}
+    for name, survey, seed in (("base", MOBI, 1), ("moved", elsewhere, 1),
+                               ("reseeded", MOBI, 2)):
+        result = run("fit", survey, *common, "--seed", seed, "-o", folder / f"{name}.json")
+        assert result.exit_code == 0, result.output
+        out[name] = folder / f"{name}.json"
+    return out
+
+
+def test_the_same_file_elsewhere_passes_even_the_exact_policy(mobi_fits):
+    base, moved = (json.loads(mobi_fits[k].read_text()) for k in ("base", "moved"))
+    assert base["source"] != moved["source"]
+    assert base["data_quality"]["source"] != moved["data_quality"]["source"]
+    assert base["data"]["sha256"] == moved["data"]["sha256"] == hashlib.sha256(
+        MOBI.read_bytes()).hexdigest()
+    for policy in ("seed", "exact"):
+        report = compare(base, moved, load_policy(policy))
+        assert report.passed, [m.name for m in report.failures]
+    assert not any(m.name.endswith(".source") for m in report.metrics)
+    assert any(m.name.startswith("data_quality.items[") for m in report.metrics)  # exact
+
+
+def test_another_seed_passes_seed_and_fails_exact(mobi_fits):
+    result = run("check", mobi_fits["reseeded"], "--baseline", mobi_fits["base"])
+    assert result.exit_code == 0, result.output
+    result = run("check", mobi_fits["reseeded"], "--baseline", mobi_fits["base"],
+                 "--policy", "exact", "--format", "json")
+    assert result.exit_code == 1
+    failed = {m["name"] for m in json.loads(result.stdout)["metrics"] if m["verdict"] == "fail"}
+    assert "index[Satisfaction].se" in failed and "priorities[Quality].p_top1" in failed
+    assert not any(name.endswith((".estimate", ".score")) for name in failed)
+
+
+def test_other_data_warn_and_fail_under_strict(mobi):
+    base, current = copy.deepcopy(mobi), copy.deepcopy(mobi)
+    base["data"]["sha256"], current["data"]["sha256"] = "a" * 64, "b" * 64
+    finding = next(f for f in compare(base, current).findings if f.subject == "data.sha256")
+    assert finding.severity == "warn" and compare(base, current).passed
+    assert not compare(base, current, Policy(strict=True)).passed
+    waves = compare(base, current, load_policy("waves"))  # new data are the point of waves
+    assert next(f for f in waves.findings if f.subject == "data.sha256").severity == "info"
+
+
+def test_an_error_diagnostic_fails_unless_the_policy_allows_it(mobi):
+    current = copy.deepcopy(mobi)
+    current["diagnostics"] = [{"code": "inadmissible", "severity": "error", "subject": "Value",
+                               "message": "a loading above 1"}]
+    report = compare(mobi, current)
+    assert not report.passed
+    assert [f.subject for f in report.failed_findings] == ["diagnostics[inadmissible]"]
+    assert compare(mobi, current, Policy.from_dict({"diagnostics": "warn"})).passed
+    current["diagnostics"][0]["severity"] = "warning"
+    assert compare(mobi, current).passed
+
+
+def test_a_toml_policy_extends_a_builtin_one():
+    policy = Policy.from_dict({"extends": "waves", "families": {"index": {"abs": 0.5}},
+                               "metrics": {"r2[*]": {"rule": "ci"}}})
+    assert (policy.correction, policy.priority, policy.name) == ("holm", "ignore", "waves")
+    index = policy.tolerance("index", "index[Quality].score")
+    assert (index.rule, index.abs) == ("ci", 0.5)
+    assert policy.tolerance("r2", "r2[Loyalty]").rule == "ci"
+    assert policy.tolerance("loadings", "loadings[A,a1].estimate").rule == "ignore"
+    assert Policy.from_dict({}) == Policy(source="policy")
+    with pytest.raises(PolicyError, match="extends = 'wave' is not one of exact, seed, waves"):
+        Policy.from_dict({"extends": "wave"})
+
+
+WAVE_POPULATION = ("Quality", "Value", "Satisfaction", "Loyalty")
+
+
+def _wave(model: Path, seed: int, quality_shift: float = 0.0):
+    """A new sample (n = 300, 200 resamples) of one population with known parameters;
+    `quality_shift` moves every Quality answer (a real change of that index only)."""
+    import csi
+    from tests.simulate import Population
+
+    population = Population(
+        constructs=WAVE_POPULATION, loadings={c: (0.85, 0.8, 0.75) for c in WAVE_POPULATION},
+        paths={"Value": {"Quality": 0.5}, "Satisfaction": {"Quality": 0.5, "Value": 0.3},
+               "Loyalty": {"Satisfaction": 0.6}})
+    if not model.exists():
+        model.write_text(population.model_text())
+    frame = population.sample(np.random.default_rng(seed), 300)
+    quality = [c for c in frame if c.startswith("Quality")]
+    frame[quality] += quality_shift
+    return csi.fit(frame.clip(1, 10), model, scale=(1, 10), bootstrap=200, seed=seed)
+
+
+def test_waves_of_one_population_pass_about_95_percent_and_a_shift_is_named(tmp_path):
+    """40 pairs of independent waves: Holm's correction keeps the family-wise error at most
+    5% (expected <= 2 failures; more than 5 has probability < 2% under a correct test)."""
+    policy = load_policy("waves")
+    model = tmp_path / "waves.lav"
+    failures = sum(not check(_wave(model, 1000 + 2 * i), _wave(model, 1001 + 2 * i),
+                             policy).passed for i in range(40))
+    assert failures <= 5
+    shifted = check(_wave(model, 5), _wave(model, 6, quality_shift=0.8), policy)
+    assert not shifted.passed
+    failed = names(shifted.failures)
+    assert "index[Quality].score" in failed
+    assert not any(n.startswith("index[") and n != "index[Quality].score" for n in failed)
+    metric = next(m for m in shifted.failures if m.name == "index[Quality].score")
+    assert metric.rule.startswith("ci holm") and metric.p_value < 0.05 / 18
+
+
+def test_fit_check_writes_junit_and_markdown(tmp_path):
+    golden_args = golden_commands()["mobi_ecsi.json"]
+    args = [ROOT / a if a.startswith("surveys/") else a for a in golden_args]
+    junit, markdown = tmp_path / "check.xml", tmp_path / "summary.md"
+    result = run(*args, "--check", GOLDEN / "mobi_ecsi.json", "--junit", junit,
+                 "--markdown", markdown, "-q")
+    assert result.exit_code == 0, result.output
+    suite = ET.parse(junit).getroot()
+    assert suite.find(".//testcase[@name='index']") is not None
+    assert not suite.findall(".//failure")
+    assert "csi check" in markdown.read_text()
+    missing = run(*args, "--check", GOLDEN / "mobi_ecsi.json", "--junit",
+                  tmp_path / "no" / "such" / "check.xml")
+    assert missing.exit_code == 2  # before any fitting

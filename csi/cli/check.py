@@ -27,21 +27,27 @@ CI_WIDTH = 140  # table width when standard error is not a terminal (CI logs)
 HELP = """Compare CURRENT.json with a baseline: exit 0 when every estimate is within
 tolerance, 1 when one moved beyond it (a regression).
 
-Both files are `csi fit --format json` results. Every estimate present in both is
-compared (indices, paths, weights, loadings, R², reliability, importances, priority
-order, non-linear classes, ...) and every failing metric is reported, named like
+Both files are `csi fit --format json` results. The point estimates present in both
+are compared (indices, paths, weights, loadings, R², reliability, importances, priority
+order, ...) and every failing metric is reported, named like
 `paths[Image->Expectation].estimate` or `index[Satisfaction].score`. A construct,
-indicator or path in one file only fails; schema, model and settings differences are
-warnings (failures with --strict).
+indicator or path in one file only fails; schema, model and settings differences, and
+data with another content hash (data.sha256), are warnings (failures with --strict).
+Paths of files are never compared. An error diagnostic in CURRENT fails.
 
 The table goes to standard error; --format json writes the report to standard output.
 With GITHUB_ACTIONS=true, failures are also printed as ::error annotations.
 
 \b
-Default tolerance, every family: |current - baseline| <= 1e-6 + 1e-6 * |baseline|
-(same data, seed and csi = same numbers). The `ci` rule, for wave-to-wave drift:
-|current - baseline| <= z * sqrt(se_b^2 + se_c^2), z = 1.96 for level 0.95 (never
-below the numeric tolerance); metrics without bootstrap SEs in both files fall back
+Built-in policies (--policy NAME):
+  seed   (default) same data, any seed: point estimates within 1e-6 + 1e-6 * |baseline|;
+         SEs, intervals, p values, rank and class probabilities are not compared
+  exact  same data, seed and csi: every number, inference and data_quality included;
+         settings differences fail
+  waves  a new sample of the same population: indices, paths and importances with the
+         ci rule, Holm-corrected across them (an unchanged population passes 95% of runs)
+The `ci` rule: |current - baseline| <= z * sqrt(se_b^2 + se_c^2), z = 1.96 for level 0.95
+(never below the numeric tolerance); metrics without bootstrap SEs in both files fall back
 to the numeric rule, and the Tolerance column says which rule applied.
 
 \b
@@ -51,6 +57,11 @@ Policy file (TOML), e.g. csi-check.toml:
   structure = "fail"       # fail | warn: constructs, indicators, paths in one file
   strict = false           # schema/model/settings differences fail (= --strict)
   inference = false        # also compare SEs and interval bounds
+  extends = "seed"         # exact | seed | waves: the built-in policy to start from
+  correction = "none"      # none | holm: multiplicity correction of the ci rule
+  descriptives = false     # also compare data_quality (descriptives of the data)
+  same_data = true         # another data hash is a warning (strict: a failure)
+  diagnostics = "fail"     # fail | warn | ignore: an error diagnostic in CURRENT
   [defaults]               # every metric
   rule = "numeric"         # numeric | ci | ignore
   abs = 1e-6
@@ -118,7 +129,9 @@ def emit_report(report: CheckReport, *, output_format: str = "table", junit: str
 @click.argument("current", metavar="CURRENT.json")
 @click.option("-b", "--baseline", required=True, metavar="BASELINE.json",
               help="The reference result (`csi fit --format json`).")
-@click.option("--policy", metavar="FILE", help="Tolerances: a TOML policy file (format below).")
+@click.option("--policy", metavar="NAME|FILE",
+              help="Tolerances: exact, seed (default) or waves, or a TOML policy file (format "
+                   "below).")
 @click.option("--strict", is_flag=True,
               help="Schema, model and settings differences fail instead of warning.")
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]),
@@ -152,10 +165,16 @@ def check_options(command):
                      help="Then compare the result with this baseline, as `csi check`, and exit "
                           "1 on a regression. Only the check is shown unless --format or -o "
                           "asks for the fit's output too."),
-        click.option("--policy", "check_policy", metavar="FILE",
-                     help="Tolerance policy of --check (TOML; see `csi check --help`)."),
+        click.option("--policy", "check_policy", metavar="NAME|FILE",
+                     help="Tolerance policy of --check: exact, seed (default), waves or a "
+                          "TOML file (see `csi check --help`)."),
         click.option("--strict", "check_strict", is_flag=True,
                      help="With --check: schema, model and settings differences fail."),
+        click.option("--junit", "check_junit", metavar="FILE", type=OUTPUT,
+                     help="With --check: also write JUnit XML (one test case per family)."),
+        click.option("--markdown", "check_markdown", metavar="FILE", type=OUTPUT,
+                     help="With --check: also write a Markdown summary (e.g. "
+                          "\"$GITHUB_STEP_SUMMARY\")."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -168,6 +187,8 @@ class FitCheck:
 
     gate: CheckGate
     show_fit: bool
+    junit: str | None = None
+    markdown: str | None = None
 
     def finish(self, result, quiet: bool) -> None:
         """Check the fitted Result and exit with the check's code."""
@@ -177,7 +198,7 @@ class FitCheck:
                 err.print(f"[yellow]Note:[/] {escape(message)}", highlight=False)
         saved = json.loads(result.to_json())  # exactly what `--format json -o` would write
         report = self.gate.compare(saved, f"fit of {result.source}")
-        code = emit_report(report, quiet=quiet)
+        code = emit_report(report, junit=self.junit, markdown=self.markdown, quiet=quiet)
         click.get_current_context().exit(int(code))
 
 
@@ -185,11 +206,14 @@ def fit_check_from_options(options: dict, output: str | None) -> FitCheck | None
     """Pop the check options; load the baseline and policy before any fitting."""
     baseline = options.pop("check_baseline")
     policy, strict = options.pop("check_policy"), options.pop("check_strict")
+    junit, markdown = options.pop("check_junit"), options.pop("check_markdown")
     if baseline is None:
-        if policy or strict:
-            raise click.UsageError("--policy and --strict need --check BASELINE.json")
+        if policy or strict or junit or markdown:
+            raise click.UsageError(
+                "--policy, --strict, --junit and --markdown need --check BASELINE.json")
         return None
     ctx = click.get_current_context()
     format_given = ctx.get_parameter_source("output_format") not in (
         ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)
-    return FitCheck(prepare_check(baseline, policy, strict), bool(output) or format_given)
+    return FitCheck(prepare_check(baseline, policy, strict), bool(output) or format_given,
+                    junit, markdown)

@@ -24,6 +24,7 @@ COMMANDS = {
     "predict": ("csi.cli.predict", "predict_command"),
     "priorities": ("csi.cli.priorities", "priorities_command"),
     "report": ("csi.cli.report", "report_command"),
+    "schema": ("csi.cli.schema", "schema_command"),
     "simulate": ("csi.cli.simulate", "simulate_command"),
     "validate": ("csi.cli.validate", "validate_command"),
 }
@@ -75,6 +76,10 @@ SUMMARIES = {
         'Write a PDF report of RESULTS.json (from `csi fit --format json`) for managers: the '
         'indices, drivers and priorities, path diagram and charts, measurement and data '
         'quality, and the methods.'
+    ),
+    'schema': (
+        'Print the JSON Schema (draft 2020-12) of a csi document: fit (default), check, compare'
+        ' or segments.'
     ),
     'simulate': (
         'What happens downstream of a change, from RESULTS.json (`csi fit --format json`): '

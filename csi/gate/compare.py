@@ -11,11 +11,12 @@ are described in `csi.gate.policy`.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from statistics import NormalDist
 
 from csi._version import __version__
 from csi.errors import DataError, ExitCode
-from csi.gate.metrics import Leaf, constructs, is_number, leaves, model_names
+from csi.gate.metrics import DESCRIPTIVES, Leaf, constructs, is_number, leaves, model_names
 from csi.gate.policy import Policy, Tolerance
 from csi.jsonio import dumps
 
@@ -41,13 +42,16 @@ class MetricCheck:
     tolerance: float | None
     rule: str
     verdict: str  # pass | warn | fail
+    p_value: float | None = None  # the ci rule's two-sided p of the change (z test)
+    combined_se: float | None = field(default=None, repr=False)  # sqrt(se_b^2 + se_c^2)
+    floor: float | None = field(default=None, repr=False)  # the numeric tolerance
 
     def to_dict(self) -> dict:
         return {
             "name": self.name, "family": self.family, "kind": self.kind,
             "presence": self.presence, "baseline": self.baseline, "current": self.current,
             "change": self.change, "tolerance": self.tolerance, "rule": self.rule,
-            "verdict": self.verdict,
+            "verdict": self.verdict, "p_value": self.p_value,
         }
 
 
@@ -173,14 +177,16 @@ def compare(baseline: dict, current: dict, policy: Policy | None = None, *,
     for doc, label in ((baseline, baseline_label), (current, current_label)):
         _validate(doc, label)
     names = model_names(baseline) | model_names(current)
-    base = leaves(baseline, names)
-    curr = leaves(current, names)
+    base = _compared(leaves(baseline, names), policy)
+    curr = _compared(leaves(current, names), policy)
     strict = "fail" if policy.strict else "warn"
 
     findings: list[Finding] = []
     findings += _schema_findings(baseline, current, strict)
+    findings += _data_findings(baseline, current, strict if policy.same_data else "info")
+    findings += _diagnostic_findings(current, policy.diagnostics)
     findings += _model_findings(baseline["model"], current["model"], policy.structure, strict)
-    findings += _settings_findings(baseline, current, strict)
+    findings += _settings_findings(baseline, current, strict, seed_matters=policy.inference)
 
     metrics: list[MetricCheck] = []
     ignored: dict[str, int] = {}
@@ -220,6 +226,8 @@ def compare(baseline: dict, current: dict, policy: Policy | None = None, *,
         else:
             metrics.append(check)
 
+    if policy.correction == "holm":
+        metrics = _holm(metrics, policy.level)
     order = _priority_order(baseline, current, policy)
     if order is not None:
         metrics.append(order)
@@ -257,6 +265,38 @@ def compare(baseline: dict, current: dict, policy: Policy | None = None, *,
     )
 
 
+def _compared(found: dict[str, Leaf], policy: Policy) -> dict[str, Leaf]:
+    """The metrics the policy compares: data_quality's descriptives only when it names them."""
+    if policy.compares_descriptives():
+        return found
+    return {name: leaf for name, leaf in found.items()
+            if leaf.family.split(".")[0] != DESCRIPTIVES}
+
+
+def _holm(metrics: list[MetricCheck], level: float) -> list[MetricCheck]:
+    """Holm's step-down correction (Holm 1979, Scand. J. Statist. 6:65-70) of the ci rule's
+    tests across every metric it compared: sorted by p, the i-th (from 0) of m is a change
+    when p <= (1 - level) / (m - i) and every smaller p was one. Each tolerance becomes the
+    z of the step that decided the metric times its combined SE, so verdict and tolerance
+    agree (never below the numeric tolerance)."""
+    tested = sorted((i for i, m in enumerate(metrics) if m.p_value is not None),
+                    key=lambda i: metrics[i].p_value)
+    alpha, m = 1 - level, len(tested)
+    out = list(metrics)
+    stopped = None
+    for step, i in enumerate(tested):
+        check = metrics[i]
+        threshold = alpha / (m - step) if stopped is None else stopped
+        change = abs(check.change)
+        rejected = (stopped is None and check.p_value <= threshold and change > check.floor)
+        if not rejected and stopped is None:
+            stopped = threshold
+        z = NormalDist().inv_cdf(1 - threshold / 2)
+        out[i] = replace(check, tolerance=max(z * check.combined_se, check.floor),
+                         verdict="fail" if rejected else "pass", rule=f"ci holm z={z:.2f}")
+    return out
+
+
 def _validate(doc: dict, label: str) -> None:
     if not isinstance(doc, dict) or not str(doc.get("schema", "")).startswith("csi.fit/"):
         raise DataError(f"{label}: not a csi fit result (no 'schema': 'csi.fit/…' key)")
@@ -287,17 +327,21 @@ def _compare_leaf(b: Leaf, c: Leaf, tolerance: Tolerance, z: float) -> MetricChe
         return MetricCheck(name, family, "numeric", "both", b.value, c.value, None, None,
                            "abs+rel", verdict)
     change = float(c.value) - float(b.value)
-    limit = tolerance.numeric_limit(float(b.value))
+    floor = limit = tolerance.numeric_limit(float(b.value))
     rule = "abs+rel"
+    se = p_value = None
     if tolerance.rule == "ci" and not b.inference:
         if b.se is not None and c.se is not None and math.isfinite(b.se + c.se):
-            limit = max(z * math.hypot(b.se, c.se), limit)
+            se = math.hypot(b.se, c.se)
+            limit = max(z * se, limit)
             rule = "ci"
+            p_value = math.erfc(abs(change) / se / math.sqrt(2)) if se > 0 else (
+                1.0 if change == 0 else 0.0)
         else:
             rule = "abs+rel (no SE)"
     verdict = "pass" if abs(change) <= limit else "fail"
     return MetricCheck(name, family, "numeric", "both", b.value, c.value, change, limit, rule,
-                       verdict)
+                       verdict, p_value, se, floor)
 
 
 def _priority_order(baseline: dict, current: dict, policy: Policy) -> MetricCheck | None:
@@ -368,6 +412,31 @@ def _schema_findings(baseline: dict, current: dict, strict: str) -> list[Finding
     return out
 
 
+def _data_findings(baseline: dict, current: dict, severity: str) -> list[Finding]:
+    """The data are identified by their content hash (`data.sha256`), never by a path."""
+    hb, hc = ((doc.get("data") or {}).get("sha256") for doc in (baseline, current))
+    if hb is None or hc is None or hb == hc:
+        return []
+    return [Finding("data", "data.sha256", hb, hc, severity,
+                    f"the data differ: SHA-256 {hb[:12]}… in the baseline, {hc[:12]}… in the "
+                    "current fit")]
+
+
+def _diagnostic_findings(current: dict, rule: str) -> list[Finding]:
+    """A diagnostic of severity error in the current result fails (policy `diagnostics`)."""
+    if rule == "ignore":
+        return []
+    out = []
+    for item in current.get("diagnostics") or ():
+        if isinstance(item, dict) and item.get("severity") == "error":
+            subject = f"diagnostics[{item.get('code')}]"
+            out.append(Finding("diagnostics", subject, None, item.get("code"), rule,
+                               f"error in the current fit ({item.get('code')}"
+                               + (f", {item['subject']}" if item.get("subject") else "")
+                               + f"): {item.get('message')}"))
+    return out
+
+
 def _model_findings(base: dict, curr: dict, structure: str, strict: str) -> list[Finding]:
     """Constructs, indicators and paths in one file only (structure); name, target and
     measurement modes that differ (model)."""
@@ -423,12 +492,14 @@ def _paths(model: dict) -> list[str]:
             if isinstance(p, dict)]
 
 
-def _settings_findings(baseline: dict, current: dict, strict: str) -> list[Finding]:
-    """Estimation, bootstrap and priority settings that differ; convergence."""
+def _settings_findings(baseline: dict, current: dict, strict: str,
+                       seed_matters: bool = True) -> list[Finding]:
+    """Estimation, bootstrap and priority settings that differ; convergence. The seed matters
+    only when what depends on the resamples is compared (`inference = true`)."""
     out = []
+    counts = ("n_used", "n_failed", "n_redrawn", "failures")
     for section, informational in (("settings", ()),
-                                   ("bootstrap", ("n_used", "n_failed", "n_redrawn",
-                                                  "failures")),
+                                   ("bootstrap", counts if seed_matters else (*counts, "seed")),
                                    ("priority_settings", ("target_reason",))):
         b, c = baseline.get(section), current.get(section)
         if isinstance(b, dict) and isinstance(c, dict):

@@ -9,7 +9,10 @@ Metrics are found generically, so keys added to the JSON later are compared too:
 - strings and booleans are categorical metrics (`nonlinear.drivers[Quality].kano_class`);
 - `se`, `t`, `p`, `ci_low`, `ci_high` (and `<metric>_se`, ...) describe the estimate beside
   them: the `ci` rule reads the SEs; the values themselves are compared only with
-  `inference = true`;
+  `inference = true`, as is everything else that depends on the resamples (RESAMPLED:
+  rank and class probabilities, significance flags, cross-validated fit);
+- nothing that names where a file lives is a metric (`source` fields; the file's path inside
+  a message is replaced by `<source>`): the data are identified by `data.sha256`;
 - the priority order (`priorities.order`) is one metric, compared by the `priority` rule.
 """
 
@@ -21,8 +24,19 @@ from dataclasses import dataclass
 # Top-level keys that describe a run rather than estimate something; compared as context.
 CONTEXT_KEYS = frozenset({
     "schema", "csi_version", "source", "model", "n_obs", "data", "settings", "converged",
-    "iterations", "bootstrap", "priority_settings", "warnings",
+    "iterations", "bootstrap", "priority_settings", "warnings", "diagnostics", "advice",
 })
+# The descriptives of the data: metrics only when a policy names them (Policy.descriptives).
+DESCRIPTIVES = "data_quality"
+# Fields that depend on the bootstrap resamples (or the seed) although they are not SEs or
+# interval bounds: compared, like those, only with `inference = true`.
+RESAMPLED = {
+    "priorities": frozenset({"p_top1", "p_top3", "significant"}),
+    "nonlinear.drivers": frozenset({"kano_class", "p_basic", "p_performance", "p_excitement"}),
+    "nonlinear.comparison": frozenset({"cv_r2_linear", "cv_r2_nonlinear", "t", "p",
+                                       "preferred", "verdict"}),
+}
+PLACE_FIELDS = frozenset({"source"})  # where a file lives: never compared
 # How the rows of a known table are named; other tables use their identifier fields.
 KEY_FIELDS = {
     "paths": ("from", "to"),
@@ -46,7 +60,6 @@ IDENTIFIERS = ("from", "to", "driver", "target", "construct", "indicator", "a", 
                "segment", "group", "item")
 MAIN_FIELDS = ("estimate", "score", "value")  # the field a bare `se`, `ci_low`, ... belongs to
 INFERENCE = ("se", "t", "p", "ci_low", "ci_high")
-COMPARED_INFERENCE = ("se", "ci_low", "ci_high")  # with `inference = true`
 NOT_METRICS = {"priorities": frozenset({"rank"})}  # ranks are checked by the priority rule
 SE_FROM = {"r2": "r2_inference[{key}].estimate"}  # R² values whose SE is listed elsewhere
 
@@ -75,6 +88,13 @@ def leaves(doc: dict, names: frozenset[str]) -> dict[str, Leaf]:
     for key, value in doc.items():
         if key not in CONTEXT_KEYS:
             _walk(value, key, key, names, out)
+    place = doc.get("source")
+    for name, leaf in list(out.items()):
+        if leaf.field in PLACE_FIELDS or name.rsplit(".", 1)[-1] in PLACE_FIELDS:
+            del out[name]
+        elif isinstance(place, str) and place and isinstance(leaf.value, str) \
+                and place in leaf.value:
+            out[name] = Leaf(**{**leaf.__dict__, "value": leaf.value.replace(place, "<source>")})
     for family, template in SE_FROM.items():
         for name, leaf in list(out.items()):
             if leaf.family == family and leaf.field is None and leaf.se is None:
@@ -153,9 +173,8 @@ def _fields(fields: dict, family: str, entity: str, names, out: dict) -> None:
             _walk(value, family, f"{entity}.{key}", names, out)
             continue
         inference = _inference_of(key, fields, main)
-        if inference is not None:
-            if inference in COMPARED_INFERENCE:
-                _add(out, f"{entity}.{key}", family, entity, key, value, None, True)
+        if inference is not None or key in RESAMPLED.get(family, ()):
+            _add(out, f"{entity}.{key}", family, entity, key, value, None, True)
             continue
         se = fields.get(f"{key}_se", fields.get("se") if key == main else None)
         _add(out, f"{entity}.{key}", family, entity, key, value,

@@ -5,6 +5,12 @@ Tolerances (Policy): `numeric` passes when |current - baseline| <= abs + rel * |
 quantile of `level` (1.96 for 0.95): the change is within the combined bootstrap uncertainty of
 two independent runs. The ci tolerance is never below the numeric one, and a metric without a
 bootstrap SE in both files falls back to the numeric rule (the report says which rule applied).
+With `correction = "holm"` the ci rule's tests are corrected for multiplicity across every
+metric it compares (Holm 1979, Scand. J. Statist. 6:65-70): a result from an unchanged
+population fails with probability at most 1 - level.
+
+Built-in policies by name (`--policy exact|seed|waves`); a TOML file extends one of them
+(`extends = "waves"`, default `seed`) and overrides what it sets.
 """
 
 from __future__ import annotations
@@ -22,11 +28,29 @@ RULES = ("numeric", "ci", "ignore")
 CATEGORICAL = ("fail", "warn", "ignore")
 PRIORITY_RULES = ("top1", "top3", "order", "ignore")
 STRUCTURE = ("fail", "warn")
+CORRECTIONS = ("none", "holm")
+DIAGNOSTICS = ("fail", "warn", "ignore")
 DEFAULT_ABS = 1e-6
 DEFAULT_REL = 1e-6
 DEFAULT_LEVEL = 0.95
 TOLERANCE_KEYS = ("rule", "abs", "rel", "categorical")
-TOP_LEVEL_KEYS = ("level", "priority", "strict", "inference", "structure")
+TOP_LEVEL_KEYS = ("level", "priority", "strict", "inference", "structure", "correction",
+                  "descriptives", "same_data", "diagnostics")
+
+# The built-in policies, as the TOML tables they would be (`--policy NAME`).
+BUILTIN = {
+    # same data, seed and csi: every number, inference and descriptives included
+    "exact": {"strict": True, "inference": True, "descriptives": True, "priority": "order"},
+    # same data, any seed: the point estimates only (the default)
+    "seed": {},
+    # a new sample of the same population: indices, paths and importances within their
+    # combined bootstrap uncertainty, Holm-corrected across all of them
+    "waves": {"priority": "ignore", "correction": "holm", "same_data": False,
+              "defaults": {"rule": "ignore", "categorical": "warn"},
+              "families": {"index": {"rule": "ci"}, "paths": {"rule": "ci"},
+                           "importance": {"rule": "ci"}}},
+}
+DEFAULT_POLICY = "seed"
 
 
 class PolicyError(CsiError):
@@ -70,6 +94,17 @@ class Policy:
     inference: bool = False
     structure: str = "fail"
     source: str | None = None
+    correction: str = "none"  # none | holm: multiplicity correction of the ci rule
+    descriptives: bool = False  # compare data_quality (descriptives of the data) too
+    same_data: bool = True  # a different data hash (data.sha256) is a warning (strict: fail)
+    diagnostics: str = "fail"  # what an error diagnostic in the current result means
+    name: str = DEFAULT_POLICY  # the built-in policy this one starts from
+
+    def compares_descriptives(self) -> bool:
+        """data_quality is compared when the policy says so or names any of it."""
+        return self.descriptives or any(
+            entry == "data_quality" or entry.startswith(("data_quality.", "data_quality["))
+            for entry, _ in (*self.families, *self.metrics))
 
     @property
     def z(self) -> float:
@@ -122,14 +157,28 @@ class Policy:
             "defaults": self.defaults.to_dict(),
             "families": {name: dict(values) for name, values in self.families},
             "metrics": {name: dict(values) for name, values in self.metrics},
+            "extends": self.name,
+            "correction": self.correction,
+            "descriptives": self.descriptives,
+            "same_data": self.same_data,
+            "diagnostics": self.diagnostics,
         }
 
     @classmethod
     def from_dict(cls, data: dict, source: str = "policy") -> Policy:
-        """A policy from the parsed TOML document (see the README for the format)."""
+        """A policy from the parsed TOML document (see the README for the format): the
+        built-in policy it `extends` (default `seed`), overridden by what it sets."""
         if not isinstance(data, dict):
             raise PolicyError(f"{source}: a policy is a TOML table")
-        known = (*TOP_LEVEL_KEYS, "defaults", "families", "metrics")
+        base = data.get("extends", DEFAULT_POLICY)
+        if base not in BUILTIN:
+            raise PolicyError(f"{source}: extends = {base!r} is not one of "
+                              f"{', '.join(BUILTIN)}")
+        return cls._from_table(_merge(BUILTIN[base], data), source, base)
+
+    @classmethod
+    def _from_table(cls, data: dict, source: str, name: str) -> Policy:
+        known = (*TOP_LEVEL_KEYS, "defaults", "families", "metrics", "extends")
         for key in data:
             if key not in known:
                 raise PolicyError(f"{source}: unknown key '{key}' (expected one of "
@@ -138,11 +187,12 @@ class Policy:
         level = top.get("level", DEFAULT_LEVEL)
         if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 1:
             raise PolicyError(f"{source}: level must be a number between 0 and 1, e.g. 0.95")
-        for key, choices in (("priority", PRIORITY_RULES), ("structure", STRUCTURE)):
+        for key, choices in (("priority", PRIORITY_RULES), ("structure", STRUCTURE),
+                             ("correction", CORRECTIONS), ("diagnostics", DIAGNOSTICS)):
             if key in top and top[key] not in choices:
                 raise PolicyError(f"{source}: {key} = {top[key]!r} is not one of "
                                   f"{', '.join(choices)}")
-        for key in ("strict", "inference"):
+        for key in ("strict", "inference", "descriptives", "same_data"):
             if key in top and not isinstance(top[key], bool):
                 raise PolicyError(f"{source}: {key} must be true or false")
         defaults = data.get("defaults", {})
@@ -159,15 +209,41 @@ class Policy:
             inference=top.get("inference", False),
             structure=top.get("structure", "fail"),
             source=source,
+            correction=top.get("correction", "none"),
+            descriptives=top.get("descriptives", False),
+            same_data=top.get("same_data", True),
+            diagnostics=top.get("diagnostics", "fail"),
+            name=name,
         )
 
 
+def builtin_policy(name: str) -> Policy:
+    """One of the built-in policies: exact, seed (the default) or waves."""
+    return Policy._from_table(BUILTIN[name], name, name)
+
+
+def _merge(base: dict, override: dict) -> dict:
+    """`override` on top of `base`, table by table (a family's keys merge, not replace).
+    Dotted family names are compared as written and as TOML nests them."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
 def load_policy(path: str | Path) -> Policy:
-    """Read a TOML policy file; PolicyError (exit 2) if it cannot be read or is invalid."""
+    """A built-in policy by name (exact, seed, waves), or a TOML policy file; PolicyError
+    (exit 2) if it cannot be read or is invalid."""
+    if str(path) in BUILTIN:
+        return builtin_policy(str(path))
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise PolicyError(f"{path}: no such policy file") from None
+        raise PolicyError(f"{path}: no such policy file (built-in policies: "
+                          f"{', '.join(BUILTIN)})") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise PolicyError(f"{path}: cannot read the policy file ({exc})") from None
     try:

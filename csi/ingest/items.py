@@ -104,6 +104,7 @@ class ItemData:
     cells_imputed: int = 0
     quality: DataQuality | None = None
     rows_dropped_careless: int = 0  # with --drop-careless (or --drop-straightliners)
+    sha256: str | None = None  # the survey's content hash (csi.ingest.survey.Survey.sha256)
 
     def __post_init__(self) -> None:
         p = len(self.items)
@@ -153,6 +154,7 @@ class ItemData:
                 doc["weights"] = self.quality.weights["column"]
             doc["id_column"] = self.quality.duplicate_ids.get("column")
         doc["columns"] = {k: v for k, v in self.columns.items() if k != v}
+        doc["sha256"] = self.sha256
         return doc
 
     def data_quality(self) -> dict:
@@ -274,6 +276,7 @@ def _prepare(survey: Survey, spec: ModelSpec, options: IngestOptions):
         cells_imputed=rows.cells if options.missing != "listwise" else 0,
         quality=quality,
         rows_dropped_careless=int(rows.dropped_careless.sum()),
+        sha256=survey.sha256,
     )
     return quality, items
 

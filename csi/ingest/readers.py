@@ -8,6 +8,7 @@ them. Problems are DataErrors naming the file.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import sys
@@ -54,7 +55,21 @@ def read_survey(path: str | Path, options: IngestOptions | None = None, *,
     rows = _Rows(skip_rows, header_row)
     if str(path) == "-":
         raw = sys.stdin.buffer.read()
-        return _from_bytes(raw, "<stdin>", "", encoding, sheet, rows)
+        survey = _from_bytes(raw, "<stdin>", "", encoding, sheet, rows)
+        return replace(survey, sha256=hashlib.sha256(raw).hexdigest())
+    survey = _read_file(path, encoding, sheet, rows)
+    return replace(survey, sha256=_file_sha256(Path(path)))
+
+
+def _file_sha256(file: Path) -> str:
+    """The SHA-256 of a file's bytes: what identifies the data in a result (`data.sha256`),
+    wherever the file lives."""
+    with file.open("rb") as stream:
+        return hashlib.file_digest(stream, "sha256").hexdigest()
+
+
+def _read_file(path: str | Path, encoding: str | None, sheet: str | None,
+               rows: _Rows) -> Survey:
     name = str(path)
     file = Path(path)
     try:

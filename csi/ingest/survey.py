@@ -36,6 +36,7 @@ class Survey:
     duplicate_columns: dict[str, int] = field(default_factory=dict)  # name -> times in header
     notes: tuple[str, ...] = ()
     header_row: int = 1
+    sha256: str | None = None  # of the file's bytes (of a DataFrame: its canonical CSV)
 
     @property
     def rows_read(self) -> int:

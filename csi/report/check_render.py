@@ -15,7 +15,8 @@ from csi.gate import CheckReport, MetricCheck
 VERDICT_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "info": "dim"}
 VERDICT_WORD = {"pass": "pass", "warn": "warning", "fail": "FAIL", "info": "note"}
 PRESENCE = {"baseline": "only in baseline", "current": "only in current"}
-CONTEXT = ("schema", "model", "settings", "coverage")  # finding categories of the "context" case
+# finding categories of the "context" case
+CONTEXT = ("schema", "data", "diagnostics", "model", "settings", "coverage")
 
 
 def value_text(value) -> str:
