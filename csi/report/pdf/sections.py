@@ -54,19 +54,22 @@ REFERENCES = [
 
 
 def build(rep: Report) -> list:
-    """The whole story: title page, then each section on its own pages."""
-    from reportlab.platypus import NextPageTemplate, PageBreak
+    """The whole story: title page, then the sections flowing on; a section starts a new page
+    only when less than a third of the page is left, so no page stays near-empty."""
+    from reportlab.platypus import CondPageBreak, NextPageTemplate, PageBreak
 
     story = title_page(rep)
     story += [NextPageTemplate("body"), PageBreak()]
     for part in SECTIONS:
         flowables = part(rep)
         if flowables:
+            if len(story) > 2 and not isinstance(story[-1], PageBreak):
+                story.append(CondPageBreak(SECTION_ROOM * 25.7 * 28.3465))
             story += flowables
-            story.append(PageBreak())
-    if story and isinstance(story[-1], PageBreak):
-        story.pop()
     return story
+
+
+SECTION_ROOM = 0.33  # the share of a page a new section needs to start on it
 
 
 def planned_sections(rep: Report) -> list[str]:
