@@ -14,6 +14,7 @@ from csi.cli.pls_options import pls_options, pls_settings
 from csi.cli.progress import progress_bar
 from csi.cli.segments import fit_by_segments, pop_segment_options, segment_options
 from csi.cli.paths import OUTPUT
+from csi.cli.report import lang_option
 from csi.pipeline import fit_items
 from csi.ingest import item_matrix, read_survey
 from csi.drivers.nonlinear import NonlinearSettings
@@ -50,12 +51,14 @@ from csi.model.spec import load_model
               show_default=True, help="Where the non-linear variant splits each driver into "
               "penalty and reward slopes: the 0-100 midpoint (50) or the driver's mean.")
 @click.option("-q", "--quiet", is_flag=True, help="No notes or progress on standard error.")
+@lang_option
 @pls_options
 @ingest_options
 @bootstrap_options
 @check_options
 @segment_options
-def fit_command(survey, model, output_format, output, pdf_file, quiet, **options) -> None:
+def fit_command(survey, model, output_format, output, pdf_file, quiet, lang,
+                **options) -> None:
     """Estimate MODEL on SURVEY (CSV/TSV, .xlsx, .sav, .parquet, or - for standard input) by
     PLS path modeling, consistent PLS or CB-SEM (--estimator)."""
     check = fit_check_from_options(options, output)  # reads the baseline before fitting
@@ -84,11 +87,11 @@ def fit_command(survey, model, output_format, output, pdf_file, quiet, **options
                            progress=advance, target=options.pop("target"),
                            nonlinear=_variant(options.pop("variant"), options.pop("knot")))
     if pdf_file:
-        _write_pdf(result, pdf_file, quiet)
+        _write_pdf(result, pdf_file, quiet, lang)
 
     if check is not None and not check.show_fit:
         check.finish(result, quiet)  # only the check's report; exits with its code
-    emit(output_format, output, lambda console: render(result, console),
+    emit(output_format, output, lambda console: render(result, console, lang),
          lambda kind: result.to_json() if kind == "json" else to_csv(result))
     notes(result.warnings, quiet)  # on stderr in every format; stdout holds only the output
     if check is not None:
@@ -107,10 +110,10 @@ def _variant(variant: str, knot: str) -> NonlinearSettings | None:
     return NonlinearSettings(knot=knot) if variant == "nonlinear" else None
 
 
-def _write_pdf(result, path: str, quiet: bool) -> None:
+def _write_pdf(result, path: str, quiet: bool, lang: str | None = None) -> None:
     """The PDF report, rendered from the result's JSON document (never by refitting)."""
     from csi.report.pdf import write
 
-    info = write(result.to_dict(), path)
+    info = write(result.to_dict(), path, lang=lang)
     if not quiet:
         click.echo(f"Wrote {path} ({info.pages} pages)", err=True)
