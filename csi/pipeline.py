@@ -6,6 +6,7 @@ notebook calls (`csi.fit`); the CLI does the I/O around it.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 import numpy as np
@@ -17,7 +18,7 @@ from csi.diagnostics import Diagnostic
 from csi.drivers.advice import advise
 from csi.drivers.nonlinear import NonlinearModel, NonlinearSettings
 from csi.drivers.nonlinear import summarize as summarize_nonlinear
-from csi.drivers.priorities import Priorities, analyse, choose_target
+from csi.drivers.priorities import Priorities, analyse, choose_target, priority_model
 from csi.errors import EstimationError
 from csi.estimators.base import EstimatorFit, PlsEstimates, PlsSettings
 from csi.estimators.reported import estimate_vectors
@@ -50,6 +51,7 @@ def fit(
     estimator: str = "pls",
     variant: str = "linear",
     target: str | None = None,
+    priorities_from: str | None = None,
     settings: PlsSettings | None = None,
     nonlinear: NonlinearSettings | None = None,
     options: IngestOptions | None = None,
@@ -63,7 +65,10 @@ def fit(
     `reverse` (reverse-worded items), `column_map` (item -> column), or a whole `options`.
     `bootstrap` resamples (0: point estimates only) or BootstrapSettings, seeded by `seed`.
     `estimator` pls, plsc or cbsem (or `settings` for scheme, tol, ...); `variant` linear or
-    nonlinear (or `nonlinear` settings); `target` is the construct whose drivers are ranked.
+    nonlinear (or `nonlinear` settings: knot, ...); `target` is the construct whose drivers
+    are ranked; `priorities_from` ("linear" or "nonlinear") forces the model the priorities
+    use under the non-linear variant, which by default is the one its cross-validated
+    comparison prefers.
     """
     settings = settings or PlsSettings(estimator=estimator)
     entry = estimators.entry(settings.estimator)
@@ -81,6 +86,11 @@ def fit(
         raise ValueError(f"unknown variant '{variant}' ({', '.join(VARIANTS)})")
     if nonlinear is None and variant == "nonlinear":
         nonlinear = NonlinearSettings()
+    if priorities_from is not None:
+        if nonlinear is None:
+            priority_model(None, priorities_from)  # "linear" is the linear variant's anyway
+        else:
+            nonlinear = dataclasses.replace(nonlinear, priorities_from=priorities_from)
     return fit_items(items, spec, settings, source=survey.source, bootstrap=bootstrap,
                      progress=progress, target=target, nonlinear=nonlinear)
 
@@ -145,9 +155,12 @@ def fit_items(items: ItemData, spec: ModelSpec, settings: PlsSettings, source: s
             result.bootstrap["level"] if result.bootstrap else None,
             bootstrap.seed if bootstrap is not None else boot.DEFAULT_SEED, spec.label)
         result = result.replace(nonlinear=block, settings=result.settings | {
-            "variant": "nonlinear", "knot": nonlinear.knot})
-    priorities = (drivers(result, spec, layout, target, nonlinear=variant is not None)
-                  if spec.paths else None)
+            "variant": "nonlinear", "knot": nonlinear.knot,
+            "priorities_from": nonlinear.priorities_from})
+    fitted = variant is not None  # the non-linear variant ran: its comparison decides
+    used = priority_model(result.nonlinear.comparison["preferred"] if fitted else None,
+                          nonlinear.priorities_from if fitted else None)
+    priorities = drivers(result, spec, layout, target, used) if spec.paths else None
     found = tuple(diagnose(result, items, spec, layout, estimators.entry(settings.estimator),
                            point, priorities))
     return result.replace(priorities=priorities, diagnostics=found,
@@ -203,9 +216,11 @@ def nonlinear_model(result: Result, spec: ModelSpec, layout: Layout, items: Item
 
 
 def drivers(result: Result, spec: ModelSpec, layout: Layout, target: str | None,
-            nonlinear: bool = False) -> Priorities:
-    """Importance, performance and priorities of the drivers of the target construct."""
+            model: tuple[str, str] = ("linear", "linear")) -> Priorities:
+    """Importance, performance and priorities of the drivers of the target construct, from
+    `model` (model_used, its sentence: csi.drivers.priorities.priority_model)."""
     structure = layout.structure
+    used, sentence = model
     return analyse(
         constructs=structure.constructs,
         indicators=structure.indicators,
@@ -218,8 +233,9 @@ def drivers(result: Result, spec: ModelSpec, layout: Layout, target: str | None,
         model_target=spec.target,
         requested=target,
         level=result.bootstrap["level"] if result.bootstrap else None,
-        impact_family="nl_impact" if nonlinear else None,
-        model="non-linear (piecewise effects, +5 points propagated)" if nonlinear else "linear",
+        impact_family="nl_impact" if used == "nonlinear" else None,
+        model=sentence,
+        model_used=used,
     )
 
 

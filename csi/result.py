@@ -130,6 +130,9 @@ class Result:
                 for row in self.index.to_dict("records")
             },
             "item_weights": records(self.item_weights),
+            # SD of each construct's 0-100 score: unstandardized effects (csi.decisions)
+            "score_sd": {c: number(v) for c, v in zip(
+                self.model.constructs, self.point_vectors.get("score_sd", ()))},
             "reliability": {
                 row["construct"]: {k: number(v) for k, v in row.items() if k != "construct"}
                 for row in self.reliability.to_dict("records")

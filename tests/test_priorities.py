@@ -1,5 +1,6 @@
 """Driver importance and priorities: cSEM's IPMA, a simulated population, and the rules."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -21,6 +22,7 @@ from csi.drivers.priorities import (
     analyse,
     batch_ranks,
     choose_target,
+    priority_model,
     quadrant,
     rank_order,
     sentences,
@@ -149,9 +151,9 @@ def test_sentence_wording():
     label = lambda name: labels.get(name, name)  # noqa: E731
     assert sentences(_priorities(), label) == [
         "Raise Perceived Quality: +5 points would lift Satisfaction by 2.3 points "
-        "(95% CI 1.7–2.9); it is the top priority in 87% of resamples and in the top three in "
-        ">99%. Weakest questions: q2 (61.2), q4 (65.5), q3 (70.0)."
-    ]
+        "(95% CI 1.7–2.9); it is the top priority in 87% of resamples. Weakest questions: "
+        "q2 (61.2), q4 (65.5), q3 (70.0)."
+    ]  # one driver: no top-three share (100% by construction with three drivers or fewer)
     tentative = sentences(_priorities(significant=False), label)[0]
     assert tentative.endswith(
         "Caution: its effect is not statistically significant (the 95% CI of its impact "
@@ -204,3 +206,49 @@ def test_priorities_command_rejects_non_results(tmp_path):
     run = CliRunner().invoke(cli, ["priorities", str(path)])
     assert run.exit_code == 3
     assert run.stderr == f"Error: {path}: not a csi fit result (no 'schema': 'csi.fit/…' key)\n"
+
+
+def test_priority_model_names_the_model_and_why():
+    assert priority_model(None) == ("linear", "linear")
+    assert priority_model(None, "linear") == ("linear", "linear")
+    with pytest.raises(ValueError, match="needs the non-linear variant"):
+        priority_model(None, "nonlinear")
+    assert priority_model("nonlinear") == (
+        "nonlinear", "non-linear (piecewise effects, +5 points propagated; the cross-validated "
+        "comparison prefers it)")
+    assert priority_model("linear") == (
+        "linear", "linear (the cross-validated comparison does not prefer the non-linear model)")
+    assert priority_model("linear", "nonlinear") == (
+        "nonlinear", "non-linear (piecewise effects, +5 points propagated; set with "
+        "--priorities-from nonlinear; the cross-validated comparison prefers the linear model)")
+    assert priority_model("nonlinear", "linear")[0] == "linear"
+    with pytest.raises(ValueError, match="must be one of linear, nonlinear"):
+        priority_model("linear", "quadratic")
+
+
+def test_model_used_survives_the_saved_json():
+    doc = _priorities().to_dict()
+    assert doc["priority_settings"]["model_used"] == "linear"
+    forced = dataclasses.replace(_priorities(), model="non-linear (x)", model_used="nonlinear")
+    assert Priorities.from_dict(forced.to_dict()).model_used == "nonlinear"
+    # a file written before model_used existed: the model sentence says which
+    del doc["priority_settings"]["model_used"]
+    assert Priorities.from_dict(doc).model_used == "linear"
+    doc["priority_settings"]["model"] = "non-linear (piecewise effects, +5 points propagated)"
+    assert Priorities.from_dict(doc).model_used == "nonlinear"
+
+
+def test_a_top_priority_that_already_performs_well_is_explained():
+    """Issue 14: a top priority in 'Keep up the good work' says why it still pays."""
+    import csi
+    from csi.drivers.priorities import sentences
+    from tests.conftest import MOBI
+
+    result = csi.fit(MOBI, "ecsi", scale=(1, 10), bootstrap=200)
+    ranking = result.priorities.ranking
+    assert ranking["quadrant"].iloc[0] == "Keep up the good work"
+    first, second = sentences(result.priorities, result.model.label)[:2]
+    assert "already performs well" in first and "it matters most for" in first
+    assert "more than the average driver" in second
+    # four drivers: the top-three share is informative and stated
+    assert "top three" in first

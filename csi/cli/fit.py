@@ -17,13 +17,21 @@ from csi.cli.paths import OUTPUT
 from csi.cli.report import lang_option
 from csi.pipeline import fit_items
 from csi.ingest import item_matrix, read_survey
-from csi.drivers.nonlinear import NonlinearSettings
+from csi.drivers.nonlinear import NonlinearSettings, parse_knot
 from csi.estimators.base import OBJECTIVES
 from csi.report.csv import to_csv
 from csi.report.terminal import render
 from csi.scale_out import scheduled
 from csi import estimators
 from csi.model.spec import load_model
+
+
+def _knot(context, parameter, value):
+    """--knot: a rule name or a number on 0-100."""
+    try:
+        return parse_knot(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 @click.command("fit")
@@ -47,21 +55,30 @@ from csi.model.spec import load_model
 @click.option("--variant", type=click.Choice(["linear", "nonlinear"]), default="linear",
               show_default=True, help="nonlinear adds asymmetric, quadratic and spline "
               "structural effects, Kano classes and a linear-vs-non-linear test.")
-@click.option("--knot", type=click.Choice(["midpoint", "mean"]), default="midpoint",
-              show_default=True, help="Where the non-linear variant splits each driver into "
-              "penalty and reward slopes: the 0-100 midpoint (50) or the driver's mean.")
+@click.option("--knot", default="median", show_default=True, callback=_knot,
+              metavar="midpoint|mean|median|VALUE",
+              help="Where the non-linear variant splits each driver into penalty and reward "
+              "slopes: the driver's median score (half the respondents on each side), the "
+              "0-100 midpoint (50), the driver's mean, or a value from 0 to 100.")
+@click.option("--priorities-from", type=click.Choice(["linear", "nonlinear"]),
+              help="The model the priorities use under --variant nonlinear (default: the one "
+              "its cross-validated comparison prefers).")
 @click.option("-q", "--quiet", is_flag=True, help="No notes or progress on standard error.")
 @lang_option
+@click.option("--draws", "draws_file", type=click.Path(dir_okay=False, writable=True),
+              help="Also save the bootstrap resamples `csi simulate` and `csi plan` need for "
+                   "intervals (Parquet).")
 @pls_options
 @ingest_options
 @bootstrap_options
 @check_options
 @segment_options
-def fit_command(survey, model, output_format, output, pdf_file, quiet, lang,
+def fit_command(survey, model, output_format, output, pdf_file, quiet, lang, draws_file,
                 **options) -> None:
     """Estimate MODEL on SURVEY (CSV/TSV, .xlsx, .sav, .parquet, or - for standard input) by
     PLS path modeling, consistent PLS or CB-SEM (--estimator)."""
     check = fit_check_from_options(options, output)  # reads the baseline before fitting
+    nonlinear = _variant(options)
     estimator, objective = options.pop("estimator"), options.pop("objective")
     spec = load_model(model, composite=estimators.entry(estimator).composite)
     _check_target(options.get("target"), spec)
@@ -76,18 +93,29 @@ def fit_command(survey, model, output_format, output, pdf_file, quiet, lang,
         # (the result's notes say so)
         resampling = dataclasses.replace(resampling, resamples=0)
     by, min_n, scheduler = pop_segment_options(options)
+    if draws_file and resampling.resamples == 0:
+        raise click.UsageError("--draws saves the bootstrap's resamples: give --bootstrap N")
+    if by is not None and draws_file:
+        raise click.UsageError("--draws saves one fit's resamples; it cannot be used with --by")
     if by is not None:
         return fit_by_segments(data, spec, items, ingest, settings, resampling, by=by,
                                min_n=min_n, scheduler=scheduler, check=check, pdf=pdf_file,
                                target=options.pop("target"),
-                               nonlinear=_variant(options.pop("variant"), options.pop("knot")),
+                               nonlinear=nonlinear,
                                output_format=output_format, output=output, quiet=quiet)
     with scheduled(scheduler), progress_bar(resampling.resamples, "Bootstrap", quiet) as advance:
         result = fit_items(items, spec, settings, source=data.source, bootstrap=resampling,
                            progress=advance, target=options.pop("target"),
-                           nonlinear=_variant(options.pop("variant"), options.pop("knot")))
+                           nonlinear=nonlinear)
     if pdf_file:
         _write_pdf(result, pdf_file, quiet, lang)
+    if draws_file:
+        from csi.decisions.draws import write_draws
+
+        size = write_draws(result, draws_file)
+        if not quiet:
+            click.echo(f"Wrote {draws_file} ({result.draws.n_used} resamples, "
+                       f"{size / 1024:.0f} KB)", err=True)
 
     if check is not None and not check.show_fit:
         check.finish(result, quiet)  # only the check's report; exits with its code
@@ -106,8 +134,15 @@ def _check_target(target: str | None, spec) -> None:
             param_hint="'--target'")
 
 
-def _variant(variant: str, knot: str) -> NonlinearSettings | None:
-    return NonlinearSettings(knot=knot) if variant == "nonlinear" else None
+def _variant(options: dict) -> NonlinearSettings | None:
+    """The non-linear variant's settings (None for the linear variant)."""
+    variant, knot = options.pop("variant"), options.pop("knot")
+    forced = options.pop("priorities_from")
+    if variant != "nonlinear":
+        if forced == "nonlinear":
+            raise click.UsageError("--priorities-from nonlinear needs --variant nonlinear")
+        return None
+    return NonlinearSettings(knot=knot, priorities_from=forced)
 
 
 def _write_pdf(result, path: str, quiet: bool, lang: str | None = None) -> None:

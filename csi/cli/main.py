@@ -13,18 +13,25 @@ from csi.errors import CsiError, ExitCode
 # name -> (module, attribute): a command's module, with its numpy/pandas/scipy imports, loads
 # only when that command runs, so `csi --help` and `csi check` start in a fraction of a second
 COMMANDS = {
+    "aggregate": ("csi.cli.aggregate", "aggregate_command"),
     "check": ("csi.cli.check", "check_command"),
     "compare": ("csi.cli.compare", "compare_command"),
     "compare-estimators": ("csi.cli.compare_estimators", "compare_estimators_command"),
     "fit": ("csi.cli.fit", "fit_command"),
     "models": ("csi.cli.models", "models_command"),
+    "plan": ("csi.cli.plan", "plan_command"),
     "priorities": ("csi.cli.priorities", "priorities_command"),
     "report": ("csi.cli.report", "report_command"),
+    "simulate": ("csi.cli.simulate", "simulate_command"),
     "validate": ("csi.cli.validate", "validate_command"),
 }
 # the one-line help `csi --help` lists, without importing the commands (a test keeps each
 # equal to its command's own short help)
 SUMMARIES = {
+    'aggregate': (
+        'Combine company fits (`csi fit --format json`) into a weighted index per construct, '
+        "with the standard error of independent samples (the ACSI's aggregation)."
+    ),
     'check': (
         'Compare CURRENT.json with a baseline: exit 0 when every estimate is within tolerance, '
         '1 when one moved beyond it (a regression).'
@@ -45,6 +52,10 @@ SUMMARIES = {
     'models': (
         'List the built-in models: title, citation, constructs, indicators and paths.'
     ),
+    'plan': (
+        'Spend a budget of improvement points where it raises the target most per unit cost '
+        '(greedy, step by step; never past 100), from RESULTS.json (`csi fit --format json`).'
+    ),
     'priorities': (
         'Show what to improve first, from a `csi fit --format json` file (no refitting).'
     ),
@@ -52,6 +63,10 @@ SUMMARIES = {
         'Write a PDF report of RESULTS.json (from `csi fit --format json`) for managers: the '
         'indices, drivers and priorities, path diagram and charts, measurement and data '
         'quality, and the methods.'
+    ),
+    'simulate': (
+        'What happens downstream of a change, from RESULTS.json (`csi fit --format json`): '
+        'every construct the change reaches, before and after, never upstream; capped at 0-100.'
     ),
     'validate': (
         'Check SURVEY (a file, or - for standard input) for MODEL and print the data-quality '

@@ -7,9 +7,21 @@ construct scores of the linear PLS measurement model (so the indices are unchang
   Managing Service Quality 18(6), 559-576).
 - Quadratic terms, two-stage approach (Henseler, Fassott, Dijkstra & Wilson 2012, European
   Journal of Information Systems 21(1)): scores from stage one, squares in stage two.
-- A natural cubic spline per equation, knots chosen by cross-validation, for plotting.
-- Kano class per driver of the target from the bootstrap CI of IA (Bonferroni over the
-  target's drivers, so a linear population rarely yields a false "basic" or "excitement").
+- The knot: by default each predictor's (weighted) median score, so both slopes rest on half
+  of the respondents; or the scale midpoint (50), the mean score, or a value on 0-100.
+- Response curves: the fitted piecewise shape itself (the slopes below and above the knot),
+  other predictors at their mean contribution, with a pointwise percentile bootstrap band;
+  a natural cubic spline per equation (knots chosen by cross-validation) is kept beside it,
+  labelled as a spline, as a descriptive check of the shape.
+- Kano class per direct driver of the target (KANO_RULE): a driver is "basic" only when its
+  bootstrap probability P(basic) (share of resamples with IA < -0.2) is at least 0.5 and the
+  Bonferroni-adjusted bootstrap interval of IA lies below 0; "excitement" likewise above 0.
+  When the interval includes 0 it is "performance" if P(performance) >= 0.5, else
+  "performance (not significant)": no asymmetry is established, but the shape is not clearly
+  symmetric either. When the interval excludes 0 on one side and that side's class has
+  P < 0.5, it is "performance" if P(performance) >= 0.5 (a significant but small asymmetry),
+  else unclassified (null). Each driver's `kano_reason` says which branch applied. Bonferroni
+  over the target's drivers keeps a linear population from yielding a false class.
 - Linear vs non-linear by repeated k-fold cross-validation with the corrected resampled
   t-test of Nadeau & Bengio (2003, Machine Learning 52, 239-281).
 Every per-resample statistic is computed for a whole chunk of resamples at once, from the
@@ -24,28 +36,96 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from csi.diagnostics import NO_INTERVALS_BELOW
 from csi.errors import EstimationError
 from csi.jsonio import number, records
 from csi.model.structure import Layout
 
-KNOT_RULES = ("midpoint", "mean")
+KNOT_RULES = ("median", "midpoint", "mean")
+MODELS = ("linear", "nonlinear")  # what --priorities-from may force
 CLASS_BAND = 0.2  # |IA| > 0.2 <=> one slope at least 1.5 times the other
+CLASS_PROBABILITY = 0.5  # a class is given only when its bootstrap probability reaches this
 MIN_SIDE_SHARE = 0.05
 MIN_SIDE_COUNT = 10
 IMPACT_POINTS = 5.0
+KANO_RULE = (
+    "Direct drivers of the target only. P(basic), P(performance), P(excitement) are the shares "
+    f"of resamples with asymmetry below -{CLASS_BAND}, within ±{CLASS_BAND}, above "
+    f"{CLASS_BAND}; the asymmetry interval is the bootstrap percentile interval at level "
+    "1 - (1 - level) / (number of classified drivers) (Bonferroni). basic: the interval lies "
+    f"below 0 and P(basic) >= {CLASS_PROBABILITY}; excitement: it lies above 0 and "
+    f"P(excitement) >= {CLASS_PROBABILITY}. The interval includes 0: performance if "
+    f"P(performance) >= {CLASS_PROBABILITY}, else 'performance (not significant)'. The "
+    "interval excludes 0 but that side's probability is lower: performance if P(performance) "
+    f">= {CLASS_PROBABILITY} (a significant but small asymmetry), else unclassified (null)."
+)
+CURVES = {
+    "curve": "the fitted piecewise-linear effect (slope_low below the knot, slope_high above "
+             "it), other predictors at their mean contribution; [driver score, target score]",
+    "curve_ci_low": "pointwise bootstrap percentile band of `curve` at the bootstrap level, "
+                    "one value per point of `curve`",
+    "curve_ci_high": "the band's upper bound, one value per point of `curve`",
+    "spline_curve": "a natural cubic spline (interior knots chosen by cross-validation, "
+                    "`spline_knots`), other predictors at their mean contribution: a "
+                    "descriptive smooth, not the model the slopes describe",
+}
+
+
+def parse_knot(value) -> str | float:
+    """A knot rule (median, midpoint, mean) or a fixed knot on 0-100 (a number or its text)."""
+    if isinstance(value, str) and value.strip().lower() in KNOT_RULES:
+        return value.strip().lower()
+    try:
+        knot = float(value)
+    except (TypeError, ValueError):
+        knot = float("nan")
+    if not 0 <= knot <= 100:  # also rejects NaN
+        raise ValueError(f"the knot must be median, midpoint, mean or a number from 0 to 100, "
+                         f"not '{value}'")
+    return knot
 
 
 @dataclass(frozen=True)
 class NonlinearSettings:
-    knot: str = "midpoint"  # the 0-100 scale midpoint (50), or each predictor's mean score
+    # each predictor's (weighted) median score, the 0-100 midpoint (50), its mean score, or a
+    # fixed value on 0-100 (a float)
+    knot: str | float = "median"
     folds: int = 5
     repeats: int = 10
     max_spline_knots: int = 3
     curve_points: int = 21
+    # the model the priorities use: None = the one the cross-validated comparison prefers
+    priorities_from: str | None = None
 
     def __post_init__(self) -> None:
-        if self.knot not in KNOT_RULES:
-            raise ValueError(f"unknown knot rule '{self.knot}'")
+        object.__setattr__(self, "knot", parse_knot(self.knot))
+        if self.priorities_from not in (None, *MODELS):
+            raise ValueError(f"priorities_from must be one of {', '.join(MODELS)}, "
+                             f"not '{self.priorities_from}'")
+
+
+def weighted_median(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Column medians of values (n, K) under frequency weights (n,): the mean of the smallest
+    value whose cumulative weight reaches half the total and the smallest that passes it. For
+    integer weights this is the median of the rows repeated (numpy's median for unit weights)."""
+    order = np.argsort(values, axis=0, kind="stable")
+    ordered = np.take_along_axis(values, order, axis=0)
+    cumulative = np.cumsum(weights[order], axis=0)
+    half = cumulative[-1] / 2
+    columns = np.arange(values.shape[1])
+    lower = ordered[np.argmax(cumulative >= half, axis=0), columns]
+    upper = ordered[np.argmax(cumulative > half, axis=0), columns]
+    return (lower + upper) / 2
+
+
+def knot_positions(rule: str | float, scores: np.ndarray, weights: np.ndarray,
+                   centre: np.ndarray) -> np.ndarray:
+    """Each construct's knot (K,) on 0-100 under `rule` (see NonlinearSettings.knot)."""
+    if rule == "median":
+        return weighted_median(scores, weights)
+    if rule == "mean":
+        return centre.copy()
+    return np.full(scores.shape[1], 50.0 if rule == "midpoint" else float(rule))
 
 
 def topological_order(layout: Layout) -> list[int]:
@@ -80,7 +160,7 @@ class NonlinearModel:
         k_count = len(self.structure.constructs)
         scores = self.scores(point_weights[None])[0]
         self.centre = self.mean(scores)
-        self.knots = np.full(k_count, 50.0) if settings.knot == "midpoint" else self.centre.copy()
+        self.knots = knot_positions(settings.knot, scores, self.frequency, self.centre)
         n = self.frequency.sum()
         needed = max(MIN_SIDE_COUNT, MIN_SIDE_SHARE * n)
         below = self.frequency @ (scores < self.knots)
@@ -91,6 +171,11 @@ class NonlinearModel:
         self.path_index = position
         self.drivers = sorted({a for a, b in layout.effects if b == target})
         self.direct = [d for d in self.drivers if self.structure.path_mask[d, target]]
+        # the grid of each path's response curve: the predictor's observed range, plus its
+        # knot when the path bends there; fixed by the fit, so resamples are evaluated on it
+        self.grids = [curve_grid(scores[:, k], self.knots[k] if self.piecewise[k] else None,
+                                 settings.curve_points) for k, _ in layout.paths]
+        self.grid_start = np.cumsum([0] + [len(g) for g in self.grids])
 
     def mean(self, values: np.ndarray, rows=slice(None)) -> np.ndarray:
         """The (weighted) mean over respondents `rows` of values (n, ...)."""
@@ -140,6 +225,7 @@ class NonlinearModel:
             "nl_turning_point": n_paths,
             "nl_impact": len(self.drivers), "nl_marginal": len(self.drivers),
             "nl_r2_linear": len(self.endogenous), "nl_r2_piecewise": len(self.endogenous),
+            "nl_curve": int(self.grid_start[-1]),
         }
 
     def statistics(self, frequency: np.ndarray, vectors: dict[str, np.ndarray]) -> dict:
@@ -154,6 +240,7 @@ class NonlinearModel:
             design, labels = self._piecewise_design(scores, j)
             beta, r2 = _weighted_ls(design, y, frequency)
             out["nl_r2_piecewise"][:, position] = r2
+            self._curves(design, beta, labels, frequency, j, out["nl_curve"])
             for column, (k, side) in enumerate(labels, start=1):
                 low, high = slopes.get((k, j), (None, None))
                 if side in ("low", "both"):
@@ -186,6 +273,30 @@ class NonlinearModel:
             out["nl_marginal"][:, position] = self._propagate(level, driver, 0.01, slopes) / 0.01
         return out
 
+    def _curves(self, design: np.ndarray, beta: np.ndarray, labels: list, frequency: np.ndarray,
+                j: int, out: np.ndarray) -> None:
+        """The response curve of each path into j for a batch, written into out (b, width):
+        the fitted piecewise effect of the predictor on its grid, plus the intercept and the
+        other columns at their (weighted) mean contribution."""
+        means = (np.einsum("bmn,bn->bm", design, frequency)
+                 / frequency.sum(axis=1)[:, None])
+        contribution = beta * means  # (b, m); column 0 is the intercept
+        owner = np.array([-1] + [k for k, _ in labels])
+        for k in self.structure.predecessors[j]:
+            columns = np.flatnonzero(owner == k)
+            base = contribution.sum(axis=1) - contribution[:, columns].sum(axis=1)
+            path = self.path_index[(k, j)]
+            shifted = self.grids[path] - self.knots[k]
+            low = beta[:, columns[0]]
+            high = beta[:, columns[-1]]  # the same column when the effect is linear
+            values = (base[:, None] + low[:, None] * np.minimum(shifted, 0.0)
+                      + high[:, None] * np.maximum(shifted, 0.0))
+            out[:, self.grid_start[path]:self.grid_start[path + 1]] = values
+
+    def curve(self, vector: np.ndarray, path: int) -> np.ndarray:
+        """One path's slice of an nl_curve vector (..., width)."""
+        return vector[..., self.grid_start[path]:self.grid_start[path + 1]]
+
     def _propagate(self, level: np.ndarray, driver: int, bump: float, slopes: dict) -> np.ndarray:
         """Change in the target when `driver` rises by `bump` points from the current levels,
         carried through every fitted piecewise equation in causal order."""
@@ -201,6 +312,14 @@ class NonlinearModel:
                            - _piece(level[:, k], self.knots[k], low, high))
             moved[:, j] = level[:, j] + change
         return moved[:, self.target] - level[:, self.target]
+
+
+def curve_grid(x: np.ndarray, knot: float | None, points: int) -> np.ndarray:
+    """`points` equally spaced values over x's range, plus the knot when it lies inside."""
+    grid = np.linspace(x.min(), x.max(), points)
+    if knot is not None and grid[0] < knot < grid[-1] and not np.any(grid == knot):
+        grid = np.sort(np.append(grid, knot))
+    return grid
 
 
 def _piece(x: np.ndarray, knot: float, low: np.ndarray, high: np.ndarray) -> np.ndarray:
@@ -309,7 +428,8 @@ def spline_curves(scores: np.ndarray, model: NonlinearModel, rng: np.random.Gene
             basis = natural_spline_basis(grid, sets[i]) if len(sets[i]) > 2 else grid[:, None]
             others = sum(model.mean(c) for m, c in enumerate(contributions) if m != i)
             values = beta[0] + basis @ beta[starts[i]:starts[i + 1]] + others
-            curves[(k, j)] = {"curve": [[float(a), float(b)] for a, b in zip(grid, values)],
+            curves[(k, j)] = {"spline_curve": [[float(a), float(b)]
+                                               for a, b in zip(grid, values)],
                               "spline_knots": int(interior)}
     return curves
 
@@ -361,31 +481,76 @@ def compare(scores: np.ndarray, model: NonlinearModel, rng: np.random.Generator)
     }
 
 
-def kano_classes(asymmetry_draws: np.ndarray, level: float, count: int):
-    """Class per driver from the bootstrap CI of IA at level 1 - (1 - level) / count
-    (Bonferroni over the target's drivers): basic if the CI lies below 0, excitement if
-    above, performance otherwise; plus the share of resamples in each band (|IA| > 0.2)."""
+def kano_probabilities(asymmetry_draws: np.ndarray, level: float, count: int):
+    """Per driver (columns of the draws (B, D)): the bootstrap percentile interval of IA at
+    level 1 - (1 - level) / count (Bonferroni over the target's classified drivers), and the
+    share of resamples in each band: P(basic) IA < -0.2, P(excitement) IA > 0.2,
+    P(performance) the rest. Returns low, high, p_basic, p_performance, p_excitement."""
     alpha = (1 - level) / max(count, 1)
-    low = np.nanquantile(asymmetry_draws, alpha / 2, axis=0)
-    high = np.nanquantile(asymmetry_draws, 1 - alpha / 2, axis=0)
-    classes = np.where(high < 0, "basic", np.where(low > 0, "excitement", "performance"))
     valid = ~np.isnan(asymmetry_draws)
+    usable = valid.any(axis=0)
+    filled = np.where(usable[None, :], asymmetry_draws, 0.0)  # all-NaN columns: no interval
+    low = np.where(usable, np.nanquantile(filled, alpha / 2, axis=0), np.nan)
+    high = np.where(usable, np.nanquantile(filled, 1 - alpha / 2, axis=0), np.nan)
     total = np.maximum(valid.sum(axis=0), 1)
     p_basic = ((asymmetry_draws < -CLASS_BAND) & valid).sum(axis=0) / total
     p_excitement = ((asymmetry_draws > CLASS_BAND) & valid).sum(axis=0) / total
-    return classes, low, high, p_basic, 1 - p_basic - p_excitement, p_excitement
+    p_performance = np.where(usable, 1 - p_basic - p_excitement, np.nan)
+    p_basic = np.where(usable, p_basic, np.nan)
+    p_excitement = np.where(usable, p_excitement, np.nan)
+    return low, high, p_basic, p_performance, p_excitement
+
+
+def kano_classes(low, high, p_basic, p_performance, p_excitement):
+    """The Kano class and the reason for it, per driver, from the asymmetry interval and the
+    class probabilities (arrays (D,)), by KANO_RULE. A class is None when none applies."""
+    low, high = np.asarray(low, float), np.asarray(high, float)
+    p_basic, p_performance, p_excitement = (np.asarray(p, float) for p in
+                                            (p_basic, p_performance, p_excitement))
+    missing = np.isnan(low) | np.isnan(high)
+    below, above = high < 0, low > 0
+    includes = ~missing & ~below & ~above
+    performs = p_performance >= CLASS_PROBABILITY
+    branches = [
+        (missing, None, "no resample gave an asymmetry"),
+        (includes & performs, "performance",
+         "the asymmetry interval includes 0 and P(performance) >= 0.5"),
+        (includes, "performance (not significant)",
+         "the asymmetry interval includes 0 (no asymmetry established) but P(performance) "
+         "< 0.5: the shape is not clearly symmetric either"),
+        (below & (p_basic >= CLASS_PROBABILITY), "basic",
+         "the asymmetry interval lies below 0 and P(basic) >= 0.5"),
+        (above & (p_excitement >= CLASS_PROBABILITY), "excitement",
+         "the asymmetry interval lies above 0 and P(excitement) >= 0.5"),
+        (performs, "performance",
+         "the asymmetry interval excludes 0 but |asymmetry| <= 0.2 in most resamples "
+         "(P(performance) >= 0.5): a significant but small asymmetry"),
+    ]
+    fallback = ("the asymmetry interval excludes 0 but no class has a bootstrap probability "
+                "of at least 0.5: unclassified")
+    classes = np.full(low.shape, None, dtype=object)
+    reasons = np.full(low.shape, fallback, dtype=object)
+    taken = np.zeros(low.shape, dtype=bool)
+    for mask, kind, reason in branches:  # the first branch that applies decides
+        chosen = mask & ~taken
+        classes[chosen] = kind
+        reasons[chosen] = reason
+        taken |= chosen
+    return classes, reasons
 
 
 @dataclass(frozen=True)
 class NonlinearResult:
     """The `nonlinear` block of the results."""
 
-    knot: str
+    knot: str | float  # the rule (median, midpoint, mean) or the fixed value
     knots: dict[str, float]
     paths: pd.DataFrame
     drivers: pd.DataFrame
     comparison: dict
     notes: tuple[str, ...]
+    kano_rule: str = KANO_RULE
+    curves: dict | None = None  # what each path's curve keys hold (CURVES)
 
     def to_dict(self) -> dict:
         return {
@@ -395,6 +560,8 @@ class NonlinearResult:
             "drivers": records(self.drivers),
             "comparison": {k: number(v) for k, v in self.comparison.items()},
             "notes": list(self.notes),
+            "kano_rule": self.kano_rule,
+            "curves": dict(self.curves or CURVES),
         }
 
 
@@ -413,6 +580,20 @@ def verdict(comparison: dict, target_label: str) -> str:
             "descriptive.")
 
 
+NO_CLASS_WITHOUT_BOOTSTRAP = ("Kano classes need bootstrap intervals (--bootstrap "
+                              f"{NO_INTERVALS_BELOW} or more)")
+
+
+def unclassified(model: NonlinearModel, driver: int, draws) -> str:
+    """Why a driver of the target has no Kano class (when KANO_RULE was not applied)."""
+    if driver not in model.direct:
+        return "an indirect driver: only direct drivers of the target are classified"
+    if not model.piecewise[driver]:
+        return ("too few respondents on one side of the knot: its effect is estimated "
+                "linearly and not classified")
+    return NO_CLASS_WITHOUT_BOOTSTRAP
+
+
 def summarize(model: NonlinearModel, point: dict[str, np.ndarray],
               draws: dict[str, np.ndarray] | None, level: float | None, seed: int,
               label) -> NonlinearResult:
@@ -424,7 +605,7 @@ def summarize(model: NonlinearModel, point: dict[str, np.ndarray],
     constructs = structure.constructs
     rng = np.random.default_rng(seed)
     scores = model.scores(point["item_weights"][None])[0]
-    curves = spline_curves(scores, model, rng)
+    spline = spline_curves(scores, model, rng)
     comparison = compare(scores, model, rng)
     comparison["target"] = constructs[model.target]
     comparison["verdict"] = verdict(comparison, label(constructs[model.target]))
@@ -447,26 +628,40 @@ def summarize(model: NonlinearModel, point: dict[str, np.ndarray],
                 row[f"{metric}_se"] = np.nanstd(values, ddof=1)
                 row[f"{metric}_ci_low"] = np.nanquantile(values, alpha / 2)
                 row[f"{metric}_ci_high"] = np.nanquantile(values, 1 - alpha / 2)
-        row |= curves[(k, j)]
+        grid = model.grids[position]
+        row["curve"] = [[float(x), float(y)]
+                        for x, y in zip(grid, model.curve(point["nl_curve"], position))]
+        if draws is not None:
+            band = model.curve(draws["nl_curve"], position)
+            usable = ~np.all(np.isnan(band), axis=0)
+            filled = np.where(usable[None, :], band, 0.0)
+            row["curve_ci_low"] = np.where(
+                usable, np.nanquantile(filled, alpha / 2, axis=0), np.nan).tolist()
+            row["curve_ci_high"] = np.where(
+                usable, np.nanquantile(filled, 1 - alpha / 2, axis=0), np.nan).tolist()
+        row |= spline[(k, j)]
         rows.append(row)
 
     classified = [d for d in model.direct if model.piecewise[d]]
     direct_paths = [model.path_index[(d, model.target)] for d in classified]
     classes = {}
     if draws is not None and direct_paths:
-        decided = kano_classes(draws["nl_asymmetry"][:, direct_paths], level, len(direct_paths))
+        low, high, *shares = kano_probabilities(draws["nl_asymmetry"][:, direct_paths], level,
+                                                len(direct_paths))
+        kinds, reasons = kano_classes(low, high, *shares)
         for i, d in enumerate(classified):
-            classes[d] = {"kano_class": str(decided[0][i]),
-                          "asymmetry_ci_low": decided[1][i], "asymmetry_ci_high": decided[2][i],
-                          "p_basic": decided[3][i], "p_performance": decided[4][i],
-                          "p_excitement": decided[5][i]}
+            classes[d] = {"kano_class": kinds[i], "kano_reason": reasons[i],
+                          "asymmetry_ci_low": low[i], "asymmetry_ci_high": high[i],
+                          "p_basic": shares[0][i], "p_performance": shares[1][i],
+                          "p_excitement": shares[2][i]}
     drivers = []
     for position, d in enumerate(model.drivers):
         row = {"driver": constructs[d], "target": constructs[model.target],
                "direct": d in model.direct,
                "asymmetry": (point["nl_asymmetry"][model.path_index[(d, model.target)]]
                              if d in model.direct else np.nan)}
-        row |= classes.get(d, {"kano_class": None, "p_basic": np.nan, "p_performance": np.nan,
+        row |= classes.get(d, {"kano_class": None, "kano_reason": unclassified(model, d, draws),
+                               "p_basic": np.nan, "p_performance": np.nan,
                                "p_excitement": np.nan})
         row["marginal_effect"] = point["nl_marginal"][position]
         row["impact_5pt"] = point["nl_impact"][position]
@@ -483,10 +678,10 @@ def summarize(model: NonlinearModel, point: dict[str, np.ndarray],
         notes.append(
             f"too few respondents on one side of the knot for {', '.join(linear_only)} (fewer "
             f"than {MIN_SIDE_COUNT} or {MIN_SIDE_SHARE:.0%}): their effects are estimated "
-            "linearly and not classified; try --knot mean"
+            "linearly and not classified; try another --knot (median, mean or a value)"
         )
     if draws is None:
-        notes.append("Kano classes need the bootstrap (--bootstrap N > 0); none were assigned")
+        notes.append(NO_CLASS_WITHOUT_BOOTSTRAP + "; none were assigned")
     return NonlinearResult(
         knot=model.settings.knot,
         knots={c: float(model.knots[k]) for k, c in enumerate(constructs)},

@@ -8,6 +8,10 @@ the driver's index. The priority score is the satisfaction points available,
 importance x (100 - performance). Every quantity is computed for each bootstrap resample too,
 which gives its interval and the probability that a driver is the top (or a top-three)
 priority: how stable the ranking is.
+
+Under the non-linear variant the priorities come from one model only (`model_used`): the one
+its cross-validated comparison prefers (csi.drivers.nonlinear.compare), unless the user forces
+one (--priorities-from); advice never rests on a model the evidence does not favour silently.
 """
 
 from __future__ import annotations
@@ -41,11 +45,12 @@ class Priorities:
 
     target: str
     target_reason: str
-    model: str  # which structural model the importances come from ("linear")
+    model: str  # which structural model the importances come from, and why (a sentence)
     level: float | None  # confidence level of the intervals, None without a bootstrap
     importance: pd.DataFrame  # driver, target, METRICS (+ _se, _ci_low, _ci_high)
     indicator_importance: pd.DataFrame  # indicator, construct, target, importance, performance
     ranking: pd.DataFrame  # rank, driver, score, quadrant, p_top1, p_top3, significant, negative
+    model_used: str = "linear"  # "linear" or "nonlinear": the model the importances come from
 
     def to_dict(self) -> dict:
         return {
@@ -53,6 +58,7 @@ class Priorities:
                 "target": self.target,
                 "target_reason": self.target_reason,
                 "model": self.model,
+                "model_used": self.model_used,
                 "level": self.level,
                 "quadrant_rule": QUADRANT_RULE,
                 "score": "importance x (100 - performance)",
@@ -70,12 +76,44 @@ class Priorities:
             target=settings["target"],
             target_reason=settings["target_reason"],
             model=settings["model"],
+            model_used=settings.get("model_used") or (
+                "nonlinear" if settings["model"].startswith("non-linear") else "linear"),
             level=settings["level"],
             importance=pd.DataFrame(doc["importance"]),
             indicator_importance=pd.DataFrame(doc["indicator_importance"]),
             ranking=pd.DataFrame(doc["priorities"]),
         )
 
+
+
+PRIORITY_MODELS = ("linear", "nonlinear")
+NONLINEAR_MODEL = "non-linear (piecewise effects, +5 points propagated"
+
+
+def priority_model(preferred: str | None, forced: str | None = None) -> tuple[str, str]:
+    """The model the priorities use ("linear" or "nonlinear") and the `model` sentence.
+
+    `preferred` is the non-linear variant's cross-validated choice (None: the linear variant,
+    which has only the linear model); `forced` the user's --priorities-from, which wins.
+    """
+    if forced is not None and forced not in PRIORITY_MODELS:
+        raise ValueError(f"--priorities-from must be one of {', '.join(PRIORITY_MODELS)}")
+    if preferred is None:
+        if forced == "nonlinear":
+            raise ValueError("--priorities-from nonlinear needs the non-linear variant "
+                             "(--variant nonlinear)")
+        return "linear", "linear"
+    used = forced or preferred
+    words = NONLINEAR_MODEL if used == "nonlinear" else "linear ("
+    if forced is not None:
+        other = "non-linear" if preferred == "nonlinear" else "linear"
+        why = (f"set with --priorities-from {forced}; the cross-validated comparison prefers "
+               f"the {other} model")
+    elif used == "nonlinear":
+        why = "the cross-validated comparison prefers it"
+    else:
+        why = "the cross-validated comparison does not prefer the non-linear model"
+    return used, words + ("; " if used == "nonlinear" else "") + why + ")"
 
 
 def choose_target(constructs: tuple[str, ...], predecessors: dict[str, tuple[str, ...]],
@@ -159,13 +197,13 @@ def analyse(constructs: tuple[str, ...], indicators: tuple[str, ...], block_of: 
             point: dict[str, np.ndarray], draws: dict[str, np.ndarray] | None,
             effect_pairs: list[tuple[int, int]], model_target: str | None,
             requested: str | None, level: float | None, impact_family: str | None = None,
-            model: str = "linear") -> Priorities:
+            model: str = "linear", model_used: str = "linear") -> Priorities:
     """Importance, performance and priorities of every driver of the target.
 
     `point` and `draws` hold the estimate families (csi.estimates) of the fit and of the
     resamples; total effects arrive as vectors over `effect_pairs` and are expanded here.
     `impact_family` names a family of +5-point impacts (csi.nonlinear) that replaces the
-    linear impact; `model` says which model the ranking used.
+    linear impact; `model` says which model the ranking used and why, `model_used` names it.
     """
     target, reason = choose_target(constructs, predecessors, model_target, requested)
     t = constructs.index(target)
@@ -231,7 +269,8 @@ def analyse(constructs: tuple[str, ...], indicators: tuple[str, ...], block_of: 
     ranking = ranking[["rank", "driver", "score", "quadrant", "p_top1", "p_top3", "significant",
                        "negative"]]
     return Priorities(target=target, target_reason=reason, model=model, level=level,
-                      importance=importance, indicator_importance=indicator, ranking=ranking)
+                      importance=importance, indicator_importance=indicator, ranking=ranking,
+                      model_used=model_used)
 
 
 def share(probability: float) -> str:
@@ -265,9 +304,15 @@ def sentences(priorities: Priorities, label, top: int = 3, weakest: int = 3) -> 
         if level and "impact_5pt_ci_low" in info:
             text += f" ({level} CI {info['impact_5pt_ci_low']:.1f}–{info['impact_5pt_ci_high']:.1f})"
         if row.get("p_top1") is not None and not pd.isna(row.get("p_top1")):
-            text += (f"; it is the top priority in {share(row['p_top1'])} of resamples"
-                     f" and in the top three in {share(row['p_top3'])}")
+            text += f"; it is the top priority in {share(row['p_top1'])} of resamples"
+            if len(priorities.ranking) > 3:  # with three drivers or fewer it always is
+                text += f" and in the top three in {share(row['p_top3'])}"
         text += "."
+        if row["quadrant"] == QUADRANTS[(True, True)]:
+            matters = ("it matters most for" if row["rank"] == 1 else
+                       "it matters more than the average driver for")
+            text += (f" It already performs well ({info['performance']:.1f}, '{row['quadrant']}')"
+                     f", but {matters} {target_label}: raising it still pays.")
         if row.get("significant") is False:
             text += (f" Caution: its effect is not statistically significant (the {level} CI "
                      "of its impact includes zero), so treat this as tentative.")

@@ -207,11 +207,13 @@ def derive(weights: np.ndarray, cov: np.ndarray, structure: Structure, iteration
 
 @dataclass(frozen=True)
 class Pls:
-    """PLS path modeling (Lohmöller 1989) as a registry estimator."""
+    """PLS path modeling (Lohmöller 1989) as a registry estimator: converged weights with
+    deterministic signs, then `derive` (consistent PLS overrides it, csi.estimators.plsc)."""
 
     name: str = "pls"
     composite: bool = True
     prepare = staticmethod(unchanged)
+    derive = staticmethod(derive)
 
     def point_fit(self, cov: np.ndarray, n: int, structure: Structure,
                   settings: PlsSettings) -> EstimatorFit:
@@ -222,7 +224,7 @@ class Pls:
         weights, iterations, converged = weights_for(
             cov, structure, settings,
             None if reference is None or not align else reference.estimates)
-        return derive(weights, cov, structure, iterations, converged)
+        return self.derive(weights, cov, structure, iterations, converged)
 
 
 ESTIMATOR = Pls()

@@ -28,8 +28,8 @@ from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
-from csi.estimators.base import EstimatorFit, PlsEstimates, PlsSettings, unchanged
-from csi.estimators.pls import block_products, block_rows, weights_for
+from csi.estimators.base import EstimatorFit, PlsEstimates, PlsSettings
+from csi.estimators.pls import Pls, block_products, block_rows
 from csi.model.structure import Structure
 
 # eigenvalues above -PSD_TOL count as non-negative (matrixcalc's is.positive.semi.definite,
@@ -299,20 +299,12 @@ def point_fit(cov: np.ndarray, n: int, structure: Structure,
 
 
 @dataclass(frozen=True)
-class ConsistentPls:
+class ConsistentPls(Pls):
     """Consistent PLS as a registry estimator: PLS weights, corrected estimates."""
 
     name: str = "plsc"
-    composite: bool = True
-    prepare = staticmethod(unchanged)
+    derive = staticmethod(derive)
     point_fit = staticmethod(point_fit)
-
-    def estimate(self, cov: np.ndarray, structure: Structure, settings: PlsSettings, *,
-                 reference: EstimatorFit | None = None, align: bool = True) -> PlsEstimates:
-        weights, iterations, converged = weights_for(
-            cov, structure, settings,
-            None if reference is None or not align else reference.estimates)
-        return derive(weights, cov, structure, iterations, converged)
 
 
 ESTIMATOR = ConsistentPls()

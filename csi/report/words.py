@@ -109,9 +109,21 @@ def priority_sentences(priorities, label, level_text: str) -> list[str]:
                       high=decimal(info["impact_5pt_ci_high"], 1))
         top1 = row.get("p_top1")
         if top1 is not None and top1 == top1:
-            text += _("; it is the top priority in {top1} of resamples and in the top three "
-                      "in {top3}", top1=share(top1), top3=share(row["p_top3"]))
+            if len(priorities.ranking) > 3:  # with three drivers or fewer it always is
+                text += _("; it is the top priority in {top1} of resamples and in the top "
+                          "three in {top3}", top1=share(top1), top3=share(row["p_top3"]))
+            else:
+                text += _("; it is the top priority in {top1} of resamples", top1=share(top1))
         text += _(".")
+        if row["quadrant"] == "Keep up the good work":
+            text += (_(" It already performs well ({performance}, '{quadrant}'), but it matters "
+                       "most for {target}: raising it still pays.",
+                       performance=decimal(info["performance"], 1),
+                       quadrant=_(row["quadrant"]), target=target) if row["rank"] == 1 else
+                     _(" It already performs well ({performance}, '{quadrant}'), but it matters "
+                       "more than the average driver for {target}: raising it still pays.",
+                       performance=decimal(info["performance"], 1),
+                       quadrant=_(row["quadrant"]), target=target))
         if row.get("significant") is False:
             text += _(" Caution: its effect is not statistically significant (the {level} CI "
                       "of its impact includes zero), so treat this as tentative.",
@@ -147,7 +159,7 @@ def N_(message: str) -> str:
 VOCABULARY = (
     N_("Concentrate here"), N_("Keep up the good work"), N_("Low priority"),
     N_("Possible overkill"), N_("basic"), N_("performance"), N_("excitement"),
-    N_("linear"), N_("nonlinear"), N_("midpoint"), N_("mean"), N_("path"), N_("centroid"),
+    N_("linear"), N_("nonlinear"), N_("midpoint"), N_("mean"), N_("median"), N_("path"), N_("centroid"),
     N_("factorial"), N_("percentile"), N_("bca"), N_("none"), N_("construct"), N_("drop"),
     N_("redraw"), N_("listwise"), N_("em"), N_("longstring"), N_("random"), N_("speeder"),
     N_("the target"),

@@ -1,0 +1,65 @@
+"""`csi aggregate`: industry, sector and national indices from company fits."""
+
+from __future__ import annotations
+
+import click
+
+from csi.cli.emit import emit, notes
+from csi.cli.results_file import read_results
+
+
+@click.command("aggregate")
+@click.argument("results", metavar="A.json B.json ...", nargs=-1, required=True)
+@click.option("--weights", "weights_file", type=click.Path(dir_okay=False), required=True,
+              help="CSV with columns result (each file as named on the command line) and "
+                   "weight (sales or customers), and any level columns.")
+@click.option("--level-column", "level_columns", multiple=True,
+              help="A column of the weights file that groups members (e.g. industry); "
+                   "repeat, innermost first, for nested levels (industry, then sector).")
+@click.option("--level", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              default=0.95, show_default=True, help="Confidence level of the intervals.")
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]),
+              default="table", show_default=True, help="Output format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+              help="Write the output to this file (atomically) instead of standard output.")
+@click.option("-q", "--quiet", is_flag=True, help="No notes on standard error.")
+def aggregate_command(results, weights_file, level_columns, level, output_format, output,
+                      quiet) -> None:
+    """Combine company fits (`csi fit --format json`) into a weighted index per construct,
+    with the standard error of independent samples (the ACSI's aggregation)."""
+    from csi.decisions.aggregate import aggregate, read_weights
+    from csi.jsonio import dumps
+
+    documents = {}
+    for name in results:
+        if name in documents:
+            raise click.UsageError(f"{name} is given twice")
+        documents[name] = read_results(name)
+    weights = read_weights(weights_file, tuple(level_columns))
+    result = aggregate(documents, weights, weights_file, tuple(level_columns), level)
+    emit(output_format, output, lambda console: render(result, console),
+         lambda kind: dumps(result.to_dict()))
+    notes(result.notes, quiet)
+
+
+def render(result, console) -> None:
+    from rich.table import Table
+
+    def table(title: str, index: dict) -> Table:
+        out = Table(title=title)
+        out.add_column("Construct")
+        for column in ("Index", "SE", f"{result.level:.0%} CI"):
+            out.add_column(column, justify="right")
+        for construct, row in index.items():
+            se = "-" if row["se"] is None else f"{row['se']:.2f}"
+            ci = ("-" if row["se"] is None
+                  else f"{row['ci_low']:.1f} to {row['ci_high']:.1f}")
+            out.add_row(result.labels.get(construct, construct), f"{row['score']:.1f}", se, ci)
+        return out
+
+    for block in result.levels:
+        for group in block["groups"]:
+            console.print(table(f"{block['column']} {group['name']} "
+                                f"({len(group['members'])} members, weight "
+                                f"{group['weight']:g})", group["index"]))
+    console.print(table(f"All {len(result.members)} members ({result.model})", result.index))

@@ -1,0 +1,92 @@
+"""`csi simulate`: what a change of constructs or items does downstream, from a saved fit."""
+
+from __future__ import annotations
+
+import click
+
+from csi.cli.emit import emit, notes
+from csi.cli.results_file import read_results
+
+
+def model_option(command):
+    return click.option(
+        "--model", "structural", type=click.Choice(["auto", "linear", "nonlinear"]),
+        default="auto", show_default=True,
+        help="Structural model to propagate through: the one the fit's priorities used "
+             "(auto), the linear paths, or the non-linear piecewise responses.")(command)
+
+
+def load(results: str, structural: str, draws_file: str | None):
+    """The Fitted model of RESULTS.json and, with --draws, its resampled parameters."""
+    from csi.decisions.draws import parameters
+    from csi.decisions.fitted import from_document
+
+    doc = read_results(results)
+    fitted = from_document(doc, results, None if structural == "auto" else structural)
+    draws = parameters(fitted, doc, draws_file) if draws_file else None
+    return fitted, draws
+
+
+def withheld_line(fitted, what: str) -> None:
+    """The one loud stderr line for a fit whose advice is withheld."""
+    if fitted.advice["status"] != "ok":
+        click.echo(f"Warning: {fitted.source}: the fit's advice is withheld "
+                   f"({fitted.advice['message'] or fitted.advice['status']}); {what}", err=True)
+
+
+@click.command("simulate")
+@click.argument("results", metavar="RESULTS.json")
+@click.option("--change", "changes", multiple=True, required=True, metavar="NAME=+POINTS",
+              help="A construct's index (0-100 points) or an item's mean (answer-scale "
+                   "points) and its change, e.g. Quality=+5 or PERQ2=+1. Repeatable.")
+@click.option("--draws", "draws_file", type=click.Path(dir_okay=False),
+              help="The fit's bootstrap draws (`csi fit --draws FILE`): intervals.")
+@model_option
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]),
+              default="table", show_default=True, help="Output format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+              help="Write the output to this file (atomically) instead of standard output.")
+@click.option("-q", "--quiet", is_flag=True, help="No notes on standard error.")
+def simulate_command(results, changes, draws_file, structural, output_format, output,
+                     quiet) -> None:
+    """What happens downstream of a change, from RESULTS.json (`csi fit --format json`):
+    every construct the change reaches, before and after, never upstream; capped at 0-100."""
+    from csi.decisions.simulate import parse_change, simulate
+    from csi.jsonio import dumps
+
+    fitted, draws = load(results, structural, draws_file)
+    simulation = simulate(fitted, [parse_change(text) for text in changes], draws)
+    withheld_line(fitted, "these numbers come from an inadmissible solution")
+    emit(output_format, output, lambda console: render(simulation, console),
+         lambda kind: dumps(simulation.to_dict()))
+    notes(simulation.notes, quiet)
+
+
+def render(simulation, console) -> None:
+    """The effects as a table, then a sentence per construct the changes reach."""
+    from rich.table import Table
+
+    fitted = simulation.fitted
+    table = Table(title=f"What if: {', '.join(_change(c) for c in simulation.changes)} "
+                        f"({fitted.model} model)")
+    table.add_column("Construct")
+    for column in ("Before", "After", "Change"):
+        table.add_column(column, justify="right")
+    if simulation.level is not None:
+        table.add_column(f"{simulation.level:.0%} CI", justify="right")
+    for row in simulation.effects:
+        cells = [fitted.label(row["construct"]) + (" (set)" if row["changed"] else ""),
+                 f"{row['before']:.1f}", f"{row['after']:.1f}" + ("*" if row["capped"] else ""),
+                 f"{row['change']:+.2f}"]
+        if simulation.level is not None:
+            cells.append(f"{row['ci_low']:+.2f} to {row['ci_high']:+.2f}")
+        table.add_row(*cells)
+    console.print(table)
+    if any(row["capped"] for row in simulation.effects):
+        console.print("* held at the end of the 0-100 scale")
+    for sentence in simulation.sentences():
+        console.print(sentence, highlight=False)
+
+
+def _change(change) -> str:
+    return f"{change.name} {change.applied:+g}"
