@@ -85,7 +85,12 @@ def ngettext(singular: str, plural: str, n: int, **values) -> str:
 def term(value) -> str:
     """A word the analysis stores in English (a quadrant, a Kano class) in the current
     language; None and unknown words pass through."""
-    return "—" if value is None else _(str(value))
+    if value is None:
+        return "—"
+    text = str(value)
+    if text.endswith(" (not significant)"):  # a Kano class whose shape is not established
+        return _("{term} (not significant)", term=_(text[:-len(" (not significant)")]))
+    return _(text)
 
 
 def decimal(value: float, digits: int = 3) -> str:

@@ -159,8 +159,8 @@ def N_(message: str) -> str:
 VOCABULARY = (
     N_("Concentrate here"), N_("Keep up the good work"), N_("Low priority"),
     N_("Possible overkill"), N_("basic"), N_("performance"), N_("excitement"),
-    N_("linear"), N_("nonlinear"), N_("midpoint"), N_("mean"), N_("median"), N_("path"), N_("centroid"),
-    N_("factorial"), N_("percentile"), N_("bca"), N_("none"), N_("construct"), N_("drop"),
+    N_("linear"), N_("nonlinear"), N_("midpoint"), N_("mean"), N_("median"), N_("path"),
+    N_("centroid"), N_("factorial"), N_("percentile"), N_("bca"), N_("none"), N_("construct"), N_("drop"),
     N_("redraw"), N_("listwise"), N_("em"), N_("longstring"), N_("random"), N_("speeder"),
     N_("the target"),
 )

@@ -96,18 +96,32 @@ def _bold_paragraph_class():
     from reportlab.platypus import Paragraph
 
     class BoldParagraph(Paragraph):
-        """A bold paragraph with CJK text: the CJK face has one weight, so its glyphs are
-        filled and stroked in the text colour (PDF text render mode 2, a synthetic bold);
-        the text stays text (extractable)."""
+        """A bold paragraph with CJK text: the CJK face has one weight, so its glyphs (and
+        only its glyphs: the Latin runs are in DejaVu Sans Bold) are filled and stroked in
+        the text colour (PDF text render mode 2, a synthetic bold); the text stays text."""
 
         def drawOn(self, canvas, x, y, _sW=0):
+            begin = canvas.beginText
+
+            def bold_cjk_text(*args, **kwargs):
+                text = begin(*args, **kwargs)
+                format_text = text._formatText
+
+                def _formatText(run):
+                    mode = "2 Tr " if text._fontname == fonts.CJK else "0 Tr "
+                    return mode + format_text(run)
+
+                text._formatText = _formatText
+                return text
+
             canvas.saveState()
             canvas.setStrokeColor(self.style.textColor)
-            canvas.setLineWidth(self.style.fontSize * 0.022)
-            canvas._code.append("2 Tr")
+            canvas.setLineWidth(self.style.fontSize * 0.03)
+            canvas.beginText = bold_cjk_text
             try:
                 super().drawOn(canvas, x, y, _sW)
             finally:
+                del canvas.beginText
                 canvas.restoreState()
 
     return BoldParagraph
