@@ -509,3 +509,36 @@ def test_csi_fit_pdf_option(tmp_path):
     text = "\n".join(pages_text(out.read_bytes()))
     assert f"Customer Satisfaction: {doc['index']['Satisfaction']['score']:.1f}" in text
     assert "No bootstrap was run" in text
+
+
+def test_headers_never_break_inside_a_word(mobi_doc):
+    """Every column header of the non-linear tables reads whole in the text (issue 20:
+    'Asymmetr/y')."""
+    doc = copy.deepcopy(mobi_doc)
+    doc["nonlinear"] = nonlinear_block(doc)
+    text = "\n".join(pages_text(pdf.render(doc, today=TODAY)[0]))
+    words = set(re.findall(r"[\w()]+", text))
+    for header in ("Asymmetry", "Turning point", "P(performance)", "P(excitement)",
+                   "Marginal effect"):  # may wrap between its words, never inside one
+        for word in header.split():
+            assert word in words, word
+    assert "@target" not in text
+
+
+def test_piecewise_curve_band_and_spline_are_drawn(mobi_doc):
+    """With the piecewise `curve`, its `curve_ci_low/high` band and a `spline_curve`, the
+    panel has the band (a filled polygon) and two lines, the spline labelled."""
+    from matplotlib.collections import PolyCollection
+
+    doc = copy.deepcopy(mobi_doc)
+    block = nonlinear_block(doc)
+    for path in block["paths"]:
+        path["curve_ci_low"] = [y - 2 for _, y in path["curve"]]
+        path["curve_ci_high"] = [y + 2 for _, y in path["curve"]]
+        path["spline_curve"] = [[x, y + 0.5] for x, y in path["curve"]]
+    doc["nonlinear"] = block
+    figure = charts.nonlinear_curves(doc, Labels(doc))
+    ax = figure.axes[0]
+    assert any(isinstance(c, PolyCollection) for c in ax.collections)
+    assert len(ax.lines) >= 2
+    assert "spline" in [t.get_text() for t in ax.get_legend().get_texts()]
