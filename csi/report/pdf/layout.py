@@ -116,7 +116,7 @@ def _bold_paragraph_class():
 
             canvas.saveState()
             canvas.setStrokeColor(self.style.textColor)
-            canvas.setLineWidth(self.style.fontSize * 0.03)
+            canvas.setLineWidth(self.style.fontSize * 0.02)
             canvas.beginText = bold_cjk_text
             try:
                 super().drawOn(canvas, x, y, _sW)
