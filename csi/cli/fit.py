@@ -14,6 +14,7 @@ from csi.cli.pls_options import pls_options, pls_settings
 from csi.cli.progress import progress_bar
 from csi.cli.segments import fit_by_segments, pop_segment_options, segment_options
 from csi.cli.paths import OUTPUT
+from csi.cli.report import lang_option
 from csi.pipeline import fit_items
 from csi.ingest import item_matrix
 from csi.ingest.partitions import read_source
@@ -64,6 +65,7 @@ def _knot(context, parameter, value):
               help="The model the priorities use under --variant nonlinear (default: the one "
               "its cross-validated comparison prefers).")
 @click.option("-q", "--quiet", is_flag=True, help="No notes or progress on standard error.")
+@lang_option
 @click.option("--draws", "draws_file", type=OUTPUT,
               help="Also save the bootstrap resamples `csi simulate` and `csi plan` need for "
                    "intervals (Parquet).")
@@ -81,7 +83,7 @@ def _knot(context, parameter, value):
 @bootstrap_options
 @check_options
 @segment_options
-def fit_command(survey, model, output_format, output, pdf_file, quiet, draws_file,
+def fit_command(survey, model, output_format, output, pdf_file, quiet, lang, draws_file,
                 **options) -> None:
     """Estimate MODEL on SURVEY (CSV/TSV, .xlsx, .sav, .parquet, or - for standard input) by
     PLS path modeling, consistent PLS or CB-SEM (--estimator)."""
@@ -121,7 +123,7 @@ def fit_command(survey, model, output_format, output, pdf_file, quiet, draws_fil
                            nonlinear=nonlinear, partitions=starts,
                            necessity=necessity, fit_test=options.pop("fit_test"))
     if pdf_file:
-        _write_pdf(result, pdf_file, quiet)
+        _write_pdf(result, pdf_file, quiet, lang)
     if draws_file:
         from csi.decisions.draws import write_draws
 
@@ -132,7 +134,7 @@ def fit_command(survey, model, output_format, output, pdf_file, quiet, draws_fil
 
     if check is not None and not check.show_fit:
         check.finish(result, quiet)  # only the check's report; exits with its code
-    emit(output_format, output, lambda console: render(result, console),
+    emit(output_format, output, lambda console: render(result, console, lang),
          lambda kind: result.to_json() if kind == "json" else to_csv(result))
     notes(result.warnings, quiet)  # on stderr in every format; stdout holds only the output
     if check is not None:
@@ -158,10 +160,10 @@ def _variant(options: dict) -> NonlinearSettings | None:
     return NonlinearSettings(knot=knot, priorities_from=forced)
 
 
-def _write_pdf(result, path: str, quiet: bool) -> None:
+def _write_pdf(result, path: str, quiet: bool, lang: str | None = None) -> None:
     """The PDF report, rendered from the result's JSON document (never by refitting)."""
     from csi.report.pdf import write
 
-    info = write(result.to_dict(), path)
+    info = write(result.to_dict(), path, lang=lang)
     if not quiet:
         click.echo(f"Wrote {path} ({info.pages} pages)", err=True)

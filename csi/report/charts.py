@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from csi.report.i18n import _, term
 from csi.report.labels import width, wrapped
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
@@ -156,7 +157,7 @@ def index_chart(doc: dict, label) -> object:
         ax.set_yticks(y, [wrapped(label(n), 30, 2) for n in names])
         ax.invert_yaxis()
         ax.set_xlim(0, 100)
-        ax.set_xlabel("Index (0–100)")
+        ax.set_xlabel(_("Index (0–100)"))
         ax.grid(axis="x", color=GRID, lw=0.6, zorder=0)
         ax.tick_params(axis="y", length=0)
         figure.tight_layout(pad=0.3)
@@ -380,9 +381,9 @@ def path_diagram(doc: dict, label) -> object:
             facts = []
             score = number((index.get(name) or {}).get("score"))
             if score is not None:
-                facts.append(f"index {score:.1f}")
+                facts.append(_("index {value}", value=format(score, ".1f")))
             if number(r2.get(name)) is not None:
-                facts.append(f"R² {r2[name]:.2f}")
+                facts.append(_("R² {value}", value=format(r2[name], ".2f")))
             title = wrapped(label(name), 16, 3)
             ax.text(x, y + (0.09 if facts else 0), title, ha="center", va="center", fontsize=7.2,
                     fontweight="bold", linespacing=1.1, zorder=4)
@@ -398,30 +399,43 @@ def path_diagram(doc: dict, label) -> object:
             estimate = number(row.get("estimate"))
             colour = (NEGATIVE if estimate is not None and estimate < 0 and strong
                       else SIGNIFICANT if strong else NOT_SIGNIFICANT)
-            lw = 0.8 + 2.2 * min(abs(estimate or 0.0), 1.0) if strong else 0.8
+            lw = 0.8 + 2.2 * min(abs(estimate or 0.0), 1.0) if strong else 0.7
             start = _border_point(centre[a], centre[b], half_w, half_h)
             end = _border_point(centre[b], centre[a], half_w, half_h)
+            # non-significant arrows are solid and grey: a dashed stub beside a number
+            # reads as a minus sign
             arrow = FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=9, shrinkA=1,
-                                    shrinkB=1.5, color=colour, lw=lw,
-                                    linestyle="-" if strong else (0, (4, 3)), zorder=2)
+                                    shrinkB=1.5, color=colour, lw=lw, linestyle="-", zorder=2)
             ax.add_patch(arrow)
             if estimate is None:
                 continue
-            along = [(start[0] + t * (end[0] - start[0]), start[1] + t * (end[1] - start[1]))
-                     for t in (0.5, 0.38, 0.62, 0.28, 0.72, 0.2, 0.8)]
+            length = math.hypot(end[0] - start[0], end[1] - start[1]) or 1.0
+            # the label sits beside the arrow (offset along its normal), never on it
+            normal = (-(end[1] - start[1]) / length, (end[0] - start[0]) / length)
+            if normal[1] < 0 or (normal[1] == 0 and normal[0] < 0):
+                normal = (-normal[0], -normal[1])
+            # clear of the line: half the label's extent along the normal, plus air
+            offset = abs(normal[0]) * 0.19 + abs(normal[1]) * 0.08 + lw / 144 + 0.02
+            along = [(start[0] + t * (end[0] - start[0]) + side * offset * normal[0],
+                      start[1] + t * (end[1] - start[1]) + side * offset * normal[1])
+                     for t in (0.5, 0.38, 0.62, 0.28, 0.72) for side in (1, -1)]
 
-            def room(point):  # distance in label sizes to the nearest label placed so far
-                return min((max(abs(point[0] - px) / 0.34, abs(point[1] - py) / 0.17)
-                            for px, py in placed), default=math.inf)
+            def room(point):  # distance in label sizes to the nearest label or box
+                labels = min((max(abs(point[0] - px) / 0.34, abs(point[1] - py) / 0.17)
+                              for px, py in placed), default=math.inf)
+                boxes = min(max(abs(point[0] - bx) / (half_w + 0.17),
+                                abs(point[1] - by) / (half_h + 0.08))
+                            for bx, by in centre.values())
+                return min(labels, boxes)
 
             spot = next((p for p in along if room(p) >= 1.0), None) or max(along, key=room)
             placed.append(spot)
-            text = f"{estimate:.2f}"
+            text = f"{estimate:+.2f}"
             ax.text(*spot, text, ha="center", va="center", fontsize=7,
                     fontweight="bold" if strong else "normal",
                     color=colour if strong else "#6b7785", zorder=5,
-                    bbox={"boxstyle": "round,pad=0.15", "facecolor": "white",
-                          "edgecolor": "none", "alpha": 0.9})
+                    bbox={"boxstyle": "round,pad=0.1", "facecolor": "white",
+                          "edgecolor": "none", "alpha": 0.85})
     return figure
 
 
@@ -500,7 +514,7 @@ def ipma_map(doc: dict, label) -> object:
                    "Low priority": (0.01, 0.01, "left", "bottom"),
                    "Concentrate here": (0.99, 0.01, "right", "bottom")}
         for name, (cx, cy, ha, va) in corners.items():
-            ax.text(cx, cy, name, transform=ax.transAxes, ha=ha, va=va, fontsize=8,
+            ax.text(cx, cy, term(name), transform=ax.transAxes, ha=ha, va=va, fontsize=8,
                     color=QUADRANT_COLOURS[name], alpha=0.8)
         colours = [QUADRANT_COLOURS.get(quadrants.get(r["driver"]), SIGNIFICANT) for r in rows]
         for i in range(len(rows)):
@@ -511,9 +525,9 @@ def ipma_map(doc: dict, label) -> object:
                 ax.plot([x[i], x[i]], [y_lo[i], y_hi[i]], color=colours[i], alpha=0.45, lw=1.2,
                         zorder=2)
         ax.scatter(x, y, s=42, c=colours, zorder=4, edgecolors="white", linewidths=0.8)
-        ax.set_xlabel(f"Importance: index points of {wrapped(label(_target(doc)), 40, 1)} "
-                      "per index point of the driver")
-        ax.set_ylabel("Performance (index, 0–100)")
+        ax.set_xlabel(_("Importance: index points of {target} per index point of the driver",
+                        target=wrapped(label(_target(doc)), 40, 1)))
+        ax.set_ylabel(_("Performance (index, 0–100)"))
         ax.grid(color=GRID, lw=0.5, zorder=0)
         figure.tight_layout(pad=0.4)
         _place_labels(ax, list(zip(x, y)), [wrapped(label(r["driver"]), 22, 2) for r in rows],
@@ -560,8 +574,8 @@ def importance_bars(doc: dict, label) -> object:
         lowest = min([0.0] + values + [(number(by_driver[d].get("impact_5pt_ci_low")) or 0.0)
                                        for d in order])
         ax.set_xlim(min(0.0, lowest * 1.15), top * 1.2)
-        ax.set_xlabel(f"Points gained in {wrapped(label(_target(doc)), 40, 1)} from +5 points "
-                      "in the driver")
+        ax.set_xlabel(_("Points gained in {target} from +5 points in the driver",
+                        target=wrapped(label(_target(doc)), 40, 1)))
         ax.grid(axis="x", color=GRID, lw=0.5, zorder=0)
         ax.tick_params(axis="y", length=0)
         figure.tight_layout(pad=0.3)
@@ -600,9 +614,9 @@ def indicator_ipma(doc: dict, label, drivers: list[str]) -> object:
             pad_y = 0.15 * (y.max() - y.min() or 5.0)
             ax.set_xlim(min(0.0, x.min() - pad_x), x.max() + 2.2 * pad_x)
             ax.set_ylim(max(0.0, y.min() - pad_y), min(100.0, y.max() + pad_y))
-        ax.set_xlabel(f"Importance: index points of {wrapped(label(_target(doc)), 40, 1)} "
-                      "per point of the question (total effect)")
-        ax.set_ylabel("Performance (0–100)")
+        ax.set_xlabel(_("Importance: index points of {target} per point of the question "
+                        "(total effect)", target=wrapped(label(_target(doc)), 40, 1)))
+        ax.set_ylabel(_("Performance (0–100)"))
         ax.grid(color=GRID, lw=0.5, zorder=0)
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=min(3, len(drivers)),
                   frameon=False, fontsize=7.5)
@@ -642,21 +656,33 @@ def nonlinear_curves(doc: dict, label) -> object:
             curve = np.asarray(path["curve"], dtype=float)
             knot = number(knots.get(path.get("from"))) if knots else number(block.get("knot"))
             if curve.ndim == 2 and curve.shape[1] >= 2 and len(curve):
-                ax.plot(curve[:, 0], curve[:, 1], color=SIGNIFICANT, lw=1.6, zorder=3)
-                if curve.shape[1] >= 4:  # optional band: x, y, low, high
+                ax.plot(curve[:, 0], curve[:, 1], color=SIGNIFICANT, lw=1.6, zorder=3,
+                        label=_("piecewise") if path.get("spline_curve") else None)
+                band = _band(path, len(curve))
+                if band is not None:  # the piecewise curve's bootstrap band
+                    ax.fill_between(curve[:, 0], band[0], band[1], color=SIGNIFICANT,
+                                    alpha=0.15, lw=0, zorder=2)
+                elif curve.shape[1] >= 4:  # optional band: x, y, low, high
                     ax.fill_between(curve[:, 0], curve[:, 2], curve[:, 3], color=SIGNIFICANT,
                                     alpha=0.15, lw=0, zorder=2)
+                spline = np.asarray(path.get("spline_curve") or [], dtype=float)
+                if spline.ndim == 2 and spline.shape[1] >= 2 and len(spline):
+                    ax.plot(spline[:, 0], spline[:, 1], color=TARGET, lw=1.0,
+                            ls=(0, (3, 2)), zorder=3, label=_("spline"))
+                    ax.legend(loc="lower right", fontsize=6, frameon=False)
                 low, high = np.nanmin(curve[:, 0]), np.nanmax(curve[:, 0])
                 if knot is not None and low < knot < high:
                     ax.axvline(knot, color="#8a96a3", lw=0.8, ls=(0, (3, 2)), zorder=1)
             kind = kano.get((path.get("from"), path.get("to")))
-            ax.set_title(wrapped(label(path["from"]), 26, 2) + (f"\n({kind})" if kind else ""),
+            ax.set_title(wrapped(label(path["from"]), 26, 2) + (f"\n({term(kind)})" if kind
+                                                                else ""),
                          fontsize=7.5, linespacing=1.15)
             facts = []
-            for key, name in (("slope_low", "below"), ("slope_high", "above")):
+            for key, fact in (("slope_low", lambda v: _("slope below knot {value}", value=v)),
+                              ("slope_high", lambda v: _("slope above knot {value}", value=v))):
                 value = number(path.get(key))
                 if value is not None:
-                    facts.append(f"slope {name} knot {value:.2f}")
+                    facts.append(fact(f"{value:.2f}"))
             if facts:
                 ax.text(0.03, 0.97, "\n".join(facts), transform=ax.transAxes, ha="left",
                         va="top", fontsize=6.5, color="#4a5561", zorder=5,
@@ -666,6 +692,53 @@ def nonlinear_curves(doc: dict, label) -> object:
             ax.grid(color=GRID, lw=0.5, zorder=0)
             if i % columns == 0:
                 ax.set_ylabel(wrapped(label(path["to"]), 28, 1), fontsize=7)
-            ax.set_xlabel("driver index (0–100)", fontsize=7)
+            ax.set_xlabel(_("driver index (0–100)"), fontsize=7)
         figure.tight_layout(pad=0.4, h_pad=0.8)
+    return figure
+
+
+def _band(path: dict, points: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The bootstrap band of a path's piecewise curve (curve_ci_low/high, aligned with the
+    curve's x), or None when the path has none."""
+    low, high = path.get("curve_ci_low"), path.get("curve_ci_high")
+    if not low or not high or len(low) != points or len(high) != points:
+        return None
+    as_array = lambda values: np.array([np.nan if number(v) is None else number(v)
+                                        for v in values])
+    return as_array(low), as_array(high)
+
+
+# Waves -------------------------------------------------------------------------------------
+
+def trend_chart(waves: list[tuple[str, dict]], label) -> object:
+    """Each construct's index per wave (a line per construct, in the latest wave's model
+    order) with its bootstrap interval as a bar; the target's line is thicker."""
+    with style():
+        latest = waves[-1][1]
+        names = [n for n in _constructs(latest) if n in latest.get("index", {})]
+        target = _target(latest)
+        figure = _figure(PAGE_WIDTH_IN, 3.4)
+        ax = figure.add_subplot()
+        x = np.arange(len(waves))
+        spread = 0.06 * (len(names) - 1) / 2
+        for i, name in enumerate(names):
+            rows = [(doc.get("index") or {}).get(name) or {} for _, doc in waves]
+            y = np.array([number(r.get("score")) if number(r.get("score")) is not None
+                          else np.nan for r in rows])
+            shift = x + (0.06 * i - spread if len(names) > 1 else 0)  # intervals side by side
+            colour = SERIES[i % len(SERIES)]
+            ax.plot(shift, y, marker="o", ms=3.5, color=colour,
+                    lw=2.2 if name == target else 1.2, zorder=3,
+                    label=wrapped(label(name), 24, 1))
+            for xi, row in zip(shift, rows):
+                lo, hi = number(row.get("ci_low")), number(row.get("ci_high"))
+                if lo is not None and hi is not None:
+                    ax.plot([xi, xi], [lo, hi], color=colour, lw=0.9, alpha=0.7, zorder=2)
+        ax.set_xticks(x, [wrapped(name, 18, 2) for name, _ in waves])
+        ax.set_xlim(-0.4, len(waves) - 0.6)
+        ax.set_ylabel(_("Index (0–100)"))
+        ax.grid(axis="y", color=GRID, lw=0.5, zorder=0)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=min(3, len(names)),
+                  frameon=False, fontsize=7)
+        figure.tight_layout(pad=0.4)
     return figure

@@ -7,9 +7,14 @@ from __future__ import annotations
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 
-def diagnostic_lines(doc: dict) -> list[tuple[str, str]]:
+def diagnostic_lines(doc: dict, label=lambda name: name) -> list[tuple[str, str]]:
     """(severity, sentence) for each diagnostic of a csi.fit document, errors first; a code
-    that fires several times shows once, with its subjects listed."""
+    that fires several times shows once, with its subjects listed. In a language other than
+    English the sentence comes from the catalog by the diagnostic's code
+    (csi.report.words.diagnostic); the JSON keeps the English message."""
+    from csi.report.i18n import ngettext
+    from csi.report.words import diagnostic
+
     grouped: dict[tuple[str, str], list[dict]] = {}
     for item in doc.get("diagnostics") or []:
         grouped.setdefault((item["severity"], item["code"]), []).append(item)
@@ -17,17 +22,18 @@ def diagnostic_lines(doc: dict) -> list[tuple[str, str]]:
     for (severity, code), items in sorted(grouped.items(),
                                           key=lambda kv: SEVERITY_ORDER.get(kv[0][0], 3)):
         if len(items) == 1:
-            lines.append((severity, items[0]["message"]))
+            lines.append((severity, diagnostic(items[0], label)))
         else:
             subjects = ", ".join(i["subject"] for i in items if i.get("subject"))
-            lines.append((severity, f"{items[0]['message']} (and {len(items) - 1} more of "
-                                    f"{code}: {subjects})"))
+            lines.append((severity, diagnostic(items[0], label) + ngettext(
+                " (and {n} more of {code}: {subjects})", " (and {n} more of {code}: {subjects})",
+                len(items) - 1, code=code, subjects=subjects)))
     return lines
 
 
 def advice_line(doc: dict) -> str | None:
-    """The sentence that replaces the priorities when advice is withheld or not applicable."""
-    advice = doc.get("advice") or {}
-    if advice.get("status") in ("withheld", "not_applicable"):
-        return advice.get("message")
-    return None
+    """The sentence that replaces the priorities when advice is withheld or not applicable
+    (in the report's language: csi.report.words.advice)."""
+    from csi.report.words import advice
+
+    return advice(doc)

@@ -6,128 +6,173 @@ import math
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
+from rich.table import Table as RichTable
+from rich.text import Text
 
-from csi.drivers.priorities import Priorities, share, sentences
+from csi.drivers.priorities import Priorities
 from csi.measures.reliability import AVE_MIN, HTMT_MAX, RHO_C_MIN, quality_flags
+from csi.report import i18n, words
 from csi.report.careless import careless_line
 from csi.report.diagnostics import advice_line, diagnostic_lines
+from csi.report.i18n import _, ngettext, term
 from csi.result import Result
+
+LEFT = "left"
+
+
+def Table(title: str = "", **kwargs) -> "_Table":
+    return _Table(title=title, title_justify="left", **kwargs)
+
+
+class _Table(RichTable):
+    """A rich table that never truncates a number: numeric (right-aligned) columns keep their
+    widest cell on one line, and text columns wrap (fold) at narrow widths instead."""
+
+    def add_column(self, header: str = "", justify: str = "right", **kwargs) -> None:
+        if justify == "right":
+            kwargs.setdefault("no_wrap", True)
+        else:
+            kwargs.setdefault("overflow", "fold")
+        super().add_column(header, justify=justify, **kwargs)
+
+    def add_row(self, *cells, **kwargs) -> None:
+        super().add_row(*cells, **kwargs)
+        for column, cell in zip(self.columns, cells):
+            if column.justify == "right":
+                size = Text.from_markup(str(cell)).cell_len
+                column.min_width = max(column.min_width or 0, size,
+                                       Text.from_markup(str(column.header)).cell_len
+                                       if len(str(column.header)) <= 12 else 0)
 
 
 def _fmt(value: float, digits: int = 3) -> str:
-    return "—" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
+    return ("—" if value is None or (isinstance(value, float) and math.isnan(value))
+            else i18n.decimal(value, digits))
 
 
 def _p(value: float) -> str:
-    return "<0.001" if value < 0.001 else f"{value:.3f}"
+    return "<" + i18n.decimal(0.001, 3) if value < 0.001 else i18n.decimal(value, 3)
 
 
 def _flag(value: float, bad: bool) -> str:
     return f"[bold red]{_fmt(value)} ✗[/]" if bad else _fmt(value)
 
 
-def render(result: Result, console: Console) -> None:
-    """Print the fit's index, structural and measurement model and quality flags."""
+def render(result: Result, console: Console, lang: str | None = None) -> None:
+    """Print the fit's index, structural and measurement model and quality flags, in `lang`
+    (csi.report.i18n; default CSI_LANG, else English)."""
+    with i18n.use(lang):
+        _render(result, console)
+
+
+def _render(result: Result, console: Console) -> None:
     label = result.model.label
     settings = result.settings
     scale = settings["scale"]
-    console.print(
-        f"[bold]csi fit[/] — model [bold]{result.model.name}[/] on {result.source}: "
-        f"n = {result.n_obs} of {result.data['rows_read']} rows "
-        f"(listwise: {result.data['rows_dropped_missing']} dropped)"
-    )
+    console.print(_(
+        "[bold]csi fit[/] — model [bold]{model}[/] on {source}: n = {n} of {rows} rows "
+        "(listwise: {dropped} dropped)", model=escape(result.model.name),
+        source=escape(str(result.source)), n=result.n_obs, rows=result.data["rows_read"],
+        dropped=result.data["rows_dropped_missing"]))
     estimator = settings.get("estimator", "pls")
+    scale_text = f"{scale['min']:g}..{scale['max']:g}" + (
+        _(" (from the data)") if scale["from_data"] else "")
     if estimator == "cbsem":
-        console.print(
-            f"CB-SEM (semopy, {settings.get('objective', 'ML')}) on the covariance matrix, "
-            f"standardized estimates; converged in {result.iterations} iterations; scale "
-            f"{scale['min']:g}..{scale['max']:g}{' (from the data)' if scale['from_data'] else ''}"
-        )
+        console.print(_(
+            "CB-SEM (semopy, {objective}) on the covariance matrix, standardized estimates; "
+            "converged in {n} iterations; scale {scale}",
+            objective=settings.get("objective", "ML"), n=result.iterations, scale=scale_text))
     else:
-        console.print(
-            f"{'Consistent PLS (PLSc)' if estimator == 'plsc' else 'PLS path modeling'}, "
-            f"{settings['scheme']} scheme, "
-            f"{'standardized' if settings['standardized'] else 'unstandardized'} indicators, "
-            f"tol {settings['tol']:g}, max_iter {settings['max_iter']}; converged in "
-            f"{result.iterations} iterations; scale {scale['min']:g}..{scale['max']:g}"
-            f"{' (from the data)' if scale['from_data'] else ''}"
-        )
+        console.print(_(
+            "{estimator}, {scheme} scheme, {indicators} indicators, tol {tol}, max_iter "
+            "{max_iter}; converged in {n} iterations; scale {scale}",
+            estimator=_("Consistent PLS (PLSc)") if estimator == "plsc"
+            else _("PLS path modeling"), scheme=_(settings["scheme"]),
+            indicators=_("standardized") if settings["standardized"] else _("unstandardized"),
+            tol=f"{settings['tol']:g}", max_iter=settings["max_iter"], n=result.iterations,
+            scale=scale_text))
     document = result.to_dict()
-    for severity, text in diagnostic_lines(document):
+    for severity, text in diagnostic_lines(document, label):
         style = {"error": "bold red", "warning": "yellow"}.get(severity, "dim")
-        console.print(f"[{style}]{severity.capitalize()}:[/] {escape(text)}")
+        head = {"error": _("Error"), "warning": _("Warning")}.get(severity, _("Note"))
+        console.print(f"[{style}]{head}:[/] {escape(text)}")
     if result.fit_indices:
         render_fit_indices(result.fit_indices, console)
 
     render_data_quality(result.data_quality, console)
     if result.bootstrap:
         b = result.bootstrap
-        console.print(
-            f"Bootstrap: {b['n_used']} of {b['n_requested']} resamples used "
-            f"({b['n_failed']} failed), seed {b['seed']}, {b['ci_method']} "
-            f"{b['level']:.0%} intervals, sign change: {b['sign_change']}"
-        )
-    index = Table(title="Index (0–100)", title_justify="left")
-    index.add_column("Construct")
-    index.add_column("Index", justify="right")
+        console.print(_(
+            "Bootstrap: {used} of {requested} resamples used ({failed} failed), seed {seed}, "
+            "{method} {level} intervals, sign change: {sign}", used=b["n_used"],
+            requested=b["n_requested"], failed=b["n_failed"], seed=b["seed"],
+            method=_(b["ci_method"]), level=i18n.percent(b["level"]),
+            sign=_(str(b["sign_change"]))))
+    index = Table(_("Index (0–100)"))
+    index.add_column(_("Construct"), LEFT)
+    index.add_column(_("Index"))
     has_ci = "ci_low" in result.index
     if has_ci:
-        index.add_column(f"{result.bootstrap['level']:.0%} CI", justify="right")
+        index.add_column(_("{level} CI", level=i18n.percent(result.bootstrap["level"])))
     for row in result.index.to_dict("records"):
-        cells = [label(row["construct"]), f"{row['score']:.1f}"]
+        cells = [label(row["construct"]), _fmt(row["score"], 1)]
         if has_ci:
-            cells.append(f"{row['ci_low']:.1f}–{row['ci_high']:.1f}")
+            cells.append(f"{_fmt(row['ci_low'], 1)}–{_fmt(row['ci_high'], 1)}")
         index.add_row(*cells)
     console.print(index)
 
-    level = f"{result.bootstrap['level']:.0%}" if result.bootstrap else ""
+    level = i18n.percent(result.bootstrap["level"]) if result.bootstrap else ""
     if result.nonlinear is not None:
         render_nonlinear(result.nonlinear.to_dict(), label, console)
     withheld = advice_line(document)
     if withheld:
-        console.print(f"[bold]What to improve first:[/] {escape(withheld)}")
+        console.print("[bold]" + _("What to improve first") + f":[/] {escape(withheld)}")
     elif result.priorities is not None:
         render_priorities(result.priorities, label, console)
 
     ml_se = not has_ci and "se" in result.paths  # CB-SEM's ML standard errors
-    paths = Table(title="Structural model" + (" (ML standard errors)" if ml_se else ""),
-                  title_justify="left")
-    for column in ("From", "To", "Path") + ((f"{level} CI", "p") if has_ci else ()) + (
-            ("SE", "p") if ml_se else ()):
-        paths.add_column(column, justify="left" if column in ("From", "To") else "right")
+    paths = Table(_("Structural model") + (_(" (ML standard errors)") if ml_se else ""))
+    paths.add_column(_("From"), LEFT)
+    paths.add_column(_("To"), LEFT)
+    for column in (_("Path"),) + ((_("{level} CI", level=level), "p") if has_ci else ()) + (
+            (_("SE"), "p") if ml_se else ()):
+        paths.add_column(column)
     for row in result.paths.to_dict("records"):
         cells = [label(row["from"]), label(row["to"]), _fmt(row["estimate"])]
         if ml_se:
             cells += [_fmt(row["se"]), _p(row["p"]) if row["p"] == row["p"] else "—"]
         if has_ci:
             significant = row["ci_low"] > 0 or row["ci_high"] < 0
-            cells += [f"{row['ci_low']:.3f} – {row['ci_high']:.3f}", _p(row["p"])]
+            cells += [f"{_fmt(row['ci_low'])}–{_fmt(row['ci_high'])}", _p(row["p"])]
             if not significant:
                 cells = [f"[dim]{c}[/]" for c in cells]
         paths.add_row(*cells)
     console.print(paths)
 
-    r2 = Table(title="Explained variance", title_justify="left")
-    for column in ("Construct", "R²", "Adjusted R²"):
-        r2.add_column(column, justify="left" if column == "Construct" else "right")
+    r2 = Table(_("Explained variance"))
+    r2.add_column(_("Construct"), LEFT)
+    for column in (_("R²"), _("Adjusted R²")):
+        r2.add_column(column)
     for row in result.r2.to_dict("records"):
         r2.add_row(label(row["construct"]), _fmt(row["estimate"]), _fmt(row["adjusted"]))
     console.print(r2)
 
-    outer = Table(title="Measurement model", title_justify="left")
-    for column in ("Construct", "Indicator", "Weight", "Loading"):
-        outer.add_column(column, justify="left" if column in ("Construct", "Indicator") else "right")
+    outer = Table(_("Measurement model"))
+    outer.add_column(_("Construct"), LEFT)
+    outer.add_column(_("Question"), LEFT)
+    for column in (_("Weight"), _("Loading")):
+        outer.add_column(column)
     for w, lo in zip(result.weights.to_dict("records"), result.loadings.to_dict("records")):
-        outer.add_row(w["construct"], w["indicator"], _fmt(w["estimate"]), _fmt(lo["estimate"]))
+        outer.add_row(label(w["construct"]), w["indicator"], _fmt(w["estimate"]),
+                      _fmt(lo["estimate"]))
     console.print(outer)
 
     flags = quality_flags(document)
-    rel = Table(
-        title=f"Reliability (flagged: rho_C < {RHO_C_MIN}, AVE < {AVE_MIN})", title_justify="left"
-    )
-    for column in ("Construct", "alpha", "rho_A", "rho_C", "AVE"):
-        rel.add_column(column, justify="left" if column == "Construct" else "right")
+    rel = Table(_("Reliability (flagged: rho_C < {rho_c}, AVE < {ave})", rho_c=RHO_C_MIN,
+                  ave=AVE_MIN))
+    rel.add_column(_("Construct"), LEFT)
+    for column in ("alpha", "rho_A", "rho_C", "AVE"):
+        rel.add_column(column)
     for row in result.reliability.to_dict("records"):
         rel.add_row(
             label(row["construct"]),
@@ -141,11 +186,12 @@ def render(result: Result, console: Console) -> None:
     if flags.htmt:
         value = {(r["a"], r["b"]): r["value"] for r in result.htmt.to_dict("records")}
         console.print(
-            f"[bold red]HTMT above {HTMT_MAX}[/] (discriminant validity in doubt): "
-            + ", ".join(f"{label(a)}–{label(b)} {value[(a, b)]:.3f}" for a, b in flags.htmt)
+            _("[bold red]HTMT above {limit}[/] (discriminant validity in doubt): ",
+              limit=HTMT_MAX)
+            + ", ".join(f"{label(a)}–{label(b)} {_fmt(value[(a, b)])}" for a, b in flags.htmt)
         )
     else:
-        console.print(f"HTMT: every pair of constructs below {HTMT_MAX}.")
+        console.print(_("HTMT: every pair of constructs below {limit}.", limit=HTMT_MAX))
 
 
 def render_fit_indices(fit: dict, console: Console) -> None:
@@ -154,70 +200,92 @@ def render_fit_indices(fit: dict, console: Console) -> None:
         return "—" if fit.get(key) is None else f"{fit[key]:.{digits}f}"
 
     pvalue = "—" if fit.get("pvalue") is None else _p(fit["pvalue"])
-    console.print(
-        f"Fit: χ² = {value('chisq', 2)} on {fit['df']} df (p {pvalue}), CFI {value('cfi')}, "
-        f"TLI {value('tli')}, RMSEA {value('rmsea')} (90% CI {value('rmsea_ci_low')}–"
-        f"{value('rmsea_ci_high')}), SRMR {value('srmr')}, AIC {value('aic', 1)}, "
-        f"BIC {value('bic', 1)}"
-    )
+    console.print(_(
+        "Fit: χ² = {chisq} on {df} df (p {p}), CFI {cfi}, TLI {tli}, RMSEA {rmsea} (90% CI "
+        "{low}–{high}), SRMR {srmr}, AIC {aic}, BIC {bic}", chisq=value("chisq", 2),
+        df=fit["df"], p=pvalue, cfi=value("cfi"), tli=value("tli"), rmsea=value("rmsea"),
+        low=value("rmsea_ci_low"), high=value("rmsea_ci_high"), srmr=value("srmr"),
+        aic=value("aic", 1), bic=value("bic", 1)))
 
 
-def render_priorities(priorities: Priorities, label, console: Console) -> None:
+def render_priorities(priorities: Priorities, label, console: Console,
+                      lang: str | None = None) -> None:
     """The driver table and the "What to improve first" sentences."""
+    with i18n.use(lang if lang is not None else i18n.current()):
+        _render_priorities(priorities, label, console)
+
+
+def _render_priorities(priorities: Priorities, label, console: Console) -> None:
     has_ci = priorities.level is not None
-    level = f"{priorities.level:.0%}" if has_ci else ""
-    table = Table(
-        title=f"Drivers of {label(priorities.target)} ({priorities.target_reason}; "
-              f"{priorities.model} model)",
-        title_justify="left",
-    )
-    columns = ["#", "Driver", f"+5 lifts target by{' (' + level + ' CI)' if has_ci else ''}",
-               "Perf.", "Quadrant"] + (["Top 1", "Top 3"] if has_ci else [])
-    for column in columns:
-        table.add_column(column, justify="left" if column in ("Driver", "Quadrant") else "right")
+    level = i18n.percent(priorities.level) if has_ci else ""
+    # with three drivers or fewer every one is in the top three: the column says nothing
+    top3 = has_ci and len(priorities.ranking) > 3
+    table = Table(_("Drivers of {target} ({reason}; {model} model)",
+                    target=label(priorities.target),
+                    reason=words.target_reason(priorities.target_reason),
+                    model=_(priorities.model)))
+    table.add_column("#")
+    table.add_column(_("Driver"), LEFT)
+    table.add_column(_("+5 lifts target by ({level} CI)", level=level) if has_ci
+                     else _("+5 lifts target by"))
+    table.add_column(_("Perf."))
+    table.add_column(_("Quadrant"), LEFT)
+    if has_ci:
+        table.add_column(_("Top 1"))
+    if top3:
+        table.add_column(_("Top 3"))
     importance = priorities.importance.set_index("driver")
     for row in priorities.ranking.to_dict("records"):
         info = importance.loc[row["driver"]]
-        impact = f"{info['impact_5pt']:+.2f}"
+        impact = ("+" if info["impact_5pt"] >= 0 else "") + _fmt(info["impact_5pt"], 2)
         if has_ci:
-            impact += f" ({info['impact_5pt_ci_low']:.2f}–{info['impact_5pt_ci_high']:.2f})"
-        cells = [str(row["rank"]), label(row["driver"]), impact, f"{info['performance']:.1f}",
-                 row["quadrant"]]
+            impact += (f" ({_fmt(info['impact_5pt_ci_low'], 2)}–"
+                       f"{_fmt(info['impact_5pt_ci_high'], 2)})")
+        cells = [str(row["rank"]), escape(label(row["driver"])), impact,
+                 _fmt(info["performance"], 1), term(row["quadrant"])]
         if has_ci:
-            cells += [share(row["p_top1"]), share(row["p_top3"])]
+            cells.append(words.share(row["p_top1"]))
+        if top3:
+            cells.append(words.share(row["p_top3"]))
         if row["negative"]:
-            cells[1] += " [red](negative effect)[/]"
+            cells[1] += " [red]" + _("(negative effect)") + "[/]"
         elif has_ci and not row["significant"]:
             cells = [f"[dim]{c}[/]" for c in cells]
-            cells[1] += " [dim](not significant)[/]"
+            cells[1] += " [dim]" + _("(not significant)") + "[/]"
         table.add_row(*cells)
     console.print(table)
-    console.print("[bold]What to improve first[/]")
-    for number, sentence in enumerate(sentences(priorities, label), start=1):
-        console.print(f"{number}. {sentence}")
+    console.print("[bold]" + _("What to improve first") + "[/]")
+    for number, sentence in enumerate(words.priority_sentences(priorities, label, level),
+                                      start=1):
+        console.print(f"{number}. {escape(sentence)}")
 
 
 def render_nonlinear(block: dict, label, console: Console) -> None:
     """Shapes and Kano classes of the target's drivers, and the linear/non-linear verdict."""
     comparison = block["comparison"]
-    table = Table(title=f"Non-linear effects on {label(comparison['target'])} "
-                        f"(knot: {block['knot']})", title_justify="left")
-    for column in ("Driver", "Below", "Above", "Asym.", "Class", "P(basic)", "P(perf.)",
-                   "P(excit.)"):
-        table.add_column(column, justify="left" if column in ("Driver", "Class") else "right")
+    table = Table(_("Non-linear effects on {target} (knot: {knot})",
+                    target=label(comparison["target"]), knot=_(str(block["knot"]))))
+    table.add_column(_("Driver"), LEFT)
+    for column in (_("Below"), _("Above"), _("Asym.")):
+        table.add_column(column)
+    table.add_column(_("Class"), LEFT)
+    for column in (_("P(basic)"), _("P(perf.)"), _("P(excit.)")):
+        table.add_column(column)
     paths = {(p["from"], p["to"]): p for p in block["paths"]}
     for row in block["drivers"]:
         if not row["direct"]:
             continue
         path = paths[(row["driver"], row["target"])]
-        probabilities = [("—" if row[key] is None else f"{row[key]:.0%}")
+        probabilities = [("—" if row[key] is None else i18n.percent(row[key]))
                          for key in ("p_basic", "p_performance", "p_excitement")]
         table.add_row(label(row["driver"]), _fmt(path["slope_low"]), _fmt(path["slope_high"]),
-                      _fmt(path["asymmetry"]), row["kano_class"] or "—", *probabilities)
+                      _fmt(path["asymmetry"]), term(row["kano_class"]), *probabilities)
     console.print(table)
-    console.print(comparison["verdict"])
+    verdict = words.verdict(comparison, label(comparison["target"]))
+    if verdict:
+        console.print(escape(verdict))
     for note in block["notes"]:
-        console.print(f"[yellow]Note:[/] {note}")
+        console.print("[yellow]" + _("Note") + f":[/] {escape(note)}")
 
 
 def render_data_quality(quality: dict, console: Console) -> None:
@@ -225,13 +293,15 @@ def render_data_quality(quality: dict, console: Console) -> None:
     missing = quality.get("missing", {})
     straight = quality.get("straightliners", {}) or {}
     duplicates = quality.get("duplicate_ids", {}) or {}
-    console.print(
-        f"Data: {quality.get('rows_used')} of {quality.get('rows_read')} rows used; missing "
-        f"answers: {missing.get('method', 'listwise')} ({missing.get('rows_dropped', 0)} rows "
-        f"dropped, {missing.get('cells_imputed', 0)} cells imputed); straight-liners: "
-        f"{straight.get('count', 0)}{' (dropped)' if straight.get('dropped') else ''}; "
-        f"duplicate IDs: {duplicates.get('count', 0) if duplicates else '—'}"
-    )
+    console.print(_(
+        "Data: {used} of {read} rows used; missing answers: {method} ({dropped} rows dropped, "
+        "{imputed} cells imputed); straight-liners: {straight}; duplicate IDs: {duplicates}",
+        used=quality.get("rows_used"), read=quality.get("rows_read"),
+        method=_(missing.get("method", "listwise")), dropped=missing.get("rows_dropped", 0),
+        imputed=missing.get("cells_imputed", 0),
+        straight=f"{straight.get('count', 0)}"
+                 + (_(" (dropped)") if straight.get("dropped") else ""),
+        duplicates=duplicates.get("count", 0) if duplicates else "—"))
     careless = careless_line(quality)
     if careless:
         console.print(careless)
@@ -242,12 +312,13 @@ def render_data_quality(quality: dict, console: Console) -> None:
         or item.get("indicator") in quality.get("constant_items", [])
     ]
     if flagged:
-        table = Table(title="Items to look at", title_justify="left")
-        for column in ("Item", "Missing %", "Out of scale", "Distinct values"):
-            table.add_column(column, justify="left" if column == "Item" else "right")
+        table = Table(_("Questions to look at"))
+        table.add_column(_("Question"), LEFT)
+        for column in (_("Missing %"), _("Out of scale"), _("Distinct values")):
+            table.add_column(column)
         for item in flagged:
             table.add_row(item["indicator"], f"{item.get('missing_pct', 0):.1f}",
                           str(item.get("out_of_scale", 0)), str(item.get("distinct", "")))
         console.print(table)
     for note in quality.get("notes", []):
-        console.print(f"[dim]Data note: {note}[/]")
+        console.print("[dim]" + _("Data note") + f": {escape(note)}[/]")

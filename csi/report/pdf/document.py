@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from csi.jsonio import write_atomic
+from csi.report import i18n
+from csi.report.i18n import _
 from csi.report.labels import Labels
 from csi.report.pdf import fonts, sections
 from csi.report.pdf.fonts import SANS, draw
@@ -83,8 +85,12 @@ def _numbered_canvas(margin: float):
     from reportlab.lib.units import cm
     from reportlab.pdfgen.canvas import Canvas
 
+    page_text = _("Page {n} of {total}")
+
     class NumberedCanvas(Canvas):
         """Defers each page until the end, to write "Page n of N"."""
+
+        _page_text = page_text
 
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
@@ -101,8 +107,9 @@ def _numbered_canvas(margin: float):
                 if self._pageNumber > 1:
                     self.saveState()
                     self.setFillColor(colors.HexColor(MUTED))
-                    draw(self, A4[0] - margin, margin - 0.85 * cm, f"Page {self._pageNumber} "
-                          f"of {total}", SANS, 7.5, "right")
+                    draw(self, A4[0] - margin, margin - 0.85 * cm,
+                         self._page_text.format(n=self._pageNumber, total=total), SANS, 7.5,
+                         "right")
                     self.restoreState()
                 super().showPage()
             super().save()
@@ -111,25 +118,34 @@ def _numbered_canvas(margin: float):
 
 
 def render(doc, *, title: str | None = None, labels: dict[str, str] | None = None,
-           today: _dt.date | None = None) -> tuple[bytes, int]:
+           today: _dt.date | None = None, lang: str | None = None,
+           waves: list[tuple[str, dict]] | None = None) -> tuple[bytes, int]:
     """The report of a fit as PDF bytes, and its page count. `doc` is the `csi.fit` dict (or a
-    Result, whose to_dict() is used); `labels` maps construct and indicator names to labels."""
+    Result, whose to_dict() is used); `labels` maps construct and indicator names to labels;
+    `lang` is the report's language (csi.report.i18n; default CSI_LANG, else English);
+    `waves`, (label, document) for each wave in order, adds the trend section first (`doc`
+    is then the latest wave)."""
     if hasattr(doc, "to_dict"):
         doc = doc.to_dict()
     _check(doc)
-    fonts.register()
-    report = Report(doc, Labels(doc, labels), title, today or _dt.date.today())
-    buffer = io.BytesIO()
-    template, margin = _doc_template(buffer, report, doc)
-    story = sections.build(report)
-    template.build(story, canvasmaker=_numbered_canvas(margin))
+    for _label, wave in waves or []:
+        _check(wave)
+    with i18n.use(lang):
+        fonts.register()
+        report = Report(doc, Labels(doc, labels), title, today or _dt.date.today())
+        buffer = io.BytesIO()
+        template, margin = _doc_template(buffer, report, doc)
+        story = sections.build(report, waves=waves)
+        template.build(story, canvasmaker=_numbered_canvas(margin))
     return buffer.getvalue(), template.page
 
 
 def write(doc, path: str | Path, *, title: str | None = None,
-          labels: dict[str, str] | None = None, today: _dt.date | None = None) -> ReportInfo:
+          labels: dict[str, str] | None = None, today: _dt.date | None = None,
+          lang: str | None = None, waves: list[tuple[str, dict]] | None = None) -> ReportInfo:
     """Render the report and write it to `path` atomically."""
-    payload, pages = render(doc, title=title, labels=labels, today=today)
+    payload, pages = render(doc, title=title, labels=labels, today=today, lang=lang,
+                            waves=waves)
     write_atomic(path, payload)
     return ReportInfo(path=str(path), pages=pages, size=len(payload))
 

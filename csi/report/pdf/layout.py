@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import datetime as _dt
 
-from csi.report import charts
+from csi.report import charts, i18n
+from csi.report.i18n import _
 from csi.report.labels import Labels
 from csi.report.pdf import fonts
 from csi.report.pdf.bridge import figure_flowable
@@ -49,24 +50,26 @@ def table_style(head: list, rows: int, first_stripe: int):
 def fixed(value, digits: int = 3) -> str:
     """A number with `digits` decimals, or — for a missing value."""
     value = num(value)
-    return "—" if value is None else f"{value:.{digits}f}"
+    return "—" if value is None else i18n.decimal(value, digits)
 
 
 def pvalue(value) -> str:
     """A p-value as the terminal shows it: <0.001 or three decimals."""
     value = num(value)
-    return "—" if value is None else "<0.001" if value < 0.001 else f"{value:.3f}"
+    return ("—" if value is None else "<" + i18n.decimal(0.001, 3) if value < 0.001
+            else i18n.decimal(value, 3))
 
 
 def interval(row: dict, digits: int, low: str = "ci_low", high: str = "ci_high") -> str:
     """A row's interval as "low–high", or — when either end is missing."""
     lo, hi = num(row.get(low)), num(row.get(high))
-    return "—" if lo is None or hi is None else f"{lo:.{digits}f}–{hi:.{digits}f}"
+    return ("—" if lo is None or hi is None
+            else f"{i18n.decimal(lo, digits)}–{i18n.decimal(hi, digits)}")
 
 
 def share(value) -> str:
     """A probability as the terminal shows it (csi.drivers.priorities.share), or —."""
-    from csi.drivers.priorities import share as as_share
+    from csi.report.words import share as as_share
 
     value = num(value)
     return "—" if value is None else as_share(value)
@@ -82,6 +85,53 @@ def general(value) -> str:
     """A number in its shortest form (scale ends, knots), or —."""
     value = num(value)
     return "—" if value is None else f"{value:g}"
+
+
+# Synthetic bold ----------------------------------------------------------------------------
+
+BOLD_STYLES = {"h1", "h2", "title", "headline", "head", "headnum", "key"}
+
+
+def _bold_paragraph_class():
+    from reportlab.platypus import Paragraph
+
+    class BoldParagraph(Paragraph):
+        """A bold paragraph with CJK text: the CJK face has one weight, so its glyphs (and
+        only its glyphs: the Latin runs are in DejaVu Sans Bold) are filled and stroked in
+        the text colour (PDF text render mode 2, a synthetic bold); the text stays text."""
+
+        def drawOn(self, canvas, x, y, _sW=0):
+            begin = canvas.beginText
+
+            def bold_cjk_text(*args, **kwargs):
+                text = begin(*args, **kwargs)
+                format_text = text._formatText
+
+                def _formatText(run):
+                    mode = "2 Tr " if text._fontname == fonts.CJK else "0 Tr "
+                    return mode + format_text(run)
+
+                text._formatText = _formatText
+                return text
+
+            canvas.saveState()
+            canvas.setStrokeColor(self.style.textColor)
+            canvas.setLineWidth(self.style.fontSize * 0.02)
+            canvas.beginText = bold_cjk_text
+            try:
+                super().drawOn(canvas, x, y, _sW)
+            finally:
+                del canvas.beginText
+                canvas.restoreState()
+
+    return BoldParagraph
+
+
+def _BoldParagraph(text, style):
+    global _BoldParagraph
+    cls = _bold_paragraph_class()
+    _BoldParagraph = cls
+    return cls(text, style)
 
 
 # The report's context ----------------------------------------------------------------------
@@ -104,9 +154,11 @@ class Report:
         self.level_text = f"{self.level:.0%}" if self.level else ""
         self.target = ((doc.get("priority_settings") or {}).get("target") or model.get("target")
                        or self._default_target())
-        self.title = title or "Customer satisfaction report"
+        self.title = title or _("Customer satisfaction report")
+        self.english = i18n.is_english()
         self.width = 21.0 * cm - 2 * 2.0 * cm
         self.sections: list[str] = []
+        self.waves: list[tuple[str, dict]] | None = None
         self._styles()
 
     def _default_target(self) -> str | None:
@@ -143,10 +195,13 @@ class Report:
                                    spaceAfter=0, alignment=TA_LEFT),
             "num": ParagraphStyle("num", parent=base, fontSize=8.2, leading=10.2,
                                   spaceAfter=0, alignment=TA_RIGHT),
+            # a header wraps between words, never inside one ("Asymmetr/y")
             "head": ParagraphStyle("head", parent=base, fontName=BOLD, fontSize=8.2,
-                                   leading=10.2, spaceAfter=0, alignment=TA_LEFT),
+                                   leading=10.2, spaceAfter=0, alignment=TA_LEFT,
+                                   splitLongWords=0),
             "headnum": ParagraphStyle("headnum", parent=base, fontName=BOLD, fontSize=8.2,
-                                      leading=10.2, spaceAfter=0, alignment=TA_RIGHT),
+                                      leading=10.2, spaceAfter=0, alignment=TA_RIGHT,
+                                      splitLongWords=0),
             "centre": ParagraphStyle("centre", parent=base, alignment=TA_CENTER),
             "item": ParagraphStyle("item", parent=base, leftIndent=16, bulletIndent=2,
                                    spaceAfter=6),
@@ -166,7 +221,10 @@ class Report:
     def P(self, text: str, style: str = "body", markup: bool = False):
         from reportlab.platypus import Paragraph
 
-        styles = self.s_cjk if fonts.has_wide(text) else self.s
+        wide = fonts.has_wide(text)
+        styles = self.s_cjk if wide else self.s
+        if wide and style in BOLD_STYLES:
+            return _BoldParagraph(text if markup else fonts.markup(text), styles[style])
         return Paragraph(text if markup else fonts.markup(text), styles[style])
 
     def facts(self, rows: list[tuple[str, object]], widths=(1.3, 3.7)):

@@ -1,0 +1,1 @@
+"""csi's gettext message catalogs (see README.md)."""
