@@ -67,7 +67,8 @@ def european_csv(rows: int) -> Path:
 def ingest_figures(rows: int = 1_000_000) -> list[dict]:
     """The ingest rows of `make bench`, shaped like bench/bench.py's row() dicts (the peer is
     pandas.read_csv with the pyarrow engine)."""
-    from csi.ingest import em_moments, item_matrix, read_survey
+    from csi.ingest import item_matrix, read_survey
+    from csi.sample import em_moments
     from csi.model.spec import parse_model
 
     path = survey_csv(rows)

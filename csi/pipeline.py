@@ -126,10 +126,10 @@ def frame_sha256(frame: pd.DataFrame) -> str:
 
 
 def sample_of(items: ItemData, partitions: np.ndarray | None = None) -> Sample:
-    """The Sample the estimators see: the item matrix, its frequency weights and, under
-    --missing em, EM's moment estimates (`partitions`: the survey's partition starts)."""
-    return Sample(values=items.values, weights=items.weights, em_mean=items.em_mean,
-                  em_cov=items.em_cov, partitions=used_starts(partitions, items.rows))
+    """The Sample the estimators see (csi.sample.Sample.of): the item matrix with its gaps
+    filled under --missing mean or em, its frequency weights and EM's moment estimates
+    (`partitions`: the survey's partition starts)."""
+    return Sample.of(items, partitions)
 
 
 def fit_items(items: ItemData, spec: ModelSpec, settings: PlsSettings, source: str,
@@ -149,6 +149,8 @@ def fit_items(items: ItemData, spec: ModelSpec, settings: PlsSettings, source: s
     structure = Structure.from_spec(spec)
     layout = Layout.from_spec(spec, structure)
     sample = sample_of(items, partitions)
+    if sample.values is not items.values:  # --missing mean or em filled the gaps
+        items = dataclasses.replace(items, values=sample.values)
     stats = sample.moments()
     cov = stats.cor if settings.standardize else stats.cov
     point = estimator.point_fit(cov, stats.n, structure, settings)
@@ -162,6 +164,10 @@ def fit_items(items: ItemData, spec: ModelSpec, settings: PlsSettings, source: s
     result = with_estimator(
         assemble(spec, layout, settings, items, stats, estimates, source, estimator.composite),
         point, bootstrap, estimator.composite)
+    if sample.em_iterations is not None:  # EM ran in the Sample: its count joins the report
+        quality = dict(result.data_quality)
+        quality["missing"] = dict(quality["missing"]) | {"em_iterations": sample.em_iterations}
+        result = result.replace(data_quality=quality)
     if estimator.composite:
         result = with_model_fit(result, sample, structure, settings, point,
                                 bootstrap if fit_test else None)

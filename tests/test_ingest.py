@@ -23,7 +23,7 @@ from csi.ingest import (
     parse_codes,
     read_survey,
 )
-from csi.sample import moments
+from csi.sample import Sample, moments
 from csi.estimators.base import PlsSettings
 from csi.model.spec import load_model
 from tests.conftest import DATA, MOBI
@@ -514,26 +514,31 @@ def test_missing_data_methods(write, mobi_frame):
     assert listwise.notes[-1].startswith("missing answers (listwise, the default): dropped "
                                          f"{incomplete} of 250 respondents")
     mean = item_matrix(survey, ECSI, (1, 10), IngestOptions(missing="mean"))
-    assert mean.rows_used == 250 and not np.isnan(mean.values).any()
+    assert mean.rows_used == 250 and not np.isnan(Sample.of(mean).values).any()
     observed = frame["PERQ5"].dropna()
-    column = mean.values[:, ECSI.indicators.index("PERQ5")]
+    column = Sample.of(mean).values[:, ECSI.indicators.index("PERQ5")]
     assert np.allclose(column[frame["PERQ5"].isna().to_numpy()], observed.mean())
     assert mean.cells_imputed == int(holes.sum())
     em = item_matrix(survey, ECSI, (1, 10), IngestOptions(missing="em"))
-    assert em.rows_used == 250 and not np.isnan(em.values).any()
-    assert em.em_mean.shape == (24,) and em.em_cov.shape == (24, 24)
+    assert em.rows_used == 250 and np.isnan(em.values).sum() == int(holes.sum())
+    filled = Sample.of(em)  # the Sample fills the gaps, with the frequency weights
+    assert not np.isnan(filled.values).any()
+    assert filled.em_mean.shape == (24,) and filled.em_cov.shape == (24, 24)
     order = [frame.columns.get_loc(c) for c in ECSI.indicators]
     answered = ~holes[:, order]
-    np.testing.assert_array_equal(em.values[answered], frame.to_numpy()[:, order][answered])
+    np.testing.assert_array_equal(filled.values[answered], frame.to_numpy()[:, order][answered])
     assert em.to_dict()["missing"] == "em"
-    assert em.data_quality()["missing"]["em_iterations"] > 1
+    assert filled.em_iterations > 1
+    fitted = fit_items(em, ECSI, PlsSettings(), survey.source)
+    assert fitted.data_quality["missing"]["em_iterations"] == filled.em_iterations
 
 
 def test_em_without_missing_answers_equals_the_sample_moments():
     items = item_matrix(read_survey(MOBI), ECSI, (1, 10), IngestOptions(missing="em"))
     stats = moments(items.values)
-    np.testing.assert_allclose(items.em_mean, stats.mean, rtol=0, atol=1e-12)
-    np.testing.assert_allclose(items.em_cov, stats.cov, rtol=0, atol=1e-12)
+    sample = Sample.of(items)  # complete data: nothing to fill, no EM needed
+    np.testing.assert_allclose(sample.moments().mean, stats.mean, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(sample.moments().cov, stats.cov, rtol=0, atol=1e-12)
 
 
 def test_em_refuses_items_never_answered_together(write, mobi_frame):
@@ -689,7 +694,7 @@ def test_item_data_interface(mobi_frame):
     assert items.items == ECSI.indicators
     assert (items.rows_read, items.rows_used, items.rows_dropped_missing) == (250, 250, 0)
     assert items.scale.to_dict() == {"min": 1.0, "max": 10.0, "from_data": False}
-    assert items.weights is None and items.em_mean is None and items.em_cov is None
+    assert items.weights is None
     np.testing.assert_array_equal(items.item_low, np.ones(24))
     data = items.to_dict()
     for key in ("rows_read", "rows_used", "rows_dropped_missing", "missing", "missing_cells"):

@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 from scipy import optimize
 
-from csi.ingest import em_moments
-from csi.ingest.missing import EmError, mean_impute
+from csi.sample import em_moments
+from csi.sample import EmError, mean_impute
 from csi.sample import moments
 
 NAN = np.nan

@@ -13,7 +13,6 @@ tool's extra header rows); blank lines are not counted.
 
 from csi.ingest.columns import ColumnMap, load_column_map
 from csi.ingest.items import MIN_ROWS, ItemData, Scale, assess, item_matrix
-from csi.ingest.missing import EmEstimate, em_moments, mean_impute
 from csi.ingest.options import (
     MISSING_METHODS,
     IngestOptions,
@@ -31,17 +30,14 @@ __all__ = [
     "MISSING_METHODS",
     "ColumnMap",
     "DataQuality",
-    "EmEstimate",
     "IngestOptions",
     "ItemData",
     "ItemQuality",
     "Scale",
     "Survey",
     "assess",
-    "em_moments",
     "item_matrix",
     "load_column_map",
-    "mean_impute",
     "parse_codes",
     "parse_na",
     "parse_names",

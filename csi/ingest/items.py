@@ -41,7 +41,6 @@ from csi.ingest.answers import Answers, numbers, read_answers
 from csi.ingest.careless import REASONS, CarelessScreen, longest_run, screen
 from csi.ingest.columns import ColumnMap, load_column_map
 from csi.ingest.messages import Messages
-from csi.ingest.missing import EmError, em_moments, mean_impute
 from csi.ingest.options import IngestOptions
 from csi.ingest.quality import (
     FEW_DISTINCT,
@@ -74,11 +73,11 @@ class Scale:
 
 @dataclass(frozen=True)
 class ItemData:
-    """The model's indicator columns as a complete float matrix, and what it took to get it.
+    """The model's indicator columns as a float matrix, and what it took to get it.
 
-    `values` (n_used, p) is in the order of `items` (the model's indicators); with
-    missing='em' it holds the EM conditional-mean imputations and `em_mean` / `em_cov` the EM
-    estimates of the moments, which estimation should use instead of the sample moments.
+    `values` (n_used, p) is in the order of `items` (the model's indicators); under
+    missing='mean' or 'em' its missing cells are NaN, filled by csi.sample.Sample.of with the
+    frequency weights (which also holds EM's moments for the point fit).
     `weights` are frequency weights as given (None without --weights): a respondent counts as
     its weight, as if its row were repeated (csi.sample.Sample applies them); `item_low` /
     `item_high` the per-item scale bounds; `rows` the used respondents' positions (from 0) in
@@ -95,8 +94,6 @@ class ItemData:
     item_low: np.ndarray | None = None
     item_high: np.ndarray | None = None
     labels: dict[str, str] = field(default_factory=dict)
-    em_mean: np.ndarray | None = None
-    em_cov: np.ndarray | None = None
     missing: str = "listwise"
     rows: np.ndarray | None = None
     columns: dict[str, str] = field(default_factory=dict)  # indicator -> survey column
@@ -266,8 +263,6 @@ def _prepare(survey: Survey, spec: ModelSpec, options: IngestOptions):
         item_low=low,
         item_high=high,
         labels=labels,
-        em_mean=em.mean if em is not None else None,
-        em_cov=em.cov if em is not None else None,
         missing=options.missing,
         rows=np.flatnonzero(rows.keep),
         columns=dict(columns),
@@ -497,25 +492,19 @@ def _used_weights(survey: Survey, weights_raw: np.ndarray | None, rows: _Rows,
 
 def _fill_missing(values: np.ndarray, weights: np.ndarray | None, method: str, rows: _Rows,
                   source: str, shown: list[str], report: Messages):
-    """Mean imputation or the EM estimates (csi.ingest.missing); returns (values, EM
-    estimate or None)."""
-    if report.errors:
+    """Missing answers stay missing here: csi.sample.Sample fills them with the frequency
+    weights (mean imputation, EM). Under --missing em, a pair of items never answered
+    together is reported now, since EM cannot estimate their covariance."""
+    if report.errors or method != "em" or not rows.cells:
         return values, None
-    if method == "mean" and rows.cells:
-        return mean_impute(values, weights), None
-    if method != "em":
-        return values, None
-    try:
-        estimate = em_moments(values, weights)
-    except EmError as exc:
-        report.errors.append(_em_message(source, str(exc), shown))
-        return values, None
-    if not estimate.converged:
+    observed = (~np.isnan(values)).astype(np.float32)
+    never = np.argwhere(observed.T @ observed == 0)
+    if never.size:
+        a, b = never[0]
         report.errors.append(
-            f"{source}: --missing em did not converge in {estimate.iterations} iterations (too "
-            "many missing answers?); use --missing listwise or mean"
-        )
-    return estimate.imputed, estimate
+            f"{source}: --missing em: items {shown[a]} and {shown[b]} are never answered "
+            "together, so their covariance cannot be estimated; use --missing listwise or mean")
+    return values, None
 
 
 def _missing_block(method: str, rows: _Rows, em) -> dict:
@@ -781,11 +770,3 @@ def _missing_note(method: str, rows: _Rows, em) -> str:
             f"respondents by expectation-maximisation ({rows.cells} missing cells in "
             f"{rows.incomplete} respondents{rounds}){empty}")
 
-
-def _em_message(source: str, reason: str, shown: list[str]) -> str:
-    match = re.match(r"columns (\d+) and (\d+) are never observed together", reason)
-    if match:
-        a, b = (shown[int(k)] for k in match.groups())
-        return (f"{source}: --missing em: items {a} and {b} are never answered together, so "
-                "their covariance cannot be estimated; use --missing listwise or mean")
-    return f"{source}: --missing em: {reason}; use --missing listwise or mean"
