@@ -528,7 +528,7 @@ def _weight_warnings(item_weights: pd.DataFrame, spec: ModelSpec) -> list[str]:
 
 
 def _bootstrap_notes(items: ItemData) -> list[str]:
-    if items.em_mean is not None:
+    if items.missing == "em" and items.cells_imputed:
         return ["--missing em: the point estimates use EM's moments; the bootstrap resamples "
                 "the EM-imputed rows, so its intervals slightly understate the uncertainty "
                 "that missing data add"]

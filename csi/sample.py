@@ -369,7 +369,7 @@ def pooled(*samples: Sample) -> Sample:
 
 
 
-EMEM_CHUNK = 1024  # patterns per batched step (memory ~ 6 * chunk * p^2 floats)
+EM_CHUNK = 1024  # patterns per batched step (memory ~ 6 * chunk * p^2 floats)
 
 
 class EmError(ValueError):

@@ -201,7 +201,7 @@ def test_mean_imputation():
 
 
 def test_missingness_patterns_beyond_64_items():
-    from csi.ingest.missing import _patterns
+    from csi.sample import _patterns
 
     rng = np.random.default_rng(4)
     wide = rng.random((500, 70)) < 0.02

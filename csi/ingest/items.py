@@ -22,7 +22,7 @@ counted in the data-quality report, see csi.ingest.quality):
 11. Item checks (`_item_checks`): no item may be constant; few distinct answers warn.
 12. Weights of the rows used (`_used_weights`) are frequency weights, kept as given
     (csi.sample.Sample applies them, as repeated rows), and missing answers are filled (`_fill_missing`) with the item mean or, for EM, the conditional mean given
-    the respondent's other answers under the EM estimates (see csi.ingest.missing).
+    the respondent's other answers under the EM estimates (see csi.sample; the Sample fills them, with the weights).
 
 Problems are collected in order, so `csi validate` can report them all; item_matrix raises
 the first as a DataError.

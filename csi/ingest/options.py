@@ -35,7 +35,7 @@ class IngestOptions:
     - `clip`: move values outside the scale to the nearest bound instead of refusing them.
     - `missing`: 'listwise' (drop incomplete respondents, the default), 'mean' (replace a
       missing answer by the item's mean) or 'em' (maximum-likelihood means and covariance by
-      expectation-maximisation; see csi.ingest.missing).
+      expectation-maximisation; see csi.sample).
     - `weights`: the survey-weight column; weights are normalised to mean 1.
     - `column_map`: survey column -> indicator, as a mapping or a map file (CSV or YAML, see
       csi.ingest.columns) that may also give per-item scales, reversals and labels.
