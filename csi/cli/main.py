@@ -131,13 +131,11 @@ class CsiGroup(click.Group):
         sys.exit(code if isinstance(code, int) else 0)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        from click.utils import make_default_short_help
-
         names = self.list_commands(ctx)
         limit = formatter.width - 6 - max(len(name) for name in names)
-        with formatter.section("Commands"):
-            formatter.write_dl([(name, make_default_short_help(SUMMARIES[name], limit))
-                                for name in names])
+        with formatter.section("Commands"):  # click's own shortening, on the stored help
+            formatter.write_dl([(name, click.Command(name, help=SUMMARIES[name])
+                                 .get_short_help_str(limit)) for name in names])
 
     def invoke(self, ctx: click.Context):
         try:

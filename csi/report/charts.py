@@ -119,7 +119,7 @@ def number(value) -> float | None:
     return None if math.isnan(value) else value
 
 
-def _significant(row: dict, low: str = "ci_low", high: str = "ci_high") -> bool | None:
+def significant(row: dict, low: str = "ci_low", high: str = "ci_high") -> bool | None:
     """True/False when the row has an interval, None without a bootstrap."""
     lo, hi = number(row.get(low)), number(row.get(high))
     if lo is None or hi is None:
@@ -348,7 +348,8 @@ def _border_point(centre, towards, half_w, half_h):
 
 def path_diagram(doc: dict, label) -> object:
     """The structural model: boxes with each construct's label, index and R²; arrows with the
-    standardized path coefficients, significant ones solid and dark, others dashed and grey."""
+    standardized path coefficients, significant ones dark, others grey (both solid, so the
+    sign stays readable)."""
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
     with style():
@@ -394,8 +395,8 @@ def path_diagram(doc: dict, label) -> object:
         half_w, half_h = BOX_W / 2, BOX_H / 2
         for a, b in paths:
             row = estimates.get((a, b), {})
-            significant = _significant(row)
-            strong = significant is not False
+            verdict = significant(row)
+            strong = verdict is not False
             estimate = number(row.get("estimate"))
             colour = (NEGATIVE if estimate is not None and estimate < 0 and strong
                       else SIGNIFICANT if strong else NOT_SIGNIFICANT)
@@ -550,11 +551,11 @@ def importance_bars(doc: dict, label) -> object:
             row = by_driver[driver]
             value = number(row.get("impact_5pt")) or 0.0
             metric = _importance_metric([row])
-            significant = _significant(row, f"{metric}_ci_low", f"{metric}_ci_high")
+            verdict = significant(row, f"{metric}_ci_low", f"{metric}_ci_high")
             negative = value <= 0 or (status.get(driver) or {}).get("negative")
             values.append(value)
             colours.append(NEGATIVE if negative else
-                           NOT_SIGNIFICANT if significant is False else SIGNIFICANT)
+                           NOT_SIGNIFICANT if verdict is False else SIGNIFICANT)
         y = np.arange(len(order))
         ax.barh(y, values, color=colours, height=0.6, zorder=2)
         top = max([abs(v) for v in values] + [0.1])

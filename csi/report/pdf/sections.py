@@ -286,7 +286,7 @@ def structural(rep: Report) -> list:
         cells = [rep.label(p["from"]), rep.label(p["to"]), fixed(p.get("estimate"))]
         if has_ci:
             cells += [interval(p, 3), pvalue(p.get("p"))]
-            if charts._significant(p) is False:
+            if charts.significant(p) is False:
                 muted.add(i)
                 cells[2] += _(" (n.s.)")
         rows.append(cells)
