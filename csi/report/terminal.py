@@ -223,10 +223,13 @@ def _render_priorities(priorities: Priorities, label, console: Console) -> None:
     table = Table(_("Drivers of {target} ({reason}; {model} model)",
                     target=label(priorities.target),
                     reason=words.target_reason(priorities.target_reason),
-                    model=_(priorities.model)))
+                    model=_(priorities.model_used)))
     table.add_column("#")
-    table.add_column(_("Driver"), LEFT)
-    table.add_column(_("+5 lifts target by ({level} CI)", level=level) if has_ci
+    longest_word = max((len(word) for driver in priorities.ranking["driver"]
+                        for word in str(label(driver)).split()), default=6)
+    table.add_column(_("Driver"), LEFT, min_width=min(longest_word, 16))  # wrap between words
+    table.add_column(_("+5 lifts target by ({level} CI)", level=level).replace(" (", "\n(", 1)
+                     if has_ci
                      else _("+5 lifts target by"))
     table.add_column(_("Perf."))
     table.add_column(_("Quadrant"), LEFT)
