@@ -7,6 +7,7 @@ import click
 from csi.cli.paths import OUTPUT
 
 from csi.cli.emit import emit, notes
+from csi.report.decisions import render_aggregate
 from csi.cli.results_file import read_results
 
 
@@ -39,29 +40,6 @@ def aggregate_command(results, weights_file, level_columns, level, output_format
         documents[name] = read_results(name)
     weights = read_weights(weights_file, tuple(level_columns))
     result = aggregate(documents, weights, weights_file, tuple(level_columns), level)
-    emit(output_format, output, lambda console: render(result, console),
+    emit(output_format, output, lambda console: render_aggregate(result, console),
          lambda kind: dumps(result.to_dict()))
     notes(result.notes, quiet)
-
-
-def render(result, console) -> None:
-    from rich.table import Table
-
-    def table(title: str, index: dict) -> Table:
-        out = Table(title=title)
-        out.add_column("Construct")
-        for column in ("Index", "SE", f"{result.level:.0%} CI"):
-            out.add_column(column, justify="right")
-        for construct, row in index.items():
-            se = "-" if row["se"] is None else f"{row['se']:.2f}"
-            ci = ("-" if row["se"] is None
-                  else f"{row['ci_low']:.1f} to {row['ci_high']:.1f}")
-            out.add_row(result.labels.get(construct, construct), f"{row['score']:.1f}", se, ci)
-        return out
-
-    for block in result.levels:
-        for group in block["groups"]:
-            console.print(table(f"{block['column']} {group['name']} "
-                                f"({len(group['members'])} members, weight "
-                                f"{group['weight']:g})", group["index"]))
-    console.print(table(f"All {len(result.members)} members ({result.model})", result.index))

@@ -7,6 +7,7 @@ import click
 from csi.cli.paths import OUTPUT
 
 from csi.cli.emit import emit, notes
+from csi.report.decisions import render_plan
 from csi.cli.simulate import load, model_option, withheld_line
 
 
@@ -43,22 +44,6 @@ def plan_command(results, budget, costs_file, target, max_per_driver, step, draw
     costs = read_costs(costs_file) if costs_file else None
     result = plan(fitted, budget, target, costs, costs_file, max_per_driver, draws, step, force)
     withheld_line(fitted, "this plan comes from an inadmissible solution")
-    emit(output_format, output, lambda console: render(result, console),
+    emit(output_format, output, lambda console: render_plan(result, console),
          lambda kind: dumps(result.to_dict()))
     notes(result.notes, quiet)
-
-
-def render(result, console) -> None:
-    from rich.table import Table
-
-    fitted = result.fitted
-    table = Table(title=f"Plan: a budget of {result.budget:g} for "
-                        f"{fitted.label(result.target)} ({fitted.model} model)")
-    for column, justify in (("Step", "right"), ("Driver", "left"), ("Points", "right"),
-                            ("Cost", "right"), ("Gain", "right")):
-        table.add_column(column, justify=justify)
-    for number, step in enumerate(result.steps, start=1):
-        table.add_row(str(number), fitted.label(step["driver"]), f"{step['points']:g}",
-                      f"{step['cost']:g}", f"{step['gain']:+.2f}")
-    console.print(table)
-    console.print(result.sentence(), highlight=False)

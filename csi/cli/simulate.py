@@ -7,6 +7,7 @@ import click
 from csi.cli.paths import OUTPUT
 
 from csi.cli.emit import emit, notes
+from csi.report.decisions import render_simulation
 from csi.cli.results_file import read_results
 
 
@@ -59,36 +60,6 @@ def simulate_command(results, changes, draws_file, structural, output_format, ou
     fitted, draws = load(results, structural, draws_file)
     simulation = simulate(fitted, [parse_change(text) for text in changes], draws)
     withheld_line(fitted, "these numbers come from an inadmissible solution")
-    emit(output_format, output, lambda console: render(simulation, console),
+    emit(output_format, output, lambda console: render_simulation(simulation, console),
          lambda kind: dumps(simulation.to_dict()))
     notes(simulation.notes, quiet)
-
-
-def render(simulation, console) -> None:
-    """The effects as a table, then a sentence per construct the changes reach."""
-    from rich.table import Table
-
-    fitted = simulation.fitted
-    table = Table(title=f"What if: {', '.join(_change(c) for c in simulation.changes)} "
-                        f"({fitted.model} model)")
-    table.add_column("Construct")
-    for column in ("Before", "After", "Change"):
-        table.add_column(column, justify="right")
-    if simulation.level is not None:
-        table.add_column(f"{simulation.level:.0%} CI", justify="right")
-    for row in simulation.effects:
-        cells = [fitted.label(row["construct"]) + (" (set)" if row["changed"] else ""),
-                 f"{row['before']:.1f}", f"{row['after']:.1f}" + ("*" if row["capped"] else ""),
-                 f"{row['change']:+.2f}"]
-        if simulation.level is not None:
-            cells.append(f"{row['ci_low']:+.2f} to {row['ci_high']:+.2f}")
-        table.add_row(*cells)
-    console.print(table)
-    if any(row["capped"] for row in simulation.effects):
-        console.print("* held at the end of the 0-100 scale")
-    for sentence in simulation.sentences():
-        console.print(sentence, highlight=False)
-
-
-def _change(change) -> str:
-    return f"{change.name} {change.applied:+g}"
