@@ -20,8 +20,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from timing import median_seconds, print_rows, row  # noqa: E402
-OUT = ROOT / "bench" / "out"
-MOBI = ROOT / "surveys" / "mobi.csv"
+from data import MOBI, OUT, big_csv  # noqa: E402
 
 
 def peer(peer_python: str | None, *args: str) -> dict | None:
@@ -35,17 +34,6 @@ def peer(peer_python: str | None, *args: str) -> dict | None:
         print(f"peer failed: {done.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
         return None
     return json.loads(done.stdout)
-
-
-def big_csv(rows: int) -> Path:
-    """mobi's rows resampled (seed 0) to `rows` respondents, cached in bench/out/."""
-    path = OUT / f"mobi_{rows}.csv"
-    if not path.exists():
-        frame = pd.read_csv(MOBI)
-        picks = np.random.default_rng(0).integers(0, len(frame), rows)
-        OUT.mkdir(parents=True, exist_ok=True)
-        frame.iloc[picks].to_csv(path, index=False)
-    return path
 
 
 def single_fit(peer_python: str | None) -> list[dict]:

@@ -24,9 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "bench" / "out"
-MOBI = ROOT / "surveys" / "mobi.csv"
+from data import MOBI, OUT, ROOT, big_csv  # noqa: E402
 
 
 def row(figure: str, ours: float | None, note: str) -> dict:
@@ -50,17 +48,6 @@ def chain_survey(constructs: int, n: int, seed: int = 0):
              for k in range(constructs)]
     lines += [f"C{k + 1} ~ C{k}" for k in range(1, constructs)]
     return pd.DataFrame(items), "\n".join(lines)
-
-
-def big_csv(rows: int) -> Path:
-    """mobi's rows resampled (seed 0) to `rows` respondents, cached in bench/out/."""
-    path = OUT / f"mobi_{rows}.csv"
-    if not path.exists():
-        frame = pd.read_csv(MOBI)
-        picks = np.random.default_rng(0).integers(0, len(frame), rows)
-        OUT.mkdir(parents=True, exist_ok=True)
-        frame.iloc[picks].to_csv(path, index=False)
-    return path
 
 
 def partitioned(rows: int, parts: int) -> Path:
