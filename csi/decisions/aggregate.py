@@ -11,13 +11,13 @@ so every level aggregates the same companies consistently.
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from csi.decisions.tables import read_records
 from csi.errors import DataError, ModelError
 
 SCHEMA = "csi.aggregate/1"
@@ -40,20 +40,8 @@ class Member:
 def read_weights(path: str | Path, level_columns: tuple[str, ...] = ()) -> dict[str, dict]:
     """{result: {"weight": w, "row": n, column: group, ...}} from a weights CSV with columns
     `result` and `weight` (and the level columns)."""
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such weights file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: cannot read the weights file ({exc})") from None
-    reader = csv.DictReader(text.splitlines())
-    header = [name.strip() for name in (reader.fieldnames or [])]
-    for column in ("result", "weight", *level_columns):
-        if column not in header:
-            raise DataError(f"{path}: no column '{column}' (columns: {', '.join(header)})")
     rows = {}
-    for number, record in enumerate(reader, start=1):
-        record = {(k or "").strip(): (v or "").strip() for k, v in record.items()}
+    for number, record in read_records(path, "weights", ("result", "weight", *level_columns)):
         name = record["result"]
         if not name:
             raise DataError(f"{path}, row {number}, column result: empty")

@@ -11,7 +11,6 @@ No construct or item is pushed past the top of its scale.
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from csi.decisions.fitted import Fitted, Parameters, construct_shocks, interval, propagate
+from csi.decisions.tables import read_records
 from csi.errors import DataError, ModelError
 
 SCHEMA = "csi.plan/1"
@@ -39,21 +39,9 @@ class Candidate:
 
 def read_costs(path: str | Path) -> list[tuple[str, float, float | None, int]]:
     """Rows (driver, cost_per_point, max_points or None, row number) of a costs CSV."""
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such costs file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: cannot read the costs file ({exc})") from None
-    reader = csv.DictReader(text.splitlines())
-    header = [name.strip() for name in (reader.fieldnames or [])]
-    for column in COST_COLUMNS[:2]:
-        if column not in header:
-            raise DataError(f"{path}: no column '{column}' (the columns are "
-                            f"{','.join(COST_COLUMNS)}; max_points may be left empty)")
     rows, seen = [], set()
-    for number, record in enumerate(reader, start=1):
-        record = {(k or "").strip(): (v or "").strip() for k, v in record.items()}
+    hint = f"the columns are {','.join(COST_COLUMNS)}; max_points may be left empty"
+    for number, record in read_records(path, "costs", COST_COLUMNS[:2], hint):
         driver = record.get("driver", "")
         if not driver:
             raise DataError(f"{path}, row {number}, column driver: empty")
