@@ -57,6 +57,11 @@ class Fitter:
                 model = semopy.Model(self.text)
             except Exception as exc:  # noqa: BLE001 - semopy raises bare Exceptions
                 raise ModelError(f"{spec.name}: semopy cannot build the model ({exc})") from exc
+        # semopy names some parameters while iterating over sets, so their order (and with it
+        # SLSQP's path to a near-singular optimum) would follow PYTHONHASHSEED; put them in the
+        # order of their place in the matrices so that the same data give the same digits
+        model.parameters = dict(sorted(model.parameters.items(),
+                                       key=lambda item: _place(model, item[1].locations[0])))
         self.model = model
         self.observed = list(model.vars["observed"])
         self.inner = list(model.names_lambda[1])
@@ -67,14 +72,12 @@ class Fitter:
         self.obs_order = np.array([self.observed.index(i) for i in spec.indicators])
         self.lat_order = np.array([self.inner.index(c) for c in spec.constructs])
         self.beta, self.lam, self.psi, self.theta = model.matrices[:4]
-        kinds = {id(self.beta): 0, id(self.lam): 1, id(self.psi): 2, id(self.theta): 3}
         self.table = []  # (name, kind, row, col, active) of every parameter
         for name, param in model.parameters.items():
             if len(param.locations) != 1:
                 raise ModelError(f"{spec.name}: equality constraints are not supported")
-            location = param.locations[0]
-            row, col = location.indices
-            self.table.append((name, kinds[id(location.matrix)], row, col, param.active))
+            kind, row, col = _place(model, param.locations[0])
+            self.table.append((name, kind, row, col, param.active))
         active = [t for t in self.table if t[4]]
         self.q = len(active)
         self.p, self.m = self.lam.shape
@@ -326,6 +329,16 @@ class Fitter:
         """lavaan-style names of the free parameters, in semopy's order."""
         return [_name(self, kind, row, col) for _, kind, row, col, active in self.table
                 if active]
+
+
+def _place(model, location) -> tuple[int, int, int]:
+    """Where a parameter sits: its matrix's number and its cell (the upper triangle's for
+    a symmetric matrix, which semopy may store either way)."""
+    kind = next(k for k, matrix in enumerate(model.matrices) if matrix is location.matrix)
+    row, col = location.indices
+    if location.symmetric:
+        row, col = min(row, col), max(row, col)
+    return kind, row, col
 
 
 def _name(fitter: Fitter, kind: int, row: int, col: int) -> str:
