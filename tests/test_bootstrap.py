@@ -117,6 +117,16 @@ def test_p_value_is_students_t_on_n_minus_one():
     assert row.ci_high == pytest.approx(np.quantile(draws, 0.975))
 
 
+def test_an_estimate_that_cannot_vary_has_no_test():
+    """A one-item block's weight is 1 in every resample: its SE is rounding noise (~1e-16),
+    which made t ~1e16 and p 0; it is reported as SE 0 with no t and no p."""
+    result = csi.fit(MOBI, "ecsi", scale=(1, 10), bootstrap=boot.BootstrapSettings(resamples=200))
+    row = result.weights.set_index("indicator").loc["CUSCO"]
+    assert row.se == 0.0 and np.isnan(row.t) and np.isnan(row.p)
+    varying = result.weights.set_index("indicator").loc["CUSA1"]
+    assert varying.se > 1e-3 and np.isfinite(varying.t)
+
+
 def slow_bca(estimate, draws, jackknife, level):
     """BCa written from Efron & Tibshirani (1993), eq. 14.9-14.15, one value at a time."""
     b = len(draws)

@@ -32,6 +32,10 @@ def summarize(estimate: np.ndarray, draws: np.ndarray, settings: BootstrapSettin
     ch. 13 and 14.3). `jackknife` (g, m) leave-one-out estimates (with their weights) are
     needed for BCa."""
     se = draws.std(axis=0, ddof=1) if draws.shape[0] > 1 else np.full(estimate.shape, np.nan)
+    # an estimate that cannot vary (a one-item block's weight of 1) has an SE of rounding
+    # noise; its t would be ~1e16 and its p 0, so it gets SE 0 and no test
+    noise = 64 * np.finfo(float).eps * np.maximum(np.abs(draws).max(axis=0, initial=0.0), 1.0)
+    se = np.where(se <= noise, 0.0, se)
     with np.errstate(divide="ignore", invalid="ignore"):
         t = np.where(se > 0, estimate / se, np.nan)
     p = 2 * special.stdtr(max(n_obs - 1, 1), -np.abs(t))
