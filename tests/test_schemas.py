@@ -48,6 +48,8 @@ def documents(tmp_path_factory) -> dict[str, tuple[str, Path]]:
         "pls": ("fit", (*mobi, "--bootstrap", "200")),
         "pls-point": ("fit", (*mobi, "--bootstrap", "0")),
         "nonlinear": ("fit", (*mobi, "--bootstrap", "200", "--variant", "nonlinear")),
+        "necessity-fit-test": ("fit", (*mobi, "--bootstrap", "200", "--necessity",
+                                       "--necessity-permutations", "200", "--fit-test")),
         "plsc": ("fit", (*mobi, "--estimator", "plsc", "--bootstrap", "0")),
         "cbsem": ("fit", (*mobi, "--estimator", "cbsem")),
         "cfa": ("fit", (MOBI, "--model", folder / "cfa.lav", *SCALE, "--estimator", "cbsem")),
@@ -115,6 +117,34 @@ def test_the_schemas_cover_the_nonlinear_block_diagnostics_and_advice(documents)
     assert len(found) == 3, found  # each problem named once
     assert any("nonlinear" in e for e in found) and any("'fatal'" in e for e in found)
     assert any("'status' is a required property" in e for e in found)
+
+
+def undescribed(schema: dict, doc, path: str = "") -> set[str]:
+    """Keys of `doc` that `schema` (its own $defs resolved) does not name, as dotted paths."""
+    defs = schema.get("$defs", {})
+
+    def walk(node, value, at):
+        while isinstance(node, dict) and "$ref" in node and node["$ref"].startswith("#/$defs/"):
+            node = defs[node["$ref"].split("/")[-1]]
+        if isinstance(value, dict) and isinstance(node, dict) and "properties" in node:
+            for key, item in value.items():
+                if key not in node["properties"]:
+                    yield f"{at}.{key}"
+                else:
+                    yield from walk(node["properties"][key], item, f"{at}.{key}")
+        elif isinstance(value, list) and isinstance(node, dict) and "items" in node:
+            for item in value:
+                yield from walk(node["items"], item, f"{at}[]")
+
+    return set(walk(schema, doc, path))
+
+
+@pytest.mark.parametrize("label", ["pls", "nonlinear", "necessity-fit-test", "plsc", "cbsem"])
+def test_every_key_of_a_fit_is_described_by_the_schema(documents, label):
+    """The schema allows keys it does not name (documents only gain keys), so validation alone
+    would not notice an undocumented one: every key a fit writes is named in csi.fit/1."""
+    doc = json.loads(documents[label][1].read_text())
+    assert undescribed(schemas.load("fit"), doc) == set()
 
 
 def test_the_committed_golden_baselines_validate():

@@ -49,6 +49,11 @@ FIT_DEFS = {
     "diagnostic": DIAGNOSTIC,
     "advice": ADVICE,
     "strings": {"type": "array", "items": STR},
+    "discrepancy_values": {"type": "object", "properties": {
+        k: {"$ref": "#/$defs/number"} for k in ("srmr", "d_uls", "d_g")}},
+    "discrepancies": {"type": "object", "properties": {
+        **{k: {"$ref": "#/$defs/number"} for k in ("srmr", "d_uls", "d_g")},
+        **{k: {"$ref": "#/$defs/discrepancy_values"} for k in ("hi95", "hi99", "p")}}},
 }
 
 model = obj(["name", "target", "constructs", "paths"],
@@ -75,13 +80,33 @@ data_quality = obj(["usable", "rows_read", "rows_used", "missing", "items", "not
                    missing={"type": "object"},
                    items={"type": "array", "items": {"type": "object"}},
                    notes={"$ref": "#/$defs/strings"}, warnings={"$ref": "#/$defs/strings"},
-                   errors={"$ref": "#/$defs/strings"})
+                   errors={"$ref": "#/$defs/strings"},
+                   # how the file was read (issue 16): format, encoding and header layout
+                   format=STR_N, encoding=STR_N, delimiter=STR_N, decimal=STR_N, layout=STR_N,
+                   header_row={"type": ["integer", "null"]},
+                   header_rows={"type": ["integer", "null"]}, sheet=STR_N,
+                   row_numbering=STR_N, weights=STR_N,
+                   completion_time={"type": ["object", "null"]},
+                   constant_items={"$ref": "#/$defs/strings"},
+                   few_distinct_items={"type": "array"},
+                   straightliners=obj(["count", "rows", "dropped"], count=INT,
+                                      rows={"type": "array", "items": INT}, dropped=BOOL),
+                   duplicate_ids=obj(["count"], column=STR_N, how=STR_N, count=INT,
+                                     ids={"type": "array"}),
+                   # the careless-response screen (issue 16): one row per flagged respondent
+                   careless={"type": "array", "items": obj(
+                       ["row", "reasons"], row=INT, id={}, reasons={"$ref": "#/$defs/strings"},
+                       indices={"type": "object"})},
+                   careless_screen={"type": ["object", "null"], "properties": {
+                       "screened": INT, "flagged": INT, "by_reason": keyed(INT),
+                       "thresholds": {"type": "object"}, "dropped": BOOL,
+                       "rows_dropped": INT, "references": {"$ref": "#/$defs/strings"}}})
 settings = obj(["estimator", "scheme", "tol", "max_iter", "standardized", "scale"],
                estimator={"enum": ["pls", "plsc", "cbsem"]}, objective=STR, scheme=STR,
                tol={"type": "number"}, max_iter=INT, standardized=BOOL,
                scale=obj(["min", "max", "from_data"], min={"type": "number"},
                          max={"type": "number"}, from_data=BOOL),
-               variant={"enum": ["linear", "nonlinear"]}, knot=STR)
+               variant={"enum": ["linear", "nonlinear"]}, knot=STR, priorities_from=STR_N)
 bootstrap = {"type": ["object", "null"], "required": ["n_requested", "seed", "n_used"],
              "properties": {"n_requested": INT, "seed": INT, "ci_method": STR,
                             "level": {"type": "number"}, "sign_change": STR, "on_failure": STR,
@@ -94,6 +119,7 @@ importance_extra = {f"{f}_{s}": {"$ref": "#/$defs/number"} for f in importance_f
 nl_paths_fields = ("slope_low", "slope_high", "asymmetry", "quadratic")
 nonlinear = obj(["knot", "knots", "paths", "drivers", "comparison", "notes"],
                 knot=STR, knots=keyed({"$ref": "#/$defs/number"}),
+                curves=keyed(STR), kano_rule=STR_N,
                 paths=table(("from", "to"), nl_paths_fields, inference=False, extra={
                     **{f"{f}_{s}": {"$ref": "#/$defs/number"} for f in nl_paths_fields
                        for s in ("se", "ci_low", "ci_high")},
@@ -101,10 +127,17 @@ nonlinear = obj(["knot", "knots", "paths", "drivers", "comparison", "notes"],
                     "turning_point": {"$ref": "#/$defs/number"},
                     "piecewise": {"type": ["boolean", "string", "null"]},
                     "curve": {"type": ["array", "object", "null"]},
+                    "curve_ci_low": {"type": ["array", "null"]},
+                    "curve_ci_high": {"type": ["array", "null"]},
+                    "spline_curve": {"type": ["array", "object", "null"]},
                     "spline_knots": {"type": ["integer", "array", "null"]}}),
                 drivers=table(("driver", "target"), ("asymmetry", "impact_5pt"),
                               inference=False, extra={
                                   "direct": BOOL, "kano_class": STR_N,
+                                  "kano_reason": STR_N,
+                                  **{f"{f}_{e}": {"$ref": "#/$defs/number"}
+                                     for f in ("asymmetry", "impact_5pt")
+                                     for e in ("ci_low", "ci_high")},
                                   "p_basic": {"$ref": "#/$defs/number"},
                                   "p_performance": {"$ref": "#/$defs/number"},
                                   "p_excitement": {"$ref": "#/$defs/number"},
@@ -147,14 +180,39 @@ fit_props = {
     "importance": table(("driver", "target"), importance_fields, inference=False,
                         extra=importance_extra),
     "indicator_importance": table(("indicator", "construct", "target"),
-                                  ("importance", "performance"), inference=False),
+                                  ("importance", "performance"), inference=False,
+                                  extra={f"{f}_{e}": {"$ref": "#/$defs/number"}
+                                         for f in ("importance", "performance")
+                                         for e in ("ci_low", "ci_high")}),
     "priorities": table(("driver",), ("score",), inference=False, extra={
         "rank": INT, "quadrant": STR_N, "p_top1": {"$ref": "#/$defs/number"},
-        "p_top3": {"$ref": "#/$defs/number"}, "significant": BOOL_N, "negative": BOOL_N}),
+        "p_top3": {"$ref": "#/$defs/number"}, "significant": BOOL_N, "negative": BOOL_N,
+        # cIPMA with --necessity (issue 18)
+        "necessary": BOOL_N, "share_below": {"$ref": "#/$defs/number"},
+        "necessity_reason": STR_N, "ipma_rank": {"type": ["integer", "null"]}}),
     "fit": {"type": ["object", "null"], "properties": {
-        k: {"$ref": "#/$defs/number"} for k in ("chisq", "df", "pvalue", "cfi", "tli", "rmsea",
-                                                "rmsea_ci_low", "rmsea_ci_high", "srmr",
-                                                "aic", "bic")}},
+        **{k: {"$ref": "#/$defs/number"} for k in ("chisq", "df", "pvalue", "cfi", "tli", "rmsea",
+                                                   "rmsea_ci_low", "rmsea_ci_high", "srmr",
+                                                   "aic", "bic")},
+        # PLS and PLSc (issue 17): SRMR, d_ULS, d_G of the estimated and saturated model and,
+        # with --fit-test, the Bollen-Stine quantiles and p values
+        **{k: {"$ref": "#/$defs/number"} for k in ("d_uls", "d_g")},
+        "implied": {"enum": ["composite", "common factor"]}, "d_g_log": STR,
+        "saturated": {"$ref": "#/$defs/discrepancies"},
+        **{k: {"$ref": "#/$defs/discrepancy_values"} for k in ("hi95", "hi99", "p")},
+        "bollen_stine": {"type": ["object", "null"]}}},
+    "score_sd": {"description": "SD of each construct's 0-100 score (for item-scale changes in "
+                               "csi simulate)", **keyed({"$ref": "#/$defs/number"})},
+    "necessity": {"type": "array", "items": {
+        "type": "object",
+        "required": ["driver", "target", "d_ce_fdh", "d_cr_fdh", "p", "necessary", "bottlenecks"],
+        "properties": {
+            "driver": STR, "target": STR, "necessary": BOOL,
+            "bottlenecks": {"type": "array", "items": {"type": "object"}},
+            **{k: {"$ref": "#/$defs/number"} for k in (
+                "d_ce_fdh", "d_cr_fdh", "p", "p_cr_fdh", "cr_fdh_intercept", "cr_fdh_slope",
+                "target_level", "required", "share_below")}}}},
+    "necessity_settings": {"type": ["object", "null"]},
     "estimator_details": {"type": ["object", "null"]},
     "warnings": {"$ref": "#/$defs/strings"},
     "diagnostics": {"type": "array", "items": {"$ref": "#/$defs/diagnostic"}},
@@ -164,7 +222,8 @@ fit_props = {
     "segment": obj(["column", "value", "rows"], column=STR, value=STR, rows=INT),
 }
 # keys added to csi.fit/1 after its first documents (tests/golden/) are optional
-LATER = ("data_quality", "fit", "estimator_details", "diagnostics", "advice", "quality_flags")
+LATER = ("data_quality", "fit", "estimator_details", "diagnostics", "advice", "quality_flags",
+         "score_sd", "necessity", "necessity_settings")
 FIT_REQUIRED = [k for k in fit_props if k not in (
     "priority_settings", "importance", "indicator_importance", "nonlinear", "segment", *LATER)]
 
