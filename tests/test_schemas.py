@@ -95,8 +95,8 @@ def test_csi_schema_defaults_to_fit_and_rejects_unknown_documents():
     assert run("schema", "report").exit_code == 2
 
 
-LABELS = ["pls", "pls-point", "nonlinear", "plsc", "cbsem", "cfa", "segments", "compare",
-          "check-pass", "check-fail"]
+LABELS = ["pls", "pls-point", "nonlinear", "necessity-fit-test", "plsc", "cbsem", "cfa",
+          "segments", "compare", "check-pass", "check-fail"]
 
 
 @pytest.mark.parametrize("label", LABELS)
