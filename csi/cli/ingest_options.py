@@ -36,7 +36,8 @@ def ingest_options(command):
                      help="Missing answers: drop incomplete respondents, fill item means, or "
                           "estimate means and covariances by EM."),
         click.option("--weights", metavar="COLUMN",
-                     help="Survey-weight column (normalised to mean 1)."),
+                     help="Frequency-weight column: a respondent of weight w counts as w "
+                          "respondents (n is the sum of the weights)."),
         click.option("--map", "column_map", metavar="FILE",
                      type=click.Path(dir_okay=False),
                      help="Column map, CSV or YAML: survey column -> model indicator, with "

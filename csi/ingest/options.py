@@ -36,7 +36,8 @@ class IngestOptions:
     - `missing`: 'listwise' (drop incomplete respondents, the default), 'mean' (replace a
       missing answer by the item's mean) or 'em' (maximum-likelihood means and covariance by
       expectation-maximisation; see csi.sample).
-    - `weights`: the survey-weight column; weights are normalised to mean 1.
+    - `weights`: the column of frequency weights (a respondent of weight w counts w times;
+      n is their sum), see csi.sample.
     - `column_map`: survey column -> indicator, as a mapping or a map file (CSV or YAML, see
       csi.ingest.columns) that may also give per-item scales, reversals and labels.
     - `id_column`: respondent ID column for the duplicate check and the careless-respondent
