@@ -71,6 +71,25 @@ def documents(tmp_path_factory) -> dict[str, tuple[str, Path]]:
                  "200", "--format", "json", "-o", path, "-q")
     assert result.exit_code == 0, result.output
     out["compare"] = ("compare", path)
+    decisions = folder / "pls-draws.json"
+    draws = folder / "draws.parquet"
+    assert run("fit", *mobi, "--bootstrap", "200", "--format", "json", "-o", decisions,
+               "--draws", draws, "-q").exit_code == 0
+    weights = folder / "weights.csv"
+    weights.write_text(f"result,weight\n{out['pls'][1]},3\n{decisions},1\n")
+    commands = {
+        "simulate": ("simulate", decisions, "--change", "Quality=+5", "--draws", draws),
+        "plan": ("plan", decisions, "--budget", "6", "--draws", draws),
+        "aggregate": ("aggregate", out["pls"][1], decisions, "--weights", weights),
+        "predict": ("predict", *mobi, "--folds", "5", "--repeats", "1", "--seed", "1"),
+        "latent": ("latent", *mobi, "--max-classes", "2", "--starts", "3", "--lrt-bootstrap",
+                   "19", "--bootstrap", "0", "--seed", "1"),
+    }
+    for label, args in commands.items():
+        path = folder / f"{label}.json"
+        result = run(*args, "--format", "json", "-o", path, "-q")
+        assert result.exit_code == 0, (label, result.output)
+        out[label] = (label, path)
     for label, baseline in (("check-pass", "pls"), ("check-fail", "plsc")):
         path = folder / f"{label}.json"
         result = run("check", out["pls"][1], "--baseline", out[baseline][1], "--format",
@@ -96,7 +115,8 @@ def test_csi_schema_defaults_to_fit_and_rejects_unknown_documents():
 
 
 LABELS = ["pls", "pls-point", "nonlinear", "necessity-fit-test", "plsc", "cbsem", "cfa",
-          "segments", "compare", "check-pass", "check-fail"]
+          "segments", "compare", "check-pass", "check-fail", "simulate", "plan", "aggregate",
+          "predict", "latent"]
 
 
 @pytest.mark.parametrize("label", LABELS)
@@ -145,6 +165,12 @@ def test_every_key_of_a_fit_is_described_by_the_schema(documents, label):
     would not notice an undocumented one: every key a fit writes is named in csi.fit/1."""
     doc = json.loads(documents[label][1].read_text())
     assert undescribed(schemas.load("fit"), doc) == set()
+
+
+@pytest.mark.parametrize("label", ["simulate", "plan", "aggregate", "predict", "latent"])
+def test_every_key_of_the_other_documents_is_described(documents, label):
+    kind, path = documents[label]
+    assert undescribed(schemas.load(kind), json.loads(path.read_text())) == set()
 
 
 def test_the_committed_golden_baselines_validate():

@@ -78,8 +78,8 @@ SUMMARIES = {
         'quality, and the methods.'
     ),
     'schema': (
-        'Print the JSON Schema (draft 2020-12) of a csi document: fit (default), check, compare'
-        ' or segments.'
+        'Print the JSON Schema (draft 2020-12) of a csi document: fit (default), check,'
+        ' compare, segments, simulate, plan, aggregate, predict or latent.'
     ),
     'simulate': (
         'What happens downstream of a change, from RESULTS.json (`csi fit --format json`): '

@@ -10,6 +10,6 @@ from csi import schemas
 @click.command("schema")
 @click.argument("document", type=click.Choice(schemas.NAMES), default="fit", required=False)
 def schema_command(document: str) -> None:
-    """Print the JSON Schema (draft 2020-12) of a csi document: fit (default), check, compare
-    or segments."""
+    """Print the JSON Schema (draft 2020-12) of a csi document: fit (default), check, compare,
+    segments, simulate, plan, aggregate, predict or latent."""
     click.echo(schemas.text(document), nl=False)

@@ -1,5 +1,6 @@
-"""The JSON Schemas (draft 2020-12) of csi's documents: csi.fit/1, csi.check/1, csi.compare/1
-and csi.segments/1, as published by `csi schema NAME`. Keys are only ever added, so each
+"""The JSON Schemas (draft 2020-12) of csi's documents: csi.fit/1, csi.check/1, csi.compare/1,
+csi.segments/1, csi.simulate/1, csi.plan/1, csi.aggregate/1, csi.predict/1 and csi.latent/1, as
+published by `csi schema NAME`. Keys are only ever added, so each
 schema allows properties it does not list."""
 
 from __future__ import annotations
@@ -7,7 +8,8 @@ from __future__ import annotations
 import json
 from importlib import resources
 
-NAMES = ("fit", "check", "compare", "segments")
+NAMES = ("fit", "check", "compare", "segments", "simulate", "plan", "aggregate", "predict",
+         "latent")
 
 
 def text(name: str) -> str:

@@ -319,7 +319,106 @@ segments = document("segments", "csi.segments/1", "Every segment fitted: `csi fi
                     ["schema", "csi_version", "by", "min_n", "seed", "seeding", "target",
                      "ranking", "segments", "skipped", "rows_without_segment", "warnings"],
                     segments_props, {})
-SCHEMAS = {"fit": fit, "check": check, "compare": compare, "segments": segments}
+N = {"$ref": "fit.json#/$defs/number"}
+N_REQ = ("score", "se", "ci_low", "ci_high")
+ADVICE_SHORT = obj(["status"], status=STR, message=STR_N, reasons={"type": "array"})
+simulate_props = {
+    "schema": {"const": "csi.simulate/1"}, "source": STR, "model": {"enum": ["linear",
+                                                                            "nonlinear"]},
+    "changes": {"type": "array", "items": obj(
+        ["name", "kind", "requested", "applied", "capped"], name=STR,
+        kind={"enum": ["construct", "item"]}, construct=STR_N, unit=STR, requested=N,
+        applied=N, capped=BOOL)},
+    "effects": {"type": "array", "items": obj(
+        ["construct", "before", "after", "change", "ci_low", "ci_high"], construct=STR,
+        before=N, after=N, change=N, ci_low=N, ci_high=N, capped=BOOL, changed=BOOL)},
+    "level": N, "n_draws": {"type": ["integer", "null"]},
+    "capped": {"type": "array"}, "advice": ADVICE_SHORT,
+    "sentences": {"type": "array", "items": STR}, "notes": {"type": "array", "items": STR},
+}
+simulate = document("simulate", "csi.simulate/1", "What a change does downstream: `csi simulate "
+                    "--format json`.", ["schema", "changes", "effects"], simulate_props, {})
+plan_props = {
+    "schema": {"const": "csi.plan/1"}, "source": STR, "model": STR, "target": STR,
+    "budget": N, "spent": N, "costs_file": STR_N,
+    "candidates": {"type": "array", "items": obj(
+        ["driver", "cost_per_point"], driver=STR, kind=STR, cost_per_point=N, max_points=N)},
+    "steps": {"type": "array", "items": obj(["driver", "points", "cost", "gain"], driver=STR,
+                                            points=N, cost=N, gain=N)},
+    "allocation": {"type": "array", "items": obj(["driver", "points", "cost"], driver=STR,
+                                                 kind=STR, points=N, cost=N)},
+    "before": N, "after": N,
+    "expected_gain": obj(["estimate", "ci_low", "ci_high"], estimate=N, ci_low=N, ci_high=N,
+                         level=N),
+    "advice": ADVICE_SHORT, "sentence": STR_N, "notes": {"type": "array", "items": STR},
+}
+plan = document("plan", "csi.plan/1", "An improvement plan under a budget: `csi plan --format "
+                "json`.", ["schema", "target", "budget", "steps", "expected_gain", "sentence"],
+                plan_props, {})
+aggregate_props = {
+    "schema": {"const": "csi.aggregate/1"}, "model": STR, "level": N, "method": STR,
+    "members": {"type": "array", "items": obj(["result", "weight"], result=STR, weight=N,
+                                              share=N, group=STR_N)},
+    "index": keyed(obj(N_REQ, **{k: N for k in N_REQ})),
+    "levels": {"type": "array", "items": {"type": "object"}},
+    "notes": {"type": "array", "items": STR},
+}
+aggregate = document("aggregate", "csi.aggregate/1", "Indices combined by weight (Fornell et "
+                     "al. 1996): `csi aggregate --format json`.",
+                     ["schema", "model", "members", "index"], aggregate_props, {})
+predict_props = {
+    "schema": {"const": "csi.predict/1"}, "source": STR_N, "n_obs": {"type": "number"},
+    "settings": {"type": "object"}, "target": STR_N, "verdict": STR, "verdict_text": STR,
+    "indicators": {"type": "array", "items": obj(
+        ["indicator", "q2_predict", "rmse", "mae", "rmse_lm", "mae_lm"], indicator=STR,
+        construct=STR, pls_better_than_lm=BOOL_N,
+        **{k: N for k in ("q2_predict", "rmse", "mae", "rmse_lm", "mae_lm", "rmse_ia",
+                          "error_skewness")})},
+    "constructs": {"type": "array", "items": obj(
+        ["construct", "verdict"], construct=STR, indicators=INT, metric=STR, verdict=STR,
+        verdict_text=STR, pls_better_than_lm=INT,
+        **{k: N for k in ("q2_predict_min", "q2_predict_mean")})},
+    "cvpat": {"type": "array", "items": obj(
+        ["benchmark", "pls_loss", "benchmark_loss", "difference", "p"], benchmark=STR,
+        pls_better=BOOL_N, **{k: N for k in ("pls_loss", "benchmark_loss", "difference", "t",
+                                              "p_t", "p")})},
+    "warnings": {"type": "array", "items": STR},
+}
+predict = document("predict", "csi.predict/1", "Out-of-sample prediction (PLSpredict, CVPAT): "
+                   "`csi predict --format json`.", ["schema", "indicators", "constructs",
+                                                    "verdict", "cvpat"], predict_props, {})
+CRITERIA = ("AIC", "AIC3", "AIC4", "BIC", "CAIC", "HQ", "MDL5")
+latent_props = {
+    "schema": {"const": "csi.latent/1"}, "csi_version": STR, "source": STR_N, "model": STR,
+    "n_obs": {"type": "number"}, "settings": {"type": "object"},
+    "equations": {"type": "array", "items": obj(["target", "predictors", "in_likelihood"],
+                                                target=STR, predictors={"type": "array"},
+                                                in_likelihood=BOOL)},
+    "excluded": {"type": "array"},
+    "criteria": {"type": "array", "items": obj(
+        ["k", "loglik", *CRITERIA, "EN", "shares"], k=INT, n_parameters=INT, loglik=N,
+        EN=N, shares={"type": "array"}, sizes={"type": "array"}, iterations=INT,
+        converged=BOOL, **{c: N for c in CRITERIA})},
+    "lrt": {"type": "array", "items": obj(["k", "null_k", "statistic", "p"], k=INT, null_k=INT,
+                                          statistic=N, p=N, resamples=INT, stopped_early=BOOL,
+                                          significant=BOOL)},
+    "chosen_k": INT, "rule": STR, "criteria_choice": keyed({"type": ["integer", "null"]}),
+    "actionable": {"type": ["object", "null"]},
+    "classes": {"type": "array", "items": obj(
+        ["class", "share", "size"], **{"class": INT}, share=N, size=N, n_modal=N,
+        fimix={"type": "object"}, fit={"anyOf": [fit_ref, {"type": "null"}]},
+        not_estimated=STR_N)},
+    "membership": {"type": "array", "items": obj(["row", "class", "probability"], row=INT,
+                                                 **{"class": INT}, probability=N)},
+    "explain": {"type": "array"}, "warnings": {"type": "array", "items": STR},
+}
+latent = document("latent", "csi.latent/1", "Latent classes (FIMIX-PLS): `csi latent --format "
+                  "json`. Each class's re-estimated fit is a csi.fit/1 document.",
+                  ["schema", "criteria", "chosen_k", "rule", "classes", "membership"],
+                  latent_props, {})
+SCHEMAS = {"fit": fit, "check": check, "compare": compare, "segments": segments,
+           "simulate": simulate, "plan": plan, "aggregate": aggregate, "predict": predict,
+           "latent": latent}
 
 
 def main() -> None:
