@@ -31,8 +31,9 @@ def render_moderation(blocks: list[dict], label, console: Console, table, fmt) -
             slopes.add_column("p")
         for row in block["simple_slopes"]:
             at = row["moderator_sd"]
+            size = f"{abs(at):g}"
             name = (_("mean") if at == 0 else
-                    _("{sign}{k} SD", sign="+" if at > 0 else "−", k=f"{abs(at):g}"))
+                    _("{sign}{k} SD", sign="+" if at > 0 else "−", k=size))
             cells = [name, fmt(row["slope"])]
             if inference:
                 cells += [f"{fmt(row['ci_low'])}–{fmt(row['ci_high'])}",
@@ -46,14 +47,14 @@ def render_moderation(blocks: list[dict], label, console: Console, table, fmt) -
         if light is None:
             continue
         ranges = light["significant"]
+        low, high = f"{light['from_sd']:g}", f"{light['to_sd']:+g}"
         if not ranges:
             console.print(_("Floodlight: the effect of {focal} is not significant anywhere "
                             "from {low} to {high} SD of {moderator}.", focal=focal,
-                            moderator=moderator, low=f"{light['from_sd']:g}",
-                            high=f"{light['to_sd']:+g}"))
+                            moderator=moderator, low=low, high=high))
             continue
         spans = ", ".join(f"{a:+.2f}…{b:+.2f}" for a, b in ranges)
         console.print(_("Floodlight: the effect of {focal} is significant ({level}) where "
                         "{moderator} is at {spans} SD (scanned {low} to {high}).", focal=focal,
                         level=i18n.percent(light["level"]), moderator=moderator, spans=spans,
-                        low=f"{light['from_sd']:g}", high=f"{light['to_sd']:+g}"))
+                        low=low, high=high))
