@@ -237,3 +237,42 @@ def test_json_has_moderation_and_the_interaction_path(tmp_path):
     again = csi.fit(MOBI, parse_model(moderated_ecsi("Quality:Value"), name="ecsi+"),
                     scale=(1, 10), bootstrap=200, seed=1)
     assert again.to_json() == result.to_json()
+
+
+def test_planted_quadratic_effect_is_recovered():
+    """y = 0.4 x + 0.2 x^2 + e, x standard normal: the slope at x = k is (0.4 + 0.4 k) /
+    sd(y), sd(y)^2 = 0.16 + 0.04 var(x^2) + 1 = 1.24."""
+    rng = np.random.default_rng(29)
+    x = rng.standard_normal(3000)
+    frame = pd.DataFrame({"x1": x, "y1": 0.4 * x + 0.2 * x**2 + rng.standard_normal(3000)})
+    result = csi.fit(frame, parse_model("X =~ x1\nY =~ y1\nY ~ X + X:X\n"), bootstrap=500,
+                     seed=4)
+    block = result.moderation.to_list()[0]
+    assert block["quadratic"] and block["moderator"] == "X"
+    for row in block["simple_slopes"]:
+        expected = (0.4 + 0.4 * row["moderator_sd"]) / np.sqrt(1.24)
+        assert row["ci_low"] < expected < row["ci_high"]
+    ranges = block["floodlight"]["significant"]  # the slope is zero at x = -1 SD, negative
+    assert len(ranges) == 2 and ranges[0][1] < -1 < ranges[1][0]  # below it, positive above
+
+
+def test_cli_interaction_option_reaches_the_json(tmp_path):
+    from click.testing import CliRunner
+
+    from csi.cli.main import cli
+
+    model = tmp_path / "m.lav"
+    model.write_text(moderated_ecsi("Quality:Value"), encoding="utf-8")
+    out = tmp_path / "fit.json"
+    run = CliRunner().invoke(cli, ["fit", str(MOBI), "--model", str(model), "--scale", "1:10",
+                                   "--bootstrap", "0", "--interaction", "orthogonal",
+                                   "--format", "json", "-o", str(out), "-q"])
+    assert run.exit_code == 0, run.output
+    doc = json.loads(out.read_text())
+    reference = pd.read_csv(REFERENCE, comment="#").query(
+        "model == 'interaction' and method == 'orthogonal' and kind == 'path'")
+    expected = reference.set_index(["from", "to"])["value"][("Quality:Value", "Satisfaction")]
+    path = next(p for p in doc["paths"] if p["from"] == "Quality:Value")
+    assert path["estimate"] == pytest.approx(expected, abs=1e-6)  # default tolerance 1e-7
+    assert doc["settings"]["interaction"] == "orthogonal"
+    assert doc["moderation"][0]["floodlight"] is None
