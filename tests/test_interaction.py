@@ -88,6 +88,23 @@ def test_cbsem_and_plsc_reject_interactions():
     with pytest.raises(ModelError, match="line 4: interaction term 'A:B' is estimated by the "
                                          "PLS estimators only"):
         parse_model(text, composite=False)
+    with pytest.raises(ModelError, match="line 31: interaction term 'Quality:Value' needs "
+                                         "--estimator pls"):
+        csi.fit(MOBI, parse_model(moderated_ecsi("Quality:Value"), name="ecsi+"),
+                scale=(1, 10), bootstrap=0, estimator="plsc")
+
+
+def test_frequency_weights_equal_repeated_rows():
+    frame = pd.read_csv(MOBI).iloc[:120].reset_index(drop=True)
+    frame["w"] = np.tile([1, 2, 3], 40)
+    repeated = frame.loc[frame.index.repeat(frame["w"])].reset_index(drop=True)
+    spec = parse_model(moderated_ecsi("Quality:Value"), name="ecsi+")
+    for method in METHODS:
+        weighted = csi.fit(frame, spec, scale=(1, 10), bootstrap=0, weights="w",
+                           interaction=method)
+        plain = csi.fit(repeated, spec, scale=(1, 10), bootstrap=0, interaction=method)
+        assert weighted.paths["estimate"].to_numpy() == pytest.approx(
+            plain.paths["estimate"].to_numpy(), abs=1e-12)
 
 
 def test_cli_unknown_construct_exit_4(tmp_path):
@@ -124,9 +141,10 @@ def truth(b3: float, r: float = 0.4) -> dict:
     return {k: (0.4 + b3 * k) / sd_y for k in (-1.0, 0.0, 1.0)}
 
 
-def test_planted_moderation_is_recovered_within_its_interval():
+@pytest.mark.parametrize("method", METHODS)
+def test_planted_moderation_is_recovered_within_its_interval(method):
     data = simulate(2000, 0.25, np.random.default_rng(17))
-    result = csi.fit(data, parse_model(SIM_MODEL), bootstrap=500, seed=3)
+    result = csi.fit(data, parse_model(SIM_MODEL), bootstrap=500, seed=3, interaction=method)
     block = result.moderation.to_list()[0]
     expected = truth(0.25)
     for row in block["simple_slopes"]:
@@ -138,9 +156,10 @@ def test_planted_moderation_is_recovered_within_its_interval():
     assert block["floodlight"]["significant"]  # the focal effect is significant somewhere
 
 
-def test_no_moderation_is_not_found():
+@pytest.mark.parametrize("method", METHODS)
+def test_no_moderation_is_not_found(method):
     data = simulate(2000, 0.0, np.random.default_rng(23))
-    result = csi.fit(data, parse_model(SIM_MODEL), bootstrap=500, seed=3)
+    result = csi.fit(data, parse_model(SIM_MODEL), bootstrap=500, seed=3, interaction=method)
     path = result.paths.set_index(["from", "to"]).loc[("X:M", "Y")]
     assert path["ci_low"] < 0 < path["ci_high"]
     slopes = result.moderation.to_list()[0]["simple_slopes"]
