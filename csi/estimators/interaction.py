@@ -93,7 +93,6 @@ class InteractionSample:
     settings: PlsSettings
     stage1: Structure = field(init=False, repr=False)
     columns: tuple = field(init=False, repr=False)  # per term: (focal items, moderator items)
-    constructs: tuple = field(init=False, repr=False)  # per term: stage-1 (focal, moderator)
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -101,14 +100,11 @@ class InteractionSample:
                              f"({', '.join(METHODS)})")
         stage1 = Structure.from_spec(main_effects(self.spec))
         position = {item: i for i, item in enumerate(stage1.indicators)}
-        index = {c: k for k, c in enumerate(stage1.constructs)}
         object.__setattr__(self, "stage1", stage1)
         object.__setattr__(self, "columns", tuple(
             (np.array([position[i] for i in self.spec.block(t.focal).indicators]),
              np.array([position[i] for i in self.spec.block(t.moderator).indicators]))
             for t in self.spec.interactions))
-        object.__setattr__(self, "constructs", tuple(
-            (index[t.focal], index[t.moderator]) for t in self.spec.interactions))
 
     # what a Sample answers, for the base data
     @property
@@ -165,7 +161,7 @@ class InteractionSample:
                     "stage 1 of the two-stage interaction (the main-effects model) did not "
                     f"converge in {self.settings.max_iter} iterations; try --max-iter 1000")
             weights = np.where(converged[:, None], weights, np.nan)
-            for (fx, mx), (kf, km) in zip(self.columns, self.constructs):
+            for fx, mx in self.columns:
                 parts.append((self._score(x, weights, mean, sd, fx)
                               * self._score(x, weights, mean, sd, mx))[:, :, None])
         else:
@@ -204,9 +200,10 @@ class InteractionSample:
         total = f.sum(axis=1)
         g_mean = np.einsum("bn,bnj->bj", f, g) / total[:, None]
         g_centred = g - g_mean[:, None, :]
-        fx = f[:, :, None] * (x[None] - mean[:, None, :])
-        cross = np.einsum("bni,bnj->bij", fx, g_centred) / (total - 1)[:, None, None]
-        own = np.einsum("bn,bni,bnj->bij", f, g_centred, g_centred) / (total - 1)[:, None, None]
+        weighted = f[:, :, None] * g_centred  # (b, n, q); matmul beats einsum here (BLAS)
+        cross = np.swapaxes(np.swapaxes(weighted, 1, 2) @ (x - x.mean(axis=0)), 1, 2)
+        cross /= (total - 1)[:, None, None]  # sum f (x - c) g~ = sum f (x - m) g~: g~ sums to 0
+        own = (np.swapaxes(weighted, 1, 2) @ g_centred) / (total - 1)[:, None, None]
         top = np.concatenate([cov, cross], axis=2)
         bottom = np.concatenate([np.swapaxes(cross, 1, 2), own], axis=2)
         full = np.concatenate([top, bottom], axis=1)
@@ -261,14 +258,15 @@ def _residuals(products: np.ndarray, predictors: np.ndarray, f: np.ndarray) -> n
     p_mean = np.einsum("bn,bnj->bj", f, products) / total[:, None]
     xc = predictors[None] - x_mean[:, None, :]
     pc = products - p_mean[:, None, :]
-    sxx = np.einsum("bn,bni,bnj->bij", f, xc, xc)
-    sxp = np.einsum("bn,bni,bnj->bij", f, xc, pc)
+    weighted = np.swapaxes(f[:, :, None] * xc, 1, 2)  # (b, r, n)
+    sxx = weighted @ xc
+    sxp = weighted @ pc
     try:
         beta = np.linalg.solve(sxx, sxp)
     except np.linalg.LinAlgError as exc:
         raise EstimationError("the orthogonalizing regression of an interaction's products "
                               "is singular (collinear indicators)") from exc
-    return pc - np.einsum("bni,bij->bnj", xc, beta)
+    return pc - xc @ beta
 
 
 __all__ = ["Adjustment", "DEFAULT_METHOD", "METHODS", "InteractionSample", "augment", "generated_names",
