@@ -200,13 +200,17 @@ def main() -> None:
     rows += bootstrap_big()
     rows += nonlinear_mobi()
     quick = {"bench_ingest": {"rows": 100_000}, "bench_segments": {"segments": 50},
-             "bench_scale": {"quick": True}}
+             "bench_scale": {"quick": True}, "bench_analyses": {"quick": True}}
     for module, function in (("bench_ingest", "ingest_figures"),
                              ("bench_estimators", "estimator_figures"),
+                             ("bench_analyses", "analyses_figures"),
                              ("bench_segments", "segment_figures"),
                              ("bench_scale", "scale_figures")):
         extra = __import__(module)
-        rows += getattr(extra, function)(**(quick.get(module, {}) if args.quick else {}))
+        options = quick.get(module, {}) if args.quick else {}
+        if module == "bench_analyses":  # its figures sit beside the Python peers
+            options = options | {"peer_python": args.peer_python}
+        rows += getattr(extra, function)(**options)
     print_rows(rows, "plspm 0.5.7")
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "bench.json").write_text(json.dumps(rows, indent=2) + "\n")

@@ -20,7 +20,7 @@ from csi.drivers.advice import advise
 from csi.drivers.nonlinear import NonlinearModel, NonlinearSettings
 from csi.drivers.nonlinear import summarize as summarize_nonlinear
 from csi.drivers.priorities import Priorities, analyse, choose_target, priority_model
-from csi.errors import EstimationError
+from csi.errors import EstimationError, ModelError
 from csi.estimators.base import EstimatorFit, PlsEstimates, PlsSettings
 from csi.estimators.reported import estimate_vectors
 from csi.inference import bootstrap as boot
@@ -60,6 +60,7 @@ def fit(
     progress: Callable[[int], None] | None = None,
     necessity: int | None = None,
     fit_test: bool = False,
+    interaction: str = "two-stage",
 ) -> Result:
     """Estimate `model` (a ModelSpec, built-in name or model file) on `source` (a survey file
     or a pandas DataFrame), with the CLI's defaults.
@@ -75,7 +76,9 @@ def fit(
     comparison prefers; `necessity` adds NCA of its drivers with that many permutations (as
     `--necessity`);
     `fit_test` adds the Bollen-Stine bootstrap of the model fit (PLS, PLSc: HI95, HI99, p),
-    which costs two more bootstraps (as `--fit-test`).
+    which costs two more bootstraps (as `--fit-test`);
+    `interaction` how the model's interaction terms (`Y ~ X:M`) are estimated: two-stage,
+    orthogonal or product-indicator (as `--interaction`, csi.estimators.interaction).
     """
     settings = settings or PlsSettings(estimator=estimator)
     entry = estimators.entry(settings.estimator)
@@ -100,7 +103,7 @@ def fit(
             nonlinear = dataclasses.replace(nonlinear, priorities_from=priorities_from)
     return fit_items(items, spec, settings, source=survey.source, bootstrap=bootstrap,
                      progress=progress, target=target, nonlinear=nonlinear, partitions=starts,
-                     necessity=necessity, fit_test=fit_test)
+                     necessity=necessity, fit_test=fit_test, interaction=interaction)
 
 
 def _survey(source, options: IngestOptions) -> tuple[Survey, np.ndarray | None]:
@@ -138,11 +141,13 @@ def fit_items(items: ItemData, spec: ModelSpec, settings: PlsSettings, source: s
               target: str | None = None,
               nonlinear: NonlinearSettings | None = None,
               partitions: np.ndarray | None = None,
-              necessity: int | None = None, fit_test: bool = False) -> Result:
+              necessity: int | None = None, fit_test: bool = False,
+              interaction: str = "two-stage") -> Result:
     """Estimate from an already-validated item matrix (`partitions`: where each partition
     of a partitioned survey starts, csi.ingest.partitions; its moments are reduced).
     `necessity`: NCA of the target's drivers with that many permutations
-    (csi.drivers.necessity), marked in the priorities; `fit_test` as in `fit`."""
+    (csi.drivers.necessity), marked in the priorities; `fit_test` and `interaction` as in
+    `fit`."""
     estimator = estimators.get(settings.estimator)
     settings = estimator.prepare(settings)
     spec.check_for(estimator.composite)
@@ -151,9 +156,19 @@ def fit_items(items: ItemData, spec: ModelSpec, settings: PlsSettings, source: s
     sample = sample_of(items, partitions)
     if sample.values is not items.values:  # --missing mean or em filled the gaps
         items = dataclasses.replace(items, values=sample.values)
+    written, written_items, adjustment = spec, items, None
+    if spec.interactions:  # product terms: the stage-2 model on the extended data
+        spec, sample, items, adjustment = with_interactions(spec, sample, items, settings,
+                                                            interaction, nonlinear)
+        structure = Structure.from_spec(spec)
+        layout = Layout.from_spec(spec, structure)
+        adjustment = adjustment.of(structure, written)
     stats = sample.moments()
     cov = stats.cor if settings.standardize else stats.cov
     point = estimator.point_fit(cov, stats.n, structure, settings)
+    if adjustment is not None:
+        point = dataclasses.replace(point, estimates=adjustment.adjust(point.estimates,
+                                                                      stats.sd[None]))
     estimates = point.estimates
     if not estimates.converged[0]:
         raise EstimationError(
@@ -164,11 +179,14 @@ def fit_items(items: ItemData, spec: ModelSpec, settings: PlsSettings, source: s
     result = with_estimator(
         assemble(spec, layout, settings, items, stats, estimates, source, estimator.composite),
         point, bootstrap, estimator.composite)
+    if adjustment is not None:  # the data as read, not the generated products
+        result = result.replace(data=written_items.to_dict(),
+                                data_quality=written_items.data_quality())
     if sample.em_iterations is not None:  # EM ran in the Sample: its count joins the report
         quality = dict(result.data_quality)
         quality["missing"] = dict(quality["missing"]) | {"em_iterations": sample.em_iterations}
         result = result.replace(data_quality=quality)
-    if estimator.composite:
+    if estimator.composite and adjustment is None:
         result = with_model_fit(result, sample, structure, settings, point,
                                 bootstrap if fit_test else None)
     variant = None
@@ -180,7 +198,7 @@ def fit_items(items: ItemData, spec: ModelSpec, settings: PlsSettings, source: s
             point_vectors=result.point_vectors | {k: v[0] for k, v in extra.items()})
     if bootstrap is not None and bootstrap.resamples > 0:
         result = with_inference(result, sample, items, layout, settings, point, bootstrap,
-                                progress, extension=variant)
+                                progress, extension=variant or adjustment)
     if variant is not None:
         block = summarize_nonlinear(
             variant, result.point_vectors,
@@ -193,14 +211,84 @@ def fit_items(items: ItemData, spec: ModelSpec, settings: PlsSettings, source: s
     fitted = variant is not None  # the non-linear variant ran: its comparison decides
     used = priority_model(result.nonlinear.comparison["preferred"] if fitted else None,
                           nonlinear.priorities_from if fitted else None)
-    priorities = drivers(result, spec, layout, target, used) if spec.paths else None
+    if adjustment is not None:
+        result = with_moderation(result, written, layout, bootstrap, interaction)
+    priorities = (drivers(result, spec, layout, target, used,
+                          exclude={t.name for t in written.interactions})
+                  if spec.paths else None)
     if necessity is not None and priorities is not None:  # NCA and cIPMA (issue 18)
         result, priorities = with_necessity(result, items, layout, priorities, spec, necessity,
                                             bootstrap.seed if bootstrap else boot.DEFAULT_SEED)
-    found = tuple(diagnose(result, items, spec, layout, estimators.entry(settings.estimator),
+    if adjustment is not None:
+        result = _without_product_scales(result, {t.name for t in written.interactions})
+    found = tuple(diagnose(result, written_items, spec, layout, estimators.entry(settings.estimator),
                            point, priorities))
     return result.replace(priorities=priorities, diagnostics=found,
                           advice=advise(found, bool(spec.paths)))
+
+
+def with_interactions(spec: ModelSpec, sample: Sample, items: ItemData, settings: PlsSettings,
+                      method: str, nonlinear: NonlinearSettings | None):
+    """The stage-2 model of a model with product terms, the Sample extended by their
+    generated indicators (csi.estimators.interaction), the items extended alike (no 0-100
+    scale: their constructs' index is not reported, _without_product_scales) and the
+    adjustment of their effects."""
+    from csi.estimators import interaction as terms
+
+    where = spec.interactions[0]
+    if settings.estimator != "pls":
+        raise ModelError(f"{spec.name}, line {where.line}: interaction term '{where.name}' "
+                         "needs --estimator pls")
+    if not settings.standardize:
+        raise ModelError(f"{spec.name}, line {where.line}: interaction term '{where.name}' "
+                         "needs standardized indicators; drop --unstandardized")
+    if nonlinear is not None:
+        raise ModelError(f"{spec.name}, line {where.line}: interaction term '{where.name}' "
+                         "and --variant nonlinear are two models of one non-linearity; "
+                         "use one")
+    extended = terms.InteractionSample(sample, spec, method, settings)
+    stage2 = terms.augment(spec, method)
+    values = extended.values
+    added = values.shape[1] - items.values.shape[1]
+    items = dataclasses.replace(
+        items, values=values, items=stage2.indicators,
+        item_low=np.r_[items.item_low, np.zeros(added)],  # placeholders, so that no NaN
+        item_high=np.r_[items.item_high, np.ones(added)])  # spreads; not reported
+    return stage2, extended, items, terms.Adjustment
+
+
+def _without_product_scales(result: Result, products: set[str]) -> Result:
+    """Blank the 0-100 index, score SD and item weights of interaction constructs: their
+    generated indicators have no answer scale."""
+    index = result.index.copy()
+    numbers = [c for c in index.columns if c != "construct"]
+    index.loc[index["construct"].isin(products), numbers] = np.nan
+    item_weights = result.item_weights.copy()
+    numbers = ["unstandardized", "normalized", "performance"]
+    item_weights.loc[item_weights["construct"].isin(products), numbers] = np.nan
+    score_sd = np.where(np.isin(list(result.model.constructs), list(products)), np.nan,
+                        result.point_vectors["score_sd"])
+    return result.replace(index=index, item_weights=item_weights,
+                          point_vectors=result.point_vectors | {"score_sd": score_sd})
+
+
+def with_moderation(result: Result, spec: ModelSpec, layout: Layout,
+                    bootstrap: boot.BootstrapSettings | None, method: str) -> Result:
+    """Simple slopes and floodlight of each interaction term (csi.drivers.moderation), and
+    a note on how the priorities treat them."""
+    from csi.drivers import moderation
+
+    ran = result.draws is not None and bootstrap is not None
+    found = moderation.analyse(spec.interactions, layout.names("paths"),
+                               result.point_vectors["paths"],
+                               result.draws.values["paths"] if ran else None,
+                               bootstrap if ran else None, result.n_obs, method)
+    notes = tuple(
+        f"interaction {t.name}: the importance of {spec.label(t.focal)} is its total effect "
+        f"at the mean of {spec.label(t.moderator)}; the interaction term is not ranked as a "
+        "driver" for t in spec.interactions)
+    return result.replace(moderation=found, warnings=result.warnings + notes,
+                          settings=result.settings | {"interaction": method})
 
 
 def with_necessity(result: Result, items: ItemData, layout: Layout, priorities: Priorities,
@@ -270,10 +358,13 @@ def nonlinear_model(result: Result, spec: ModelSpec, layout: Layout, items: Item
 
 
 def drivers(result: Result, spec: ModelSpec, layout: Layout, target: str | None,
-            model: tuple[str, str] = ("linear", "linear")) -> Priorities:
+            model: tuple[str, str] = ("linear", "linear"),
+            exclude: set[str] = frozenset()) -> Priorities:
     """Importance, performance and priorities of the drivers of the target construct, from
-    `model` (model_used, its sentence: csi.drivers.priorities.priority_model)."""
+    `model` (model_used, its sentence: csi.drivers.priorities.priority_model); `exclude`
+    names constructs that are no drivers (interaction terms)."""
     structure = layout.structure
+    left_out = {structure.constructs.index(c) for c in exclude}
     used, sentence = model
     return analyse(
         constructs=structure.constructs,
@@ -284,6 +375,7 @@ def drivers(result: Result, spec: ModelSpec, layout: Layout, target: str | None,
         point=result.point_vectors,
         draws=result.draws.values if result.draws is not None else None,
         effect_pairs=list(layout.effects),
+        not_drivers=left_out,
         model_target=spec.target,
         requested=target,
         level=result.bootstrap["level"] if result.bootstrap else None,
@@ -516,7 +608,9 @@ def _scores(values: np.ndarray, stats: Moments, std_w: np.ndarray, structure: St
 
 def _weight_warnings(item_weights: pd.DataFrame, spec: ModelSpec) -> list[str]:
     """Explain non-positive unstandardized weights, which break the index's meaning."""
-    bad = item_weights[item_weights["unstandardized"] <= 0]
+    products = {t.name for t in spec.interactions}  # generated products have no scale
+    bad = item_weights[(item_weights["unstandardized"] <= 0)
+                       & ~item_weights["construct"].isin(products)]
     return [
         f"{indicator} has a non-positive weight ({weight:.4f}) in {spec.label(construct)}: "
         "higher answers to it lower the index, and the index is no longer a weighted average "

@@ -17,6 +17,7 @@ import pandas as pd
 from csi._version import __version__
 from csi.diagnostics import Diagnostic
 from csi.drivers.advice import Advice
+from csi.drivers.moderation import Moderation
 from csi.drivers.necessity import Necessity
 from csi.drivers.nonlinear import NonlinearResult
 from csi.drivers.priorities import Priorities
@@ -97,6 +98,7 @@ class Result:
     diagnostics: tuple[Diagnostic, ...] = ()  # findings that qualify or withhold the advice
     advice: Advice | None = None  # whether the priorities can be given (csi.drivers.advice)
     necessity: Necessity | None = None  # NCA of the target's drivers (--necessity), else None
+    moderation: Moderation | None = None  # simple slopes of interaction terms, else None
 
     def families(self) -> dict[str, pd.DataFrame]:
         """The tables that carry inference (se, t, p, ci_low, ci_high), by family."""
@@ -150,6 +152,8 @@ class Result:
             **({"necessity": self.necessity.to_list(),
                 "necessity_settings": self.necessity.settings()}
                if self.necessity is not None else {}),
+            **({"moderation": self.moderation.to_list()} if self.moderation is not None
+               else {}),
             "fit": self.fit_indices if self.fit_indices is not None else self.model_fit,
             "estimator_details": self.estimator_details,
             "warnings": list(self.warnings),

@@ -20,6 +20,7 @@ from csi.ingest import item_matrix
 from csi.ingest.partitions import read_source
 from csi.drivers.nonlinear import NonlinearSettings, parse_knot
 from csi.estimators.base import OBJECTIVES
+from csi.estimators.interaction import DEFAULT_METHOD, METHODS as INTERACTION_METHODS
 from csi.report.csv import to_csv
 from csi.report.terminal import render
 from csi.scale_out import scheduled
@@ -64,6 +65,10 @@ def _knot(context, parameter, value):
 @click.option("--priorities-from", type=click.Choice(["linear", "nonlinear"]),
               help="The model the priorities use under --variant nonlinear (default: the one "
               "its cross-validated comparison prefers).")
+@click.option("--interaction", type=click.Choice(INTERACTION_METHODS), default=DEFAULT_METHOD,
+              show_default=True, help="How the model's interaction terms (`Y ~ X + M + X:M`, "
+              "`X:X`) are built: two-stage (products of stage-1 construct scores), "
+              "orthogonal (residualized item products) or product-indicator (item products).")
 @click.option("-q", "--quiet", is_flag=True, help="No notes or progress on standard error.")
 @lang_option
 @click.option("--draws", "draws_file", type=OUTPUT,
@@ -121,7 +126,8 @@ def fit_command(survey, model, output_format, output, pdf_file, quiet, lang, dra
         result = fit_items(items, spec, settings, source=data.source, bootstrap=resampling,
                            progress=advance, target=options.pop("target"),
                            nonlinear=nonlinear, partitions=starts,
-                           necessity=necessity, fit_test=options.pop("fit_test"))
+                           necessity=necessity, fit_test=options.pop("fit_test"),
+                           interaction=options.pop("interaction"))
     if pdf_file:
         _write_pdf(result, pdf_file, quiet, lang)
     if draws_file:

@@ -197,17 +197,20 @@ def analyse(constructs: tuple[str, ...], indicators: tuple[str, ...], block_of: 
             point: dict[str, np.ndarray], draws: dict[str, np.ndarray] | None,
             effect_pairs: list[tuple[int, int]], model_target: str | None,
             requested: str | None, level: float | None, impact_family: str | None = None,
-            model: str = "linear", model_used: str = "linear") -> Priorities:
+            model: str = "linear", model_used: str = "linear",
+            not_drivers: set[int] = frozenset()) -> Priorities:
     """Importance, performance and priorities of every driver of the target.
 
     `point` and `draws` hold the estimate families (csi.estimates) of the fit and of the
     resamples; total effects arrive as vectors over `effect_pairs` and are expanded here.
     `impact_family` names a family of +5-point impacts (csi.nonlinear) that replaces the
-    linear impact; `model` says which model the ranking used and why, `model_used` names it.
+    linear impact; `model` says which model the ranking used and why, `model_used` names it;
+    `not_drivers` are constructs left out of the drivers (interaction terms).
     """
     target, reason = choose_target(constructs, predecessors, model_target, requested)
     t = constructs.index(target)
-    drivers = np.array(sorted({a for a, b in effect_pairs if b == t}), dtype=int)
+    drivers = np.array(sorted({a for a, b in effect_pairs if b == t and a not in not_drivers}),
+                       dtype=int)
     if drivers.size == 0:
         raise ModelError(f"nothing in the model has a path to '{target}'")
     names = [constructs[d] for d in drivers]

@@ -257,6 +257,9 @@ def _estimate(problem: Problem, matrices, mean, sd, sign_change):
     estimates = estimator.estimate(matrices, problem.layout.structure, problem.pls,
                                    reference=problem.reference,
                                    align=sign_change == "construct")
+    adjust = getattr(problem.extension, "adjust", None)  # interaction terms' rescaling
+    if adjust is not None:
+        estimates = adjust(estimates, sd)
     vectors = estimate_vectors(estimates, mean, sd, problem.layout, problem.low, problem.high,
                                problem.pls.standardize)
     failures = (estimates.failures if estimates.failures is not None

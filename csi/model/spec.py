@@ -4,6 +4,8 @@ Syntax (the subset of lavaan, Rosseel 2012, that csi's estimators use):
     Sat =~ sat1 + sat2 + sat3     reflective block (Mode A in PLS, a common factor in CB-SEM)
     Qual <~ q1 + q2               formative block, estimated in Mode B (PLS only)
     Sat ~ Exp + Qual + Val        structural paths into Sat
+    Sat ~ Qual + Val + Qual:Val   an interaction (moderation) term; `Qual:Qual` a quadratic
+                                  one (PLS only; estimated by csi.estimators.interaction)
     x1 ~~ x2                      residual covariance (CB-SEM only)
     CUSCO ~~ 0*CUSCO              a fixed (co)variance (CB-SEM only)
     F =~ 1*x1 + x2                a fixed loading; `Y ~ 0.5*X` a fixed path (CB-SEM only)
@@ -56,6 +58,21 @@ class StructuralPath:
 
 
 @dataclass(frozen=True)
+class Interaction:
+    """A product term `focal:moderator` predicting `target` (lavaan's `Y ~ X:M`); focal and
+    moderator are the same construct for a quadratic term (`X:X`)."""
+
+    focal: str
+    moderator: str
+    target: str
+    line: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.focal}:{self.moderator}"
+
+
+@dataclass(frozen=True)
 class Covariance:
     """`left ~~ right`: a (residual) covariance, or a variance when left == right; free when
     `value` is None, else fixed at it (`CUSCO ~~ 0*CUSCO`). Both sides are indicators or both
@@ -97,6 +114,7 @@ class ModelSpec:
     target: str | None = None
     covariances: tuple[Covariance, ...] = ()
     fixed: tuple[FixedValue, ...] = ()
+    interactions: tuple[Interaction, ...] = ()
 
     @property
     def constructs(self) -> tuple[str, ...]:
@@ -140,8 +158,14 @@ class ModelSpec:
                          for f in self.fixed]
             if findings:
                 raise ModelError(min(findings)[2])
-            _check_structural(self.name, {b.construct: b.line for b in self.blocks}, self.paths)
+            _check_structural(self.name, {b.construct: b.line for b in self.blocks},
+                              self.paths + _implied_paths(self.interactions))
         else:
+            for term in self.interactions:
+                raise ModelError(
+                    f"{self.name}, line {term.line}: interaction term '{term.name}' is "
+                    "estimated by the PLS estimators only; use --estimator pls"
+                )
             for block in self.blocks:
                 if block.mode == "B":
                     raise ModelError(
@@ -223,8 +247,10 @@ def _pls_fixed_message(name: str, line: int, term: str) -> str:
             "PLS estimators; remove the multiplier")
 
 
-def _terms(rhs: str, name: str, line: int, pls: bool) -> list[tuple[str, float | None, str]]:
-    """The right-hand side's terms as (name, fixed value or None, term as written)."""
+def _terms(rhs: str, name: str, line: int, pls: bool,
+           products: bool = False) -> list[tuple[str, float | None, str]]:
+    """The right-hand side's terms as (name, fixed value or None, term as written);
+    `products`: a structural right-hand side, where `A:B` (an interaction) is a term."""
     where = f"{name}, line {line}"
     if rhs.strip() == "":
         return []
@@ -247,7 +273,15 @@ def _terms(rhs: str, name: str, line: int, pls: bool) -> list[tuple[str, float |
                     "numbers such as '1*x1' or '0*x1'"
                 )
             value = float(multiplier)
-        if not _NAME_RE.match(target):
+        if products and ":" in target:
+            parts = [part.strip() for part in target.split(":")]
+            if len(parts) != 2:
+                raise ModelError(f"{where}: '{term}': csi estimates two-way interactions "
+                                 "('A:B') and quadratic terms ('A:A') only")
+            if value is not None or not all(_NAME_RE.match(part) for part in parts):
+                raise ModelError(f"{where}: '{term}' is not a valid interaction term")
+            target = ":".join(parts)
+        elif not _NAME_RE.match(target):
             raise ModelError(f"{where}: '{term}' is not a valid name")
         terms.append((target, value, term))
     return terms
@@ -278,6 +312,7 @@ def parse_model(text: str, name: str = "<model>", composite: bool = True) -> Mod
     paths: list[StructuralPath] = []
     covariances: list[Covariance] = []
     fixed: list[FixedValue] = []
+    interactions: list[Interaction] = []
 
     for number, statement in _statements(text):
         where = f"{name}, line {number}"
@@ -293,7 +328,7 @@ def parse_model(text: str, name: str = "<model>", composite: bool = True) -> Mod
         if not _NAME_RE.match(lhs):
             kind = "variable" if op == "~~" else "construct"
             raise ModelError(f"{where}: '{lhs}' is not a valid {kind} name")
-        terms = _terms(rhs, name, number, pls)
+        terms = _terms(rhs, name, number, pls, products=op == "~")
         if op == "~~":
             if not terms:
                 raise ModelError(f"{where}: covariance of '{lhs}' with nothing")
@@ -326,6 +361,11 @@ def parse_model(text: str, name: str = "<model>", composite: bool = True) -> Mod
             if not terms:
                 raise ModelError(f"{where}: path into '{lhs}' has no predictors")
             for source, value, term in terms:
+                if ":" in source:
+                    focal, moderator = source.split(":")
+                    if not any(i.name == source and i.target == lhs for i in interactions):
+                        interactions.append(Interaction(focal, moderator, lhs, number))
+                    continue
                 if not any(p.source == source and p.target == lhs for p in paths):
                     paths.append(StructuralPath(source=source, target=lhs, line=number))
                 if value is not None:
@@ -340,9 +380,17 @@ def parse_model(text: str, name: str = "<model>", composite: bool = True) -> Mod
                     f"{name}, line {path.line}: path '{path.source} -> {path.target}' refers to "
                     f"undeclared construct '{end}' (declare it with '{end} =~ ...')"
                 )
+    for term in interactions:
+        for end in (term.focal, term.moderator):
+            if end not in block_items:
+                raise ModelError(
+                    f"{name}, line {term.line}: interaction '{term.name}' names undeclared "
+                    f"construct '{end}' (declare it with '{end} =~ ...')"
+                )
+    implied = list(_implied_paths(tuple(interactions)))
     if pls:
-        _check_structural(name, block_line, tuple(paths))
-    _check_acyclic(paths, name)
+        _check_structural(name, block_line, tuple(paths) + tuple(implied))
+    _check_acyclic(paths + implied, name)
     _check_covariances(covariances, block_items, item_owner, name)
     for key in labels:
         if key not in block_items and key not in item_owner:
@@ -355,9 +403,16 @@ def parse_model(text: str, name: str = "<model>", composite: bool = True) -> Mod
         for c, items in block_items.items()
     )
     spec = ModelSpec(name=name, blocks=blocks, paths=tuple(paths), labels=labels, target=target,
-                     covariances=tuple(covariances), fixed=tuple(fixed))
+                     covariances=tuple(covariances), fixed=tuple(fixed),
+                     interactions=tuple(interactions))
     spec.check_for(composite)
     return spec
+
+
+def _implied_paths(interactions: tuple[Interaction, ...]) -> tuple[StructuralPath, ...]:
+    """An interaction's constructs predict its target (for connectivity and cycles)."""
+    return tuple(StructuralPath(end, term.target, term.line) for term in interactions
+                 for end in dict.fromkeys((term.focal, term.moderator)))
 
 
 def _check_structural(name: str, block_line: dict[str, int],

@@ -114,7 +114,11 @@ def _render(result: Result, console: Console) -> None:
     has_ci = "ci_low" in result.index
     if has_ci:
         index.add_column(_("{level} CI", level=i18n.percent(result.bootstrap["level"])))
+    terms = {block["interaction"] for block in (result.moderation.to_list()
+                                                if result.moderation is not None else ())}
     for row in result.index.to_dict("records"):
+        if row["construct"] in terms:  # a product term has no 0-100 index
+            continue
         cells = [label(row["construct"]), _fmt(row["score"], 1)]
         if has_ci:
             cells.append(f"{_fmt(row['ci_low'], 1)}–{_fmt(row['ci_high'], 1)}")
@@ -148,6 +152,10 @@ def _render(result: Result, console: Console) -> None:
                 cells = [f"[dim]{c}[/]" for c in cells]
         paths.add_row(*cells)
     console.print(paths)
+    if result.moderation is not None:
+        from csi.report.moderation import render_moderation
+
+        render_moderation(result.moderation.to_list(), label, console, Table, _fmt)
 
     r2 = Table(_("Explained variance"))
     r2.add_column(_("Construct"), LEFT)

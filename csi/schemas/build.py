@@ -106,7 +106,8 @@ settings = obj(["estimator", "scheme", "tol", "max_iter", "standardized", "scale
                tol={"type": "number"}, max_iter=INT, standardized=BOOL,
                scale=obj(["min", "max", "from_data"], min={"type": "number"},
                          max={"type": "number"}, from_data=BOOL),
-               variant={"enum": ["linear", "nonlinear"]}, knot=STR, priorities_from=STR_N)
+               variant={"enum": ["linear", "nonlinear"]}, knot=STR, priorities_from=STR_N,
+               interaction={"enum": ["two-stage", "orthogonal", "product-indicator"]})
 bootstrap = {"type": ["object", "null"], "required": ["n_requested", "seed", "n_used"],
              "properties": {"n_requested": INT, "seed": INT, "ci_method": STR,
                             "level": {"type": "number"}, "sign_change": STR, "on_failure": STR,
@@ -220,12 +221,29 @@ fit_props = {
     "quality_flags": {"type": "object"},
     "nonlinear": nonlinear,
     "segment": obj(["column", "value", "rows"], column=STR, value=STR, rows=INT),
+    # interaction terms (issue 17): simple slopes at -1/0/+1 SD and the floodlight range
+    "moderation": {"type": "array", "items": obj(
+        ["interaction", "focal", "moderator", "target", "method", "quadratic", "estimate",
+         "simple_slopes", "floodlight"],
+        interaction=STR, focal=STR, moderator=STR, target=STR,
+        method={"enum": ["two-stage", "orthogonal", "product-indicator"]}, quadratic=BOOL,
+        estimate={"$ref": "#/$defs/number"},
+        simple_slopes={"type": "array", "items": obj(
+            ["moderator_sd", "slope"], moderator_sd={"type": "number"},
+            slope={"$ref": "#/$defs/number"}, **INFERENCE)},
+        floodlight={"oneOf": [{"type": "null"}, obj(
+            ["from_sd", "to_sd", "step", "level", "significant"], from_sd={"type": "number"},
+            to_sd={"type": "number"}, step={"type": "number"}, level={"type": "number"},
+            significant={"type": "array", "items": {
+                "type": "array", "items": {"type": "number"}, "minItems": 2,
+                "maxItems": 2}})]})},
 }
 # keys added to csi.fit/1 after its first documents (tests/golden/) are optional
 LATER = ("data_quality", "fit", "estimator_details", "diagnostics", "advice", "quality_flags",
          "score_sd", "necessity", "necessity_settings")
 FIT_REQUIRED = [k for k in fit_props if k not in (
-    "priority_settings", "importance", "indicator_importance", "nonlinear", "segment", *LATER)]
+    "priority_settings", "importance", "indicator_importance", "nonlinear", "segment",
+    "moderation", *LATER)]
 
 
 def document(name, title, description, required, props, defs):
