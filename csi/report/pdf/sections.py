@@ -94,6 +94,10 @@ def planned_sections(rep: Report) -> list[str]:
         names.append(_("Drivers and priorities"))
     if rep.doc.get("nonlinear"):
         names.append(_("Non-linear effects"))
+    if rep.latent:
+        names.append(_("Hidden segments"))
+    if rep.scenarios:
+        names.append(_("Scenarios"))
     names += [_("Measurement model"), _("Data quality"), _("Methods")]
     return names
 
@@ -780,4 +784,19 @@ def methods(rep: Report) -> list:
     return story
 
 
-SECTIONS = (summary, structural, drivers, nonlinear, measurement, data_quality, methods)
+def hidden_segments(rep: Report) -> list:
+    """The latent classes of a saved `csi latent` result (csi.report.pdf.hidden_segments)."""
+    from csi.report.pdf.hidden_segments import hidden_segments as section
+
+    return section(rep) if rep.latent else []
+
+
+def scenarios(rep: Report) -> list:
+    """Saved simulations and plans (csi.report.pdf.scenarios)."""
+    from csi.report.pdf.scenarios import scenarios as section
+
+    return section(rep) if rep.scenarios else []
+
+
+SECTIONS = (summary, structural, drivers, nonlinear, hidden_segments, scenarios, measurement,
+            data_quality, methods)
