@@ -86,6 +86,7 @@ class LatentResult:
     segments: SegmentResults | None = field(default=None, repr=False)
     explain: list[dict] = field(default_factory=list)
     warnings: tuple[str, ...] = ()
+    whole: object | None = field(default=None, repr=False)  # the whole survey's fit (a Result)
 
     def to_dict(self) -> dict:
         fits = {} if self.segments is None else {f.name: f for f in self.segments.fits}
@@ -367,7 +368,8 @@ def analyse(items: ItemData, spec: ModelSpec, survey: Survey, *,
         source=survey.source, model=spec, settings=latent, n_obs=n_obs, equations=described,
         excluded=excluded, criteria=criteria, lrt=lrt, chosen_k=chosen, rule=rule,
         criteria_choice=choice, actionable=actionable, classes=classes,
-        membership=membership, segments=segments, explain=found, warnings=tuple(warnings))
+        membership=membership, segments=segments, explain=found, warnings=tuple(warnings),
+        whole=whole)
 
 
 def _rule(lrt: list[dict], chosen: int, latent: LatentSettings) -> str:

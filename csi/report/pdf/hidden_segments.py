@@ -80,7 +80,7 @@ def rule(doc: dict) -> str:
     settings = doc.get("settings") or {}
     head = _("bootstrap likelihood-ratio test (McLachlan 1987; {n} regenerated data sets, "
              "alpha {alpha})", n=settings.get("lrt_bootstrap", "—"),
-             alpha=f"{num(settings.get('alpha')) or 0.05:g}")
+             alpha=format(num(settings.get("alpha")) or 0.05, "g"))
     tests = doc.get("lrt") or []
     if not tests:
         return _("{head}: only one class could be estimated", head=head)
@@ -206,7 +206,7 @@ def explain(rep: Report, doc: dict) -> list:
         p = pvalue(entry.get("p"))
         text = _("Chi-square {statistic}, df {df}, p {p}, Cramér's V {v} (n = {n}).",
                  statistic=fixed(entry.get("statistic"), 2), df=entry.get("df"),
-                 p=f"< {p[1:]}" if p.startswith("<") else f"= {p}",
+                 p=("< " + p[1:]) if p.startswith("<") else ("= " + p),
                  v=fixed(entry.get("cramers_v"), 2), n=entry.get("n"))
         if entry.get("sparse"):
             text += _(" More than a fifth of the expected counts are below 5: read the test "

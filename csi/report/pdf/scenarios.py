@@ -135,7 +135,7 @@ def simulation_sentences(rep: Report, doc: dict) -> list[str]:
                       change=signed(row.get("change")))
         if num(row.get("ci_low")) is not None and level:
             text = _("{cause} moves {name} from {before} to {after} ({change}, {level} CI "
-                     "{low} to {high})", level=f"{level:.0%}", low=signed(row["ci_low"]),
+                     "{low} to {high})", level=format(level, ".0%"), low=signed(row["ci_low"]),
                      high=signed(row["ci_high"]), **values)
         else:
             text = _("{cause} moves {name} from {before} to {after} ({change})", **values)
@@ -165,7 +165,7 @@ def plan(rep: Report, name: str, doc: dict) -> list:
     and the manager's sentence."""
     target = rep.label(doc.get("target"))
     story = [rep.sub(_("Plan: a budget of {budget} for {target}",
-                       budget=f"{num(doc.get('budget')) or 0:g}", target=target))]
+                       budget=format(num(doc.get("budget")) or 0, "g"), target=target))]
     story.append(rep.P(_("From {file} ({model} structural model).", file=Path(name).name,
                          model=_(str(doc.get("model", "linear")))), "lead"))
     rows = []
@@ -181,7 +181,7 @@ def plan(rep: Report, name: str, doc: dict) -> list:
     level = num(gain.get("level"))
     expected = signed(gain.get("estimate"), 2)
     if num(gain.get("ci_low")) is not None and level:
-        expected += _(" ({level} CI {low} to {high})", level=f"{level:.0%}",
+        expected += _(" ({level} CI {low} to {high})", level=format(level, ".0%"),
                       low=signed(gain["ci_low"], 2), high=signed(gain["ci_high"], 2))
     else:
         expected += _(" (no interval: the plan was made without the fit's bootstrap draws)")
@@ -213,14 +213,14 @@ def plan_sentence(rep: Report, doc: dict) -> str:
     if not allocation:
         return _("No spending raises {target}: no driver has a positive effect within the "
                  "budget and limits.", target=target)
-    parts = [_("{points} points on {driver}", points=f"{row['points']:g}",
+    parts = [_("{points} points on {driver}", points=format(row["points"], "g"),
                driver=_driver(rep, doc, row["driver"])) for row in allocation]
     spend = parts[0] if len(parts) == 1 else _(", ").join(parts[:-1]) + _(" and ") + parts[-1]
     gain = doc.get("expected_gain") or {}
     level = num(gain.get("level"))
     if num(gain.get("ci_low")) is not None and level:
         return _("Spend {spend}: {target} {gain} ({level} CI {low}–{high}).", spend=spend,
-                 target=target, gain=signed(gain.get("estimate")), level=f"{level:.0%}",
+                 target=target, gain=signed(gain.get("estimate")), level=format(level, ".0%"),
                  low=decimal(gain["ci_low"], 1), high=decimal(gain["ci_high"], 1))
     return _("Spend {spend}: {target} {gain}.", spend=spend, target=target,
              gain=signed(gain.get("estimate")))
