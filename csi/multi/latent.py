@@ -39,6 +39,7 @@ from csi.model.spec import ModelSpec
 from csi.multi import fimix
 from csi.multi.segments import SegmentResults, fit_segments
 from csi.pipeline import fit_items, sample_of
+from csi.result import Result
 
 SCHEMA = "csi.latent/1"
 CLASS_COLUMN = "latent class"
@@ -86,7 +87,7 @@ class LatentResult:
     segments: SegmentResults | None = field(default=None, repr=False)
     explain: list[dict] = field(default_factory=list)
     warnings: tuple[str, ...] = ()
-    whole: object | None = field(default=None, repr=False)  # the whole survey's fit (a Result)
+    whole: Result | None = field(default=None, repr=False)  # the whole survey's fit
 
     def to_dict(self) -> dict:
         fits = {} if self.segments is None else {f.name: f for f in self.segments.fits}

@@ -5,8 +5,10 @@ Title page; executive summary (the target's index with its interval, every index
 priorities in the same sentences as the terminal, csi.drivers.priorities.sentences); structural
 model (path diagram, paths, R²); drivers and priorities (priority table, importance bars,
 importance–performance map, question-level map of the top drivers); non-linear effects (when
-the fit has a `nonlinear` block); measurement model (loadings, weights, reliability, HTMT and
-VIF with the quality flags of csi.measures.reliability); data quality; methods appendix.
+the fit has a `nonlinear` block); hidden segments and scenarios (when a latent, simulate or
+plan result is given: csi.report.pdf.hidden_segments, csi.report.pdf.scenarios); measurement
+model (loadings, weights, reliability, HTMT and VIF with the quality flags of
+csi.measures.reliability); data quality; methods appendix.
 """
 
 from __future__ import annotations
