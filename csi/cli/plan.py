@@ -8,7 +8,8 @@ from csi.cli.paths import OUTPUT
 
 from csi.cli.emit import emit, notes
 from csi.report.decisions import render_plan
-from csi.cli.simulate import load, model_option, withheld_line
+from csi.cli.report import lang_option
+from csi.cli.simulate import load, model_option, withheld_line, write_pdf
 
 
 @click.command("plan")
@@ -32,9 +33,13 @@ from csi.cli.simulate import load, model_option, withheld_line
               default="table", show_default=True, help="Output format.")
 @click.option("-o", "--output", type=OUTPUT,
               help="Write the output to this file (atomically) instead of standard output.")
+@click.option("--pdf", "pdf_file", type=OUTPUT,
+              help="Also write the PDF report of RESULTS.json with this plan on its Scenarios "
+                   "page (as `csi report --plan`).")
 @click.option("-q", "--quiet", is_flag=True, help="No notes on standard error.")
+@lang_option
 def plan_command(results, budget, costs_file, target, max_per_driver, step, draws_file, force,
-                 structural, output_format, output, quiet) -> None:
+                 structural, output_format, output, pdf_file, quiet, lang) -> None:
     """Spend a budget of improvement points where it raises the target most per unit cost
     (greedy, step by step; never past 100), from RESULTS.json (`csi fit --format json`)."""
     from csi.decisions.plan import plan, read_costs
@@ -44,6 +49,8 @@ def plan_command(results, budget, costs_file, target, max_per_driver, step, draw
     costs = read_costs(costs_file) if costs_file else None
     result = plan(fitted, budget, target, costs, costs_file, max_per_driver, draws, step, force)
     withheld_line(fitted, "this plan comes from an inadmissible solution")
+    if pdf_file:
+        write_pdf(results, pdf_file, quiet, lang, scenarios=[(results, result.to_dict())])
     emit(output_format, output, lambda console: render_plan(result, console),
          lambda kind: dumps(result.to_dict()))
     notes(result.notes, quiet)

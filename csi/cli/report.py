@@ -32,9 +32,19 @@ def lang_option(command):
               help="Construct and question labels: a CSV file of name,label rows or a YAML "
                    "mapping (name: label). Any language; they override the model's @label "
                    "and the question texts kept from the survey.")
+@click.option("--simulate", "simulations", multiple=True, type=click.Path(dir_okay=False),
+              metavar="SIM.json", help="A `csi simulate --format json` result of this fit: "
+                                       "the Scenarios section shows it. Repeatable.")
+@click.option("--plan", "plans", multiple=True, type=click.Path(dir_okay=False),
+              metavar="PLAN.json", help="A `csi plan --format json` result of this fit: the "
+                                        "Scenarios section shows it. Repeatable.")
+@click.option("--latent", "latent_file", type=click.Path(dir_okay=False),
+              metavar="LATENT.json", help="A `csi latent --format json` result of the same "
+                                          "model and survey: the Hidden segments section.")
 @click.option("-q", "--quiet", is_flag=True, help="No notes on standard error.")
 @lang_option
-def report_command(results, output, wave_labels, title, labels_file, quiet, lang) -> None:
+def report_command(results, output, wave_labels, title, labels_file, simulations, plans,
+                   latent_file, quiet, lang) -> None:
     """Write a PDF report of RESULTS.json (from `csi fit --format json`) for managers: the
     indices, drivers and priorities, path diagram and charts, measurement and data quality,
     and the methods. Several files are waves in order: a trend section comes first."""
@@ -46,7 +56,11 @@ def report_command(results, output, wave_labels, title, labels_file, quiet, lang
     doc = docs[-1]
     labels = read_labels(labels_file) if labels_file else None
     waves = list(zip(names, docs)) if len(docs) > 1 else None
-    info = write(doc, output, title=title, labels=labels, lang=lang, waves=waves)
+    scenarios = ([(path, read_results(path, "csi.simulate/")) for path in simulations]
+                 + [(path, read_results(path, "csi.plan/")) for path in plans])
+    latent = (latent_file, read_results(latent_file, "csi.latent/")) if latent_file else None
+    info = write(doc, output, title=title, labels=labels, lang=lang, waves=waves,
+                 scenarios=scenarios, latent=latent)
     if quiet:
         return
     if labels:

@@ -8,6 +8,7 @@ from csi.cli.paths import OUTPUT
 
 from csi.cli.emit import emit, notes
 from csi.report.decisions import render_simulation
+from csi.cli.report import lang_option
 from csi.cli.results_file import read_results
 
 
@@ -49,9 +50,13 @@ def withheld_line(fitted, what: str) -> None:
               default="table", show_default=True, help="Output format.")
 @click.option("-o", "--output", type=OUTPUT,
               help="Write the output to this file (atomically) instead of standard output.")
+@click.option("--pdf", "pdf_file", type=OUTPUT,
+              help="Also write the PDF report of RESULTS.json with this simulation on its "
+                   "Scenarios page (as `csi report --simulate`).")
 @click.option("-q", "--quiet", is_flag=True, help="No notes on standard error.")
-def simulate_command(results, changes, draws_file, structural, output_format, output,
-                     quiet) -> None:
+@lang_option
+def simulate_command(results, changes, draws_file, structural, output_format, output, pdf_file,
+                     quiet, lang) -> None:
     """What happens downstream of a change, from RESULTS.json (`csi fit --format json`):
     every construct the change reaches, before and after, never upstream; capped at 0-100."""
     from csi.decisions.simulate import parse_change, simulate
@@ -60,6 +65,17 @@ def simulate_command(results, changes, draws_file, structural, output_format, ou
     fitted, draws = load(results, structural, draws_file)
     simulation = simulate(fitted, [parse_change(text) for text in changes], draws)
     withheld_line(fitted, "these numbers come from an inadmissible solution")
+    if pdf_file:
+        write_pdf(results, pdf_file, quiet, lang, scenarios=[(results, simulation.to_dict())])
     emit(output_format, output, lambda console: render_simulation(simulation, console),
          lambda kind: dumps(simulation.to_dict()))
     notes(simulation.notes, quiet)
+
+
+def write_pdf(results: str, path: str, quiet: bool, lang: str | None, **sections) -> None:
+    """The PDF report of RESULTS.json with the scenarios `sections` add (never refitted)."""
+    from csi.report.pdf import write
+
+    info = write(read_results(results), path, lang=lang, **sections)
+    if not quiet:
+        click.echo(f"Wrote {path} ({info.pages} pages)", err=True)

@@ -39,6 +39,7 @@ from csi.model.spec import ModelSpec
 from csi.multi import fimix
 from csi.multi.segments import SegmentResults, fit_segments
 from csi.pipeline import fit_items, sample_of
+from csi.result import Result
 
 SCHEMA = "csi.latent/1"
 CLASS_COLUMN = "latent class"
@@ -86,6 +87,7 @@ class LatentResult:
     segments: SegmentResults | None = field(default=None, repr=False)
     explain: list[dict] = field(default_factory=list)
     warnings: tuple[str, ...] = ()
+    whole: Result | None = field(default=None, repr=False)  # the whole survey's fit
 
     def to_dict(self) -> dict:
         fits = {} if self.segments is None else {f.name: f for f in self.segments.fits}
@@ -367,7 +369,8 @@ def analyse(items: ItemData, spec: ModelSpec, survey: Survey, *,
         source=survey.source, model=spec, settings=latent, n_obs=n_obs, equations=described,
         excluded=excluded, criteria=criteria, lrt=lrt, chosen_k=chosen, rule=rule,
         criteria_choice=choice, actionable=actionable, classes=classes,
-        membership=membership, segments=segments, explain=found, warnings=tuple(warnings))
+        membership=membership, segments=segments, explain=found, warnings=tuple(warnings),
+        whole=whole)
 
 
 def _rule(lrt: list[dict], chosen: int, latent: LatentSettings) -> str:

@@ -7,6 +7,8 @@ JSON dict), never by refitting.
   are vector graphics with searchable text in the same fonts as the tables;
 - layout: colours, number formats, paragraph styles and the report's building blocks;
 - sections: the report's sections, one function each;
+- trend, hidden_segments, scenarios: the sections drawn from other saved documents (the
+  waves, a `csi latent` result, `csi simulate` / `csi plan` results of the fit);
 - document: page templates, the build, `render`, `write` (atomic) and `ReportInfo`.
 
 Quality thresholds and flags belong to the analysis (csi.measures.reliability).

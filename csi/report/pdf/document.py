@@ -119,20 +119,34 @@ def _numbered_canvas(margin: float):
 
 def render(doc, *, title: str | None = None, labels: dict[str, str] | None = None,
            today: _dt.date | None = None, lang: str | None = None,
-           waves: list[tuple[str, dict]] | None = None) -> tuple[bytes, int]:
+           waves: list[tuple[str, dict]] | None = None,
+           scenarios: list[tuple[str, dict]] | None = None,
+           latent: tuple[str, dict] | None = None) -> tuple[bytes, int]:
     """The report of a fit as PDF bytes, and its page count. `doc` is the `csi.fit` dict (or a
     Result, whose to_dict() is used); `labels` maps construct and indicator names to labels;
     `lang` is the report's language (csi.report.i18n; default CSI_LANG, else English);
     `waves`, (label, document) for each wave in order, adds the trend section first (`doc`
-    is then the latest wave)."""
+    is then the latest wave); `scenarios`, (file, document) of `csi simulate` / `csi plan`
+    results of this fit, adds the Scenarios section; `latent`, (file, document) of a
+    `csi latent` result of the same model and survey, the Hidden segments section. A
+    document of another fit is refused (ModelError naming its file)."""
+    from csi.decisions.scenarios import check_belongs as check_scenario
+    from csi.multi.latent_document import check_belongs as check_latent
+
     if hasattr(doc, "to_dict"):
         doc = doc.to_dict()
     _check(doc)
     for _label, wave in waves or []:
         _check(wave)
+    for name, scenario in scenarios or []:
+        check_scenario(doc, scenario, name)
+    if latent is not None:
+        check_latent(doc, latent[1], latent[0])
     with i18n.use(lang):
         fonts.register()
         report = Report(doc, Labels(doc, labels), title, today or _dt.date.today())
+        report.scenarios = list(scenarios or [])
+        report.latent = latent
         buffer = io.BytesIO()
         template, margin = _doc_template(buffer, report, doc)
         story = sections.build(report, waves=waves)
@@ -142,10 +156,12 @@ def render(doc, *, title: str | None = None, labels: dict[str, str] | None = Non
 
 def write(doc, path: str | Path, *, title: str | None = None,
           labels: dict[str, str] | None = None, today: _dt.date | None = None,
-          lang: str | None = None, waves: list[tuple[str, dict]] | None = None) -> ReportInfo:
+          lang: str | None = None, waves: list[tuple[str, dict]] | None = None,
+          scenarios: list[tuple[str, dict]] | None = None,
+          latent: tuple[str, dict] | None = None) -> ReportInfo:
     """Render the report and write it to `path` atomically."""
     payload, pages = render(doc, title=title, labels=labels, today=today, lang=lang,
-                            waves=waves)
+                            waves=waves, scenarios=scenarios, latent=latent)
     write_atomic(path, payload)
     return ReportInfo(path=str(path), pages=pages, size=len(payload))
 

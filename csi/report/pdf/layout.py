@@ -159,6 +159,8 @@ class Report:
         self.width = 21.0 * cm - 2 * 2.0 * cm
         self.sections: list[str] = []
         self.waves: list[tuple[str, dict]] | None = None
+        self.scenarios: list[tuple[str, dict]] = []  # (file, csi.simulate/plan document)
+        self.latent: tuple[str, dict] | None = None  # (file, csi.latent document)
         self._styles()
 
     def _default_target(self) -> str | None:

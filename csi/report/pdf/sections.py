@@ -5,8 +5,10 @@ Title page; executive summary (the target's index with its interval, every index
 priorities in the same sentences as the terminal, csi.drivers.priorities.sentences); structural
 model (path diagram, paths, R²); drivers and priorities (priority table, importance bars,
 importance–performance map, question-level map of the top drivers); non-linear effects (when
-the fit has a `nonlinear` block); measurement model (loadings, weights, reliability, HTMT and
-VIF with the quality flags of csi.measures.reliability); data quality; methods appendix.
+the fit has a `nonlinear` block); hidden segments and scenarios (when a latent, simulate or
+plan result is given: csi.report.pdf.hidden_segments, csi.report.pdf.scenarios); measurement
+model (loadings, weights, reliability, HTMT and VIF with the quality flags of
+csi.measures.reliability); data quality; methods appendix.
 """
 
 from __future__ import annotations
@@ -94,6 +96,10 @@ def planned_sections(rep: Report) -> list[str]:
         names.append(_("Drivers and priorities"))
     if rep.doc.get("nonlinear"):
         names.append(_("Non-linear effects"))
+    if rep.latent:
+        names.append(_("Hidden segments"))
+    if rep.scenarios:
+        names.append(_("Scenarios"))
     names += [_("Measurement model"), _("Data quality"), _("Methods")]
     return names
 
@@ -780,4 +786,19 @@ def methods(rep: Report) -> list:
     return story
 
 
-SECTIONS = (summary, structural, drivers, nonlinear, measurement, data_quality, methods)
+def hidden_segments(rep: Report) -> list:
+    """The latent classes of a saved `csi latent` result (csi.report.pdf.hidden_segments)."""
+    from csi.report.pdf.hidden_segments import hidden_segments as section
+
+    return section(rep) if rep.latent else []
+
+
+def scenarios(rep: Report) -> list:
+    """Saved simulations and plans (csi.report.pdf.scenarios)."""
+    from csi.report.pdf.scenarios import scenarios as section
+
+    return section(rep) if rep.scenarios else []
+
+
+SECTIONS = (summary, structural, drivers, nonlinear, hidden_segments, scenarios, measurement,
+            data_quality, methods)
