@@ -95,6 +95,6 @@ def read_results(path: str | Path, schema: str = "csi.fit/") -> dict:
     except json.JSONDecodeError as exc:
         raise DataError(f"{path}, line {exc.lineno}: not valid JSON ({exc.msg})") from None
     if not isinstance(doc, dict) or not str(doc.get("schema", "")).startswith(schema):
-        kind = "fit" if schema == "csi.fit/" else schema.strip("/")
+        kind = schema.strip("/").removeprefix("csi.")
         raise DataError(f"{path}: not a csi {kind} result (no 'schema': '{schema}…' key)")
     return doc
