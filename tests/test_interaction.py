@@ -295,3 +295,30 @@ def test_cli_interaction_option_reaches_the_json(tmp_path):
     assert path["estimate"] == pytest.approx(expected, abs=1e-6)  # default tolerance 1e-7
     assert doc["settings"]["interaction"] == "orthogonal"
     assert doc["moderation"][0]["floodlight"] is None
+
+
+def test_segments_use_the_chosen_interaction_method(tmp_path):
+    """`csi fit --by` passes --interaction on: each segment's interaction path equals a fit of
+    that segment alone with the same method (it used two-stage whatever was asked)."""
+    from click.testing import CliRunner
+
+    from csi.cli.main import cli
+
+    survey = ROOT / "surveys" / "acsi_synthetic.csv"
+    acsi = (ROOT / "models" / "acsi.lav").read_text(encoding="utf-8")
+    model = tmp_path / "m.lav"
+    model.write_text(acsi + "\nSatisfaction ~ Quality:Value\n", encoding="utf-8")
+    out = tmp_path / "segments.json"
+    run = CliRunner().invoke(cli, ["fit", str(survey), "--model", str(model), "--scale", "1:10",
+                                   "--by", "store", "--bootstrap", "0", "--interaction",
+                                   "orthogonal", "--format", "json", "-o", str(out), "-q"])
+    assert run.exit_code == 0, run.output
+    segment = json.loads(out.read_text())["segments"][0]
+    rows = pd.read_csv(survey)
+    alone = csi.fit(rows[rows["store"] == segment["segment"]["value"]],
+                    parse_model(model.read_text(), name="m"), scale=(1, 10), bootstrap=0,
+                    interaction="orthogonal")
+    ours = next(p for p in segment["paths"] if p["from"] == "Quality:Value")
+    theirs = alone.paths.set_index(["from", "to"])["estimate"][("Quality:Value", "Satisfaction")]
+    assert ours["estimate"] == pytest.approx(theirs, abs=1e-12)
+    assert segment["settings"]["interaction"] == "orthogonal"

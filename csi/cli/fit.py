@@ -120,7 +120,7 @@ def fit_command(survey, model, output_format, output, pdf_file, quiet, lang, dra
         return fit_by_segments(data, spec, items, ingest, settings, resampling, by=by,
                                min_n=min_n, scheduler=scheduler, check=check, pdf=pdf_file,
                                target=options.pop("target"),
-                               nonlinear=nonlinear,
+                               nonlinear=nonlinear, interaction=options.pop("interaction"),
                                output_format=output_format, output=output, quiet=quiet)
     with scheduled(scheduler), progress_bar(resampling.resamples, "Bootstrap", quiet) as advance:
         result = fit_items(items, spec, settings, source=data.source, bootstrap=resampling,

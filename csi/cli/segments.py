@@ -54,7 +54,7 @@ def pop_segment_options(options: dict) -> tuple[str | None, int, str | None]:
 def fit_by_segments(data, spec, items, ingest, settings, resampling, *, by: str, min_n: int,
                     scheduler: str | None, check, target: str | None, nonlinear,
                     output_format: str, output: str | None, quiet: bool,
-                    pdf: str | None = None) -> None:
+                    pdf: str | None = None, interaction: str = "two-stage") -> None:
     """Fit every segment, then render the ranking table, the JSON or the CSV."""
     if check is not None:
         raise click.UsageError("--check compares one fit with a baseline; it cannot be "
@@ -68,7 +68,7 @@ def fit_by_segments(data, spec, items, ingest, settings, resampling, *, by: str,
         results = fit_segments(data, spec, by, settings=settings, options=ingest,
                                bootstrap=resampling, min_n=min_n, target=target,
                                nonlinear=nonlinear, executor=executor, progress=advance,
-                               items=items)
+                               items=items, interaction=interaction)
         where = executor.notes
     if not results.fits:
         largest = max(results.skipped, key=lambda s: s.rows_used)

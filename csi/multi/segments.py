@@ -245,6 +245,7 @@ class FitContext:
     target: str | None
     nonlinear: NonlinearSettings | None
     keep_draws: bool = False
+    interaction: str = "two-stage"  # how interaction terms are estimated (--interaction)
 
 
 def fit_group(context: FitContext, job: tuple[str, int, ItemData, str]) -> Result | str:
@@ -257,7 +258,7 @@ def fit_group(context: FitContext, job: tuple[str, int, ItemData, str]) -> Resul
     try:
         result = fit_items(items, context.spec, context.settings, source=source,
                            bootstrap=bootstrap, target=context.target,
-                           nonlinear=context.nonlinear)
+                           nonlinear=context.nonlinear, interaction=context.interaction)
     except CsiError as error:
         return str(error)
     return result if context.keep_draws else result.replace(draws=None)
@@ -417,6 +418,7 @@ def fit_segments(
     progress: Callable[[int], None] | None = None,
     items: ItemData | None = None,
     keep_draws: bool = False,
+    interaction: str = "two-stage",
 ) -> SegmentResults:
     """Fit `model` to every segment of `survey` defined by the column `by`.
 
@@ -426,7 +428,7 @@ def fit_segments(
     segment fits (default: in turn, here); `progress(1)` is called once per segment (with a
     value of `by`): as it is skipped, or as its fit finishes. `items` may pass the whole
     survey's already prepared item matrix. Draws are dropped from the segments' Results
-    unless `keep_draws`.
+    unless `keep_draws`. `interaction` as in csi.fit.
     """
     if min_n < MIN_ROWS:
         raise DataError(f"--min-n {min_n}: a segment needs at least {MIN_ROWS} respondents "
@@ -471,7 +473,7 @@ def fit_segments(
         seed = segment_seed(run_seed, name) if run_seed is not None else 0
         jobs.append((name, seed, prepared, survey.source))
 
-    context = FitContext(spec, settings, bootstrap, target, nonlinear, keep_draws)
+    context = FitContext(spec, settings, bootstrap, target, nonlinear, keep_draws, interaction)
     executor = executor or LocalExecutor(1)
     outcomes = executor.map(fit_group, jobs, shared=context, on_done=(
         None if progress is None else lambda _: progress(1)))
