@@ -136,7 +136,7 @@ def fit_command(survey, model, output_format, output, pdf_file, quiet, lang, dra
         check.finish(result, quiet)  # only the check's report; exits with its code
     emit(output_format, output, lambda console: render(result, console, lang),
          lambda kind: result.to_json() if kind == "json" else to_csv(result))
-    notes(result.warnings, quiet)  # on stderr in every format; stdout holds only the output
+    notes(result.warnings, quiet, lang)  # on stderr in every format; stdout holds only the output
     if check is not None:
         check.finish(result, quiet)
 

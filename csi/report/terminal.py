@@ -15,6 +15,7 @@ from csi.report import i18n, words
 from csi.report.careless import careless_line
 from csi.report.diagnostics import advice_line, diagnostic_lines
 from csi.report.i18n import _, ngettext, term
+from csi.report.notes import note as note_text
 from csi.result import Result
 
 LEFT = "left"
@@ -216,7 +217,9 @@ def render_priorities(priorities: Priorities, label, console: Console,
 
 
 def _render_priorities(priorities: Priorities, label, console: Console) -> None:
-    has_ci = priorities.level is not None
+    # below 200 resamples the bootstrap reports no intervals (csi.diagnostics), though it ran
+    has_ci = (priorities.level is not None
+              and "impact_5pt_ci_low" in priorities.importance.columns)
     level = i18n.percent(priorities.level) if has_ci else ""
     # with three drivers or fewer every one is in the top three: the column says nothing
     top3 = has_ci and len(priorities.ranking) > 3
@@ -288,7 +291,7 @@ def render_nonlinear(block: dict, label, console: Console) -> None:
     if verdict:
         console.print(escape(verdict))
     for note in block["notes"]:
-        console.print("[yellow]" + _("Note") + f":[/] {escape(note)}")
+        console.print("[yellow]" + _("Note") + f":[/] {escape(note_text(note))}")
 
 
 def render_data_quality(quality: dict, console: Console) -> None:
@@ -324,4 +327,4 @@ def render_data_quality(quality: dict, console: Console) -> None:
                           str(item.get("out_of_scale", 0)), str(item.get("distinct", "")))
         console.print(table)
     for note in quality.get("notes", []):
-        console.print("[dim]" + _("Data note") + f": {escape(note)}[/]")
+        console.print("[dim]" + _("Data note") + f": {escape(note_text(note))}[/]")

@@ -17,6 +17,7 @@ from csi.report import charts, words
 from csi.report.careless import careless_line
 from csi.report.diagnostics import diagnostic_lines
 from csi.report.i18n import _, ngettext, percent, term
+from csi.report.notes import note as note_text
 from csi.report.pdf.fonts import markup
 from csi.report.pdf.layout import (FLAG, Report, fixed, flagged, general, interval, num,
                                    pvalue, share)
@@ -491,9 +492,8 @@ def nonlinear(rep: Report) -> list:
         verdict = words.verdict(comparison, outcome)
         if verdict:
             story.append(rep.P(str(verdict)))
-    if rep.english:
-        for note in block.get("notes") or []:
-            story.append(rep.P(f"Note: {note}", "small"))
+    for note in block.get("notes") or []:
+        story.append(rep.P(_("Note") + _(": ") + note_text(note), "small"))
     return story
 
 
@@ -681,13 +681,16 @@ def data_quality(rep: Report) -> list:
                                    rows, [4.5, 0.9, 0.8], numeric={1, 2}))
     notes = fit_notes(rep)
     quality_notes = [n for n in quality.get("notes") or [] if n]
+    shown = [note_text(n) for n in notes + quality_notes]
     if notes:
         story.append(rep.sub(_("Points to check")))
-        story += [rep.P(f"• {n}", "item") for n in notes]
+        story += [rep.P(f"• {n}", "item") for n in shown[:len(notes)]]
     if quality_notes:
         story.append(rep.sub(_("What csi did with the data")))
-        story += [rep.P(f"• {n}", "item") for n in quality_notes]
-    if (notes or quality_notes) and not rep.english:
+        story += [rep.P(f"• {n}", "item") for n in shown[len(notes):]]
+    # a note no catalog message matches (one written by a newer csi) stays in English
+    if not rep.english and any(text == original for text, original
+                               in zip(shown, notes + quality_notes)):
         story.append(rep.P(_("The notes above are the analysis' own words, in English."),
                            "small"))
     story.append(rep.sub(_("Settings")))
