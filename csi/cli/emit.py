@@ -44,3 +44,13 @@ def notes(messages: Iterable[str], quiet: bool, lang: str | None = None) -> None
         head = i18n._("Note")
         for message in messages:
             err.print(f"[yellow]{head}:[/] {escape(note(message))}", highlight=False)
+
+
+def status(message: str, lang: str | None = None, note: bool = False) -> None:
+    """One status line csi writes in English ("Wrote FILE (N pages)"), on stderr in `lang`
+    (csi.report.notes); `note` prefixes "Note:"."""
+    from csi.report import i18n
+    from csi.report.notes import note as translate
+
+    with i18n.use(lang):
+        click.echo((i18n._("Note") + ": " if note else "") + translate(message), err=True)

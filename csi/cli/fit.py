@@ -8,7 +8,7 @@ import click
 
 from csi.cli.bootstrap_options import bootstrap_options, bootstrap_settings
 from csi.cli.check import check_options, fit_check_from_options
-from csi.cli.emit import emit, notes
+from csi.cli.emit import emit, notes, status
 from csi.cli.ingest_options import ingest_options, options_from
 from csi.cli.pls_options import pls_options, pls_settings
 from csi.cli.progress import progress_bar
@@ -129,8 +129,8 @@ def fit_command(survey, model, output_format, output, pdf_file, quiet, lang, dra
 
         size = write_draws(result, draws_file)
         if not quiet:
-            click.echo(f"Wrote {draws_file} ({result.draws.n_used} resamples, "
-                       f"{size / 1024:.0f} KB)", err=True)
+            status(f"Wrote {draws_file} ({result.draws.n_used} resamples, "
+                   f"{size / 1024:.0f} KB)", lang)
 
     if check is not None and not check.show_fit:
         check.finish(result, quiet)  # only the check's report; exits with its code
@@ -166,4 +166,4 @@ def _write_pdf(result, path: str, quiet: bool, lang: str | None = None) -> None:
 
     info = write(result.to_dict(), path, lang=lang)
     if not quiet:
-        click.echo(f"Wrote {path} ({info.pages} pages)", err=True)
+        status(f"Wrote {path} ({info.pages} pages)", lang)

@@ -131,6 +131,25 @@ TEMPLATES = (
        "{share}): their effects are estimated linearly and not classified; try another --knot "
        "(median, mean or a value)"),
     N_("Kano classes need bootstrap intervals (--bootstrap {n} or more); none were assigned"),
+    # csi.drivers.priorities.priority_model: the model the priorities use, and why
+    N_("linear (the cross-validated comparison does not prefer the non-linear model)"),
+    N_("non-linear (piecewise effects, +5 points propagated; the cross-validated comparison "
+       "prefers it)"),
+    N_("linear (set with --priorities-from linear; the cross-validated comparison prefers the "
+       "linear model)"),
+    N_("linear (set with --priorities-from linear; the cross-validated comparison prefers the "
+       "non-linear model)"),
+    N_("non-linear (piecewise effects, +5 points propagated; set with --priorities-from "
+       "nonlinear; the cross-validated comparison prefers the linear model)"),
+    N_("non-linear (piecewise effects, +5 points propagated; set with --priorities-from "
+       "nonlinear; the cross-validated comparison prefers the non-linear model)"),
+    # the commands' status lines (csi.cli)
+    N_("Wrote {path} ({pages} pages, {size} KB)"),
+    N_("Wrote {path} ({pages} pages)"),
+    N_("Wrote {path} ({n} resamples, {size} KB)"),
+    N_("Wrote {path}"),
+    N_("{source}: {n} name not in the model, ignored: {names}"),
+    N_("{source}: {n} names not in the model, ignored: {names}"),
     # csi.multi.segments
     N_("no --scale given: the index uses the observed answer range of {where} {low}..{high}, "
        "shared by every {unit} so their indices compare; give --scale MIN:MAX if the "

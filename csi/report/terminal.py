@@ -226,7 +226,7 @@ def _render_priorities(priorities: Priorities, label, console: Console) -> None:
     table = Table(_("Drivers of {target} ({reason}; {model} model)",
                     target=label(priorities.target),
                     reason=words.target_reason(priorities.target_reason),
-                    model=_(priorities.model_used)))
+                    model=note_text(priorities.model_used)))
     table.add_column("#")
     longest_word = max((len(word) for driver in priorities.ranking["driver"]
                         for word in str(label(driver)).split()), default=6)

@@ -155,8 +155,8 @@ def variant_text(rep: Report) -> str:
     model = (rep.doc.get("priority_settings") or {}).get("model", "linear")
     if block:
         return _("non-linear ({knot}); priorities from the {model} model", knot=knot_text(rep),
-                 model=_(model))
-    return _("{model} structural model", model=_(model))
+                 model=note_text(model))
+    return _("{model} structural model", model=note_text(model))
 
 
 def bootstrap_text(rep: Report) -> str:
@@ -236,10 +236,12 @@ def summary(rep: Report) -> list:
             story.append(KeepTogether([rep.P(f"{number}. {sentence}", "item")]))
     notes = fit_notes(rep)
     if notes:
+        # the section's number first: a _() call inside ngettext() hides the plural from the
+        # message extractor
+        section = _number_of(rep, _("Data quality"))
         story.append(rep.P(ngettext("{n} note on the data or the fit: see section {section}.",
                                     "{n} notes on the data or the fit: see section {section}.",
-                                    len(notes), section=_number_of(rep, _("Data quality"))),
-                           "small"))
+                                    len(notes), section=section), "small"))
     return story
 
 
@@ -323,7 +325,7 @@ def drivers(rep: Report) -> list:
         "The priority score, importance × (100 − performance), is the number of points "
         "{target} could gain; drivers are ranked by it.", target=target,
         reason=words.target_reason(settings.get("target_reason")),
-        model=_(settings.get("model", "linear")))))
+        model=note_text(settings.get("model", "linear")))))
     importance = {r["driver"]: r for r in doc.get("importance") or []}
     has_ci = rep.level is not None and any(
         num(r.get("impact_5pt_ci_low")) is not None for r in importance.values())
