@@ -46,11 +46,13 @@ def notes(messages: Iterable[str], quiet: bool, lang: str | None = None) -> None
             err.print(f"[yellow]{head}:[/] {escape(note(message))}", highlight=False)
 
 
-def status(message: str, lang: str | None = None, note: bool = False) -> None:
+def status(message: str, lang: str | None = None, note: bool = False,
+           head: str | None = None) -> None:
     """One status line csi writes in English ("Wrote FILE (N pages)"), on stderr in `lang`
-    (csi.report.notes); `note` prefixes "Note:"."""
+    (csi.report.notes); `note` prefixes "Note:", `head` another word ("Warning")."""
     from csi.report import i18n
     from csi.report.notes import note as translate
 
+    head = "Note" if note else head
     with i18n.use(lang):
-        click.echo((i18n._("Note") + ": " if note else "") + translate(message), err=True)
+        click.echo((i18n._(head) + ": " if head else "") + translate(message), err=True)

@@ -7,6 +7,7 @@ import click
 from csi.cli.paths import OUTPUT
 
 from csi.cli.emit import emit, notes
+from csi.cli.report import lang_option
 from csi.report.decisions import render_plan
 from csi.cli.simulate import load, model_option, withheld_line
 
@@ -33,8 +34,9 @@ from csi.cli.simulate import load, model_option, withheld_line
 @click.option("-o", "--output", type=OUTPUT,
               help="Write the output to this file (atomically) instead of standard output.")
 @click.option("-q", "--quiet", is_flag=True, help="No notes on standard error.")
+@lang_option
 def plan_command(results, budget, costs_file, target, max_per_driver, step, draws_file, force,
-                 structural, output_format, output, quiet) -> None:
+                 structural, output_format, output, quiet, lang) -> None:
     """Spend a budget of improvement points where it raises the target most per unit cost
     (greedy, step by step; never past 100), from RESULTS.json (`csi fit --format json`)."""
     from csi.decisions.plan import plan, read_costs
@@ -43,7 +45,7 @@ def plan_command(results, budget, costs_file, target, max_per_driver, step, draw
     fitted, draws = load(results, structural, draws_file)
     costs = read_costs(costs_file) if costs_file else None
     result = plan(fitted, budget, target, costs, costs_file, max_per_driver, draws, step, force)
-    withheld_line(fitted, "this plan comes from an inadmissible solution")
-    emit(output_format, output, lambda console: render_plan(result, console),
+    withheld_line(fitted, "this plan comes from an inadmissible solution", lang)
+    emit(output_format, output, lambda console: render_plan(result, console, lang),
          lambda kind: dumps(result.to_dict()))
-    notes(result.notes, quiet)
+    notes(result.notes, quiet, lang)

@@ -6,7 +6,8 @@ import click
 
 from csi.cli.paths import OUTPUT
 
-from csi.cli.emit import emit, notes
+from csi.cli.emit import emit, notes, status
+from csi.cli.report import lang_option
 from csi.report.decisions import render_simulation
 from csi.cli.results_file import read_results
 
@@ -30,11 +31,12 @@ def load(results: str, structural: str, draws_file: str | None):
     return fitted, draws
 
 
-def withheld_line(fitted, what: str) -> None:
-    """The one loud stderr line for a fit whose advice is withheld."""
+def withheld_line(fitted, what: str, lang: str | None = None) -> None:
+    """The one loud stderr line for a fit whose advice is withheld, in `lang`."""
     if fitted.advice["status"] != "ok":
-        click.echo(f"Warning: {fitted.source}: the fit's advice is withheld "
-                   f"({fitted.advice['message'] or fitted.advice['status']}); {what}", err=True)
+        status(f"{fitted.source}: the fit's advice is withheld "
+               f"({fitted.advice['message'] or fitted.advice['status']}); {what}", lang,
+               head="Warning")
 
 
 @click.command("simulate")
@@ -50,8 +52,9 @@ def withheld_line(fitted, what: str) -> None:
 @click.option("-o", "--output", type=OUTPUT,
               help="Write the output to this file (atomically) instead of standard output.")
 @click.option("-q", "--quiet", is_flag=True, help="No notes on standard error.")
+@lang_option
 def simulate_command(results, changes, draws_file, structural, output_format, output,
-                     quiet) -> None:
+                     quiet, lang) -> None:
     """What happens downstream of a change, from RESULTS.json (`csi fit --format json`):
     every construct the change reaches, before and after, never upstream; capped at 0-100."""
     from csi.decisions.simulate import parse_change, simulate
@@ -59,7 +62,7 @@ def simulate_command(results, changes, draws_file, structural, output_format, ou
 
     fitted, draws = load(results, structural, draws_file)
     simulation = simulate(fitted, [parse_change(text) for text in changes], draws)
-    withheld_line(fitted, "these numbers come from an inadmissible solution")
-    emit(output_format, output, lambda console: render_simulation(simulation, console),
+    withheld_line(fitted, "these numbers come from an inadmissible solution", lang)
+    emit(output_format, output, lambda console: render_simulation(simulation, console, lang),
          lambda kind: dumps(simulation.to_dict()))
-    notes(simulation.notes, quiet)
+    notes(simulation.notes, quiet, lang)

@@ -150,6 +150,20 @@ TEMPLATES = (
     N_("Wrote {path}"),
     N_("{source}: {n} name not in the model, ignored: {names}"),
     N_("{source}: {n} names not in the model, ignored: {names}"),
+    # csi.decisions (simulate, plan, aggregate) and their commands
+    N_("{source}: the fit's advice is withheld ({reason}); {what}"),
+    N_("these numbers come from an inadmissible solution"),
+    N_("this plan comes from an inadmissible solution"),
+    N_("{name} cannot go past its scale: {requested} was applied as {applied}"),
+    N_("{name} is held at {value}, the end of the index's 0-100 scale: the model would take "
+       "it further"),
+    N_("no intervals: give the fit's bootstrap draws with --draws FILE (write them with `csi "
+       "fit --draws FILE`)"),
+    N_("no interval: give the fit's bootstrap draws with --draws FILE (write them with `csi "
+       "fit --draws FILE`)"),
+    N_("at their limit (scale top, max_points or --max-per-driver): {names}"),
+    N_("no bootstrap standard errors in {members}: no SE or interval for the constructs they "
+       "lack (fit with --bootstrap N)"),
     # csi.multi.segments
     N_("no --scale given: the index uses the observed answer range of {where} {low}..{high}, "
        "shared by every {unit} so their indices compare; give --scale MIN:MAX if the "
