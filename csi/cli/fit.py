@@ -116,7 +116,8 @@ def fit_command(survey, model, output_format, output, pdf_file, quiet, lang, dra
                                min_n=min_n, scheduler=scheduler, check=check, pdf=pdf_file,
                                target=options.pop("target"),
                                nonlinear=nonlinear,
-                               output_format=output_format, output=output, quiet=quiet)
+                               output_format=output_format, output=output, quiet=quiet,
+                               lang=lang)
     with scheduled(scheduler), progress_bar(resampling.resamples, "Bootstrap", quiet) as advance:
         result = fit_items(items, spec, settings, source=data.source, bootstrap=resampling,
                            progress=advance, target=options.pop("target"),

@@ -164,6 +164,32 @@ TEMPLATES = (
     N_("at their limit (scale top, max_points or --max-per-driver): {names}"),
     N_("no bootstrap standard errors in {members}: no SE or interval for the constructs they "
        "lack (fit with --bootstrap N)"),
+    # csi.multi.compare, csi.multi.micom and csi.multi.differences
+    N_("index"), N_("importance"),
+    N_("p values are per estimate, not adjusted for the {n} estimates compared"),
+    N_("{n} of {requested} permutations could not be estimated; p values use the {used} that "
+       "could"),
+    N_("the CIs of the differences use {n} resample pairs (failed resamples were dropped)"),
+    N_("{construct} lacks compositional invariance (MICOM c = {c} below its permutation 5% "
+       "quantile {quantile}): its index and path differences are not interpretable"),
+    N_("MICOM: full measurement invariance (compositional invariance, equal composite means "
+       "and variances): the groups' index levels compare directly"),
+    N_("MICOM: partial measurement invariance (compositional invariance holds; composite means "
+       "or variances differ for {constructs}): paths compare; the differing constructs' levels "
+       "differ between the groups"),
+    N_("MICOM: no compositional invariance for {constructs}: those constructs are formed "
+       "differently in the two groups, so their index and path differences are not "
+       "interpretable"),
+    N_("No segment's {label} differs significantly from the others' (Holm-adjusted, {level}); "
+       "their ranking may be chance."),
+    N_("{label} differs significantly (Holm-adjusted, {level}) above the rest: {above}; below "
+       "the rest: {below}; segments sharing a letter do not differ."),
+    N_("{label} differs significantly (Holm-adjusted, {level}) above the rest: {above}; "
+       "segments sharing a letter do not differ."),
+    N_("{label} differs significantly (Holm-adjusted, {level}) below the rest: {below}; "
+       "segments sharing a letter do not differ."),
+    N_("{label} differs significantly (Holm-adjusted, {level}) between some pairs only; "
+       "segments sharing a letter do not differ."),
     # csi.multi.segments
     N_("no --scale given: the index uses the observed answer range of {where} {low}..{high}, "
        "shared by every {unit} so their indices compare; give --scale MIN:MAX if the "
