@@ -134,12 +134,12 @@ def fit_command(survey, model, output_format, output, pdf_file, quiet, lang, dra
                    f"{size / 1024:.0f} KB)", lang)
 
     if check is not None and not check.show_fit:
-        check.finish(result, quiet)  # only the check's report; exits with its code
+        check.finish(result, quiet, lang)  # only the check's report; exits with its code
     emit(output_format, output, lambda console: render(result, console, lang),
          lambda kind: result.to_json() if kind == "json" else to_csv(result))
     notes(result.warnings, quiet, lang)  # on stderr in every format; stdout holds only the output
     if check is not None:
-        check.finish(result, quiet)
+        check.finish(result, quiet, lang)
 
 
 def _check_target(target: str | None, spec) -> None:

@@ -8,6 +8,7 @@ from csi.cli.emit import emit, notes
 from csi.cli.paths import OUTPUT
 from csi.cli.ingest_options import ingest_options, options_from
 from csi.cli.pls_options import pls_options, pls_settings
+from csi.cli.report import lang_option
 from csi.inference.bootstrap import DEFAULT_SEED, BootstrapSettings
 from csi.report.latent import render_latent
 
@@ -39,10 +40,12 @@ from csi.report.latent import render_latent
 @click.option("-o", "--output", type=OUTPUT,
               help="Write the output to this file (atomically) instead of standard output.")
 @click.option("-q", "--quiet", is_flag=True, help="No notes on standard error.")
+@lang_option
 @pls_options
 @ingest_options
 def latent_command(survey, model, max_classes, starts, lrt_bootstrap, seed, resamples, target,
-                   explain, save_classes, output_format, output, quiet, **options) -> None:
+                   explain, save_classes, output_format, output, quiet, lang,
+                   **options) -> None:
     """Find hidden segments of SURVEY whose drivers differ: FIMIX-PLS latent classes on the
     PLS construct scores, the number of classes chosen by a bootstrap likelihood-ratio test
     (information criteria shown beside it), each class re-estimated with its own index,
@@ -66,6 +69,6 @@ def latent_command(survey, model, max_classes, starts, lrt_bootstrap, seed, resa
         target=target, explain=columns)
     if save_classes:
         write_atomic(save_classes, result.membership.to_csv(index=False))
-    emit(output_format, output, lambda console: render_latent(result, console),
+    emit(output_format, output, lambda console: render_latent(result, console, lang),
          lambda kind: result.to_json(), width=110)
-    notes(result.warnings, quiet)  # on stderr in every format
+    notes(result.warnings, quiet, lang)  # on stderr in every format

@@ -190,6 +190,36 @@ TEMPLATES = (
        "segments sharing a letter do not differ."),
     N_("{label} differs significantly (Holm-adjusted, {level}) between some pairs only; "
        "segments sharing a letter do not differ."),
+    # csi.multi.latent
+    N_("bootstrap likelihood-ratio test (McLachlan 1987; {n} regenerated data sets, alpha "
+       "{alpha}): only one class could be estimated"),
+    N_("bootstrap likelihood-ratio test (McLachlan 1987; {n} regenerated data sets, alpha "
+       "{alpha}): {tests} -> {k} classes"),
+    N_("bootstrap likelihood-ratio test (McLachlan 1987; {n} regenerated data sets, alpha "
+       "{alpha}): {tests} -> {k} class"),
+    N_("{k} vs {null} classes p = {p}"),
+    N_("one class: no segments whose drivers differ"),
+    N_("the classes' structural paths differ: actionable segments"),
+    N_("no actionable segments: the classes do not differ significantly in their structural "
+       "paths"),
+    N_("{construct} is a single yes/no item: it cannot follow a normal regression within a "
+       "class, so it takes part as a predictor only and its equation is left out of the "
+       "mixture likelihood"),
+    N_("EM did not converge within --max-iter for some K; its criteria are those of the last "
+       "iteration"),
+    # csi.multi.predict
+    N_("earliest"), N_("direct"),
+    N_("the model has high predictive power: every indicator is predicted with lower {metric} "
+       "by PLS than by the linear-model benchmark"),
+    N_("the model has medium predictive power: the majority (or half) of the indicators are "
+       "predicted with lower {metric} by PLS than by the linear-model benchmark"),
+    N_("the model has low predictive power: a minority of the indicators are predicted with "
+       "lower {metric} by PLS than by the linear-model benchmark"),
+    N_("the model lacks predictive power: {reason}"),
+    N_("Q²_predict is not above 0 for every indicator (PLS does not beat the indicator "
+       "averages)"),
+    N_("no indicator is predicted with lower {metric} by PLS than by the linear-model "
+       "benchmark"),
     # csi.multi.segments
     N_("no --scale given: the index uses the observed answer range of {where} {low}..{high}, "
        "shared by every {unit} so their indices compare; give --scale MIN:MAX if the "
@@ -224,6 +254,8 @@ def _field(value: str) -> str:
     whole = _sentence(value)
     if whole is not None:
         return whole
+    if "; " in value:  # a list of sentences
+        return _("; ").join(_field(part) for part in value.split("; "))
     parts = value.split(", ")
     out = []
     for part in parts:
