@@ -224,6 +224,9 @@ TEMPLATES = (
     N_("no --scale given: the index uses the observed answer range of {where} {low}..{high}, "
        "shared by every {unit} so their indices compare; give --scale MIN:MAX if the "
        "questionnaire's scale is wider"),
+    N_("skipped {n} segment with fewer than {min_n} usable respondents: {names}"),
+    N_("skipped {n} segments with fewer than {min_n} usable respondents: {names}"),
+    N_("segment {name} not estimated: {reason}"),
     N_("{n} respondent without a value of {column} belongs to no segment"),
     N_("{n} respondents without a value of {column} belong to no segment"),
 )
