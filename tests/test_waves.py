@@ -15,7 +15,8 @@ import csi
 from csi.cli.main import cli
 from csi.inference.bootstrap import BootstrapSettings
 from csi.report import pdf
-from csi.report.waves import changes, holm
+from csi.multi.waves import WaveChanges, changes
+from csi.multi.differences import holm
 from tests.conftest import MOBI
 
 pypdf = pytest.importorskip("pypdf")
@@ -37,7 +38,7 @@ def wave(scores: dict[str, tuple[float, float]]) -> dict:
 def test_changes_use_independent_sample_standard_errors():
     waves = [("Q1", wave({"A": (70.0, 1.0), "B": (60.0, 2.0)})),
              ("Q2", wave({"A": (73.0, 1.0), "B": (60.5, 2.0)}))]
-    rows = {r["construct"]: r for r in changes(waves)}
+    rows = {r.construct: r.to_dict() for r in changes(waves)}
     # z = 3 / sqrt(1 + 1) = 2.1213, two-sided p = 0.0339 (normal table)
     assert rows["A"]["se"] == pytest.approx(math.sqrt(2))
     assert rows["A"]["z"] == pytest.approx(3 / math.sqrt(2))
@@ -48,12 +49,12 @@ def test_changes_use_independent_sample_standard_errors():
     assert rows["B"]["p_holm"] == pytest.approx(0.859684, abs=1e-6)
     assert not rows["A"]["significant"] and not rows["B"]["significant"]
     strong = changes([("Q1", wave({"A": (70.0, 0.5)})), ("Q2", wave({"A": (73.0, 0.5)}))])
-    assert strong[0]["significant"] and strong[0]["p_holm"] < 0.001
+    assert strong.rows[0].significant and strong.rows[0].p_holm < 0.001
 
 
 def test_changes_skip_constructs_without_standard_errors():
     waves = [("Q1", {"index": {"A": {"score": 70.0}}}), ("Q2", {"index": {"A": {"score": 72.0}}})]
-    assert changes(waves) == []
+    assert changes(waves) == WaveChanges(()) and len(changes(waves)) == 0
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +98,7 @@ def test_csi_report_with_waves_puts_the_trend_first(wave_files, tmp_path):
 
 def test_trend_changes_are_significant_where_they_should_be(wave_files):
     docs = [(p.stem, json.loads(p.read_text())) for p in wave_files]
-    rows = changes(docs)
+    rows = changes(docs).to_dict()["changes"]
     assert len(rows) == 2 * len(docs[0][1]["index"])
     for row in rows:
         se = math.hypot(docs[0][1]["index"][row["construct"]]["se"],
@@ -125,3 +126,29 @@ def test_chinese_trend_section(wave_files):
     payload, _ = pdf.render(docs[-1][1], waves=docs, today=TODAY, lang="zh-CN")
     text = "".join(p.extract_text() or "" for p in pypdf.PdfReader(io.BytesIO(payload)).pages)
     assert "各期趋势" in text and "相邻两期之间的变化" in text
+
+
+def test_wave_changes_match_an_independent_computation(wave_files):
+    """The typed result of csi.multi.waves holds the numbers the trend section printed when
+    the renderer computed them: z from sqrt(se_a² + se_b²), two-sided normal p, and Holm over
+    all tests as statsmodels' multipletests(method="holm") adjusts them."""
+    from scipy.stats import norm
+    from statsmodels.stats.multitest import multipletests
+
+    docs = [(p.stem, json.loads(p.read_text())) for p in wave_files]
+    found = changes(docs)
+    expected = []
+    for (a_name, a_doc), (b_name, b_doc) in zip(docs, docs[1:]):
+        for construct, b_row in b_doc["index"].items():
+            a_row = a_doc["index"][construct]
+            se = math.sqrt(a_row["se"] ** 2 + b_row["se"] ** 2)
+            z = (b_row["score"] - a_row["score"]) / se
+            expected.append((a_name, b_name, construct, z, 2 * norm.sf(abs(z))))
+    reject, adjusted, _s, _b = multipletests([e[4] for e in expected], alpha=0.05,
+                                             method="holm")
+    assert [(r.from_wave, r.to_wave, r.construct) for r in found] == [e[:3] for e in expected]
+    np.testing.assert_allclose([r.z for r in found], [e[3] for e in expected], rtol=1e-12)
+    np.testing.assert_allclose([r.p for r in found], [e[4] for e in expected], rtol=1e-12)
+    np.testing.assert_allclose([r.p_holm for r in found], adjusted, rtol=1e-12)
+    assert [r.significant for r in found] == list(reject)
+    assert found.to_dict()["alpha"] == 0.05

@@ -7,6 +7,7 @@ import click
 from csi.cli.paths import OUTPUT
 
 from csi.cli.emit import emit, notes
+from csi.cli.report import lang_option
 from csi.report.decisions import render_aggregate
 from csi.cli.results_file import read_results
 
@@ -26,8 +27,9 @@ from csi.cli.results_file import read_results
 @click.option("-o", "--output", type=OUTPUT,
               help="Write the output to this file (atomically) instead of standard output.")
 @click.option("-q", "--quiet", is_flag=True, help="No notes on standard error.")
+@lang_option
 def aggregate_command(results, weights_file, level_columns, level, output_format, output,
-                      quiet) -> None:
+                      quiet, lang) -> None:
     """Combine company fits (`csi fit --format json`) into a weighted index per construct,
     with the standard error of independent samples (the ACSI's aggregation)."""
     from csi.decisions.aggregate import aggregate, read_weights
@@ -40,6 +42,6 @@ def aggregate_command(results, weights_file, level_columns, level, output_format
         documents[name] = read_results(name)
     weights = read_weights(weights_file, tuple(level_columns))
     result = aggregate(documents, weights, weights_file, tuple(level_columns), level)
-    emit(output_format, output, lambda console: render_aggregate(result, console),
+    emit(output_format, output, lambda console: render_aggregate(result, console, lang),
          lambda kind: dumps(result.to_dict()))
-    notes(result.notes, quiet)
+    notes(result.notes, quiet, lang)

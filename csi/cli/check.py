@@ -12,11 +12,11 @@ from dataclasses import dataclass
 import click
 from click.core import ParameterSource
 from rich.console import Console
-from rich.markup import escape
 
 from csi.gate import CheckReport, Policy, compare, load_policy
 from csi.cli.results_file import read_results
 from csi.cli.paths import OUTPUT
+from csi.cli.report import lang_option
 from csi.errors import ExitCode
 from csi.jsonio import write_atomic
 from csi.report.check_render import (github_annotations, headline, render_check, to_junit,
@@ -104,21 +104,22 @@ def prepare_check(baseline: str, policy: str | None, strict: bool) -> CheckGate:
 
 def emit_report(report: CheckReport, *, output_format: str = "table", junit: str | None = None,
                 markdown: str | None = None, show_all: bool = False,
-                quiet: bool = False) -> ExitCode:
-    """Write the requested files and streams; return the exit code of the check."""
+                quiet: bool = False, lang: str | None = None) -> ExitCode:
+    """Write the requested files and streams; return the exit code of the check. The human
+    parts (terminal, Markdown, the headline) are in `lang`; JUnit and annotations English."""
     if junit:
         write_atomic(junit, to_junit(report))
     if markdown:
-        write_atomic(markdown, to_markdown(report))
+        write_atomic(markdown, to_markdown(report, lang))
     err = Console(stderr=True)
     if not err.is_terminal:
         err = Console(stderr=True, width=CI_WIDTH)
     if output_format == "json":
         click.echo(report.to_json(), nl=False)
         if not quiet:
-            click.echo(headline(report), err=True)
+            click.echo(headline(report, lang), err=True)
     elif not quiet:
-        render_check(report, err, show_all=show_all)
+        render_check(report, err, show_all=show_all, lang=lang)
     if os.environ.get("GITHUB_ACTIONS") == "true":
         for line in github_annotations(report):
             click.echo(line, err=True)
@@ -145,13 +146,14 @@ def emit_report(report: CheckReport, *, output_format: str = "table", junit: str
               help="List every compared metric, not only those beyond tolerance.")
 @click.option("-q", "--quiet", is_flag=True,
               help="Nothing on standard error except errors and CI annotations.")
+@lang_option
 @click.pass_context
 def check_command(ctx: click.Context, current, baseline, policy, strict, output_format, junit,
-                  markdown, show_all, quiet) -> None:
+                  markdown, show_all, quiet, lang) -> None:
     gate = prepare_check(baseline, policy, strict)
     report = gate.compare(read_results(current), current)
     ctx.exit(int(emit_report(report, output_format=output_format, junit=junit,
-                             markdown=markdown, show_all=show_all, quiet=quiet)))
+                             markdown=markdown, show_all=show_all, quiet=quiet, lang=lang)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -190,15 +192,16 @@ class FitCheck:
     junit: str | None = None
     markdown: str | None = None
 
-    def finish(self, result, quiet: bool) -> None:
+    def finish(self, result, quiet: bool, lang: str | None = None) -> None:
         """Check the fitted Result and exit with the check's code."""
         if not self.show_fit and not quiet:  # the fit's notes, shown with its output otherwise
-            err = Console(stderr=True)
-            for message in result.warnings:
-                err.print(f"[yellow]Note:[/] {escape(message)}", highlight=False)
+            from csi.cli.emit import notes
+
+            notes(result.warnings, quiet, lang)
         saved = json.loads(result.to_json())  # exactly what `--format json -o` would write
         report = self.gate.compare(saved, f"fit of {result.source}")
-        code = emit_report(report, junit=self.junit, markdown=self.markdown, quiet=quiet)
+        code = emit_report(report, junit=self.junit, markdown=self.markdown, quiet=quiet,
+                           lang=lang)
         click.get_current_context().exit(int(code))
 
 

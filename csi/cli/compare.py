@@ -13,6 +13,7 @@ from csi.cli.pls_options import pls_options, pls_settings
 from csi.cli.progress import progress_bar
 from csi.cli.segments import scheduler_option
 from csi.cli.paths import OUTPUT
+from csi.cli.report import lang_option
 from csi.multi.compare import DEFAULT_PERMUTATIONS, compare, compare_by
 from csi.ingest import item_matrix, read_survey
 from csi.report.segments import comparison_csv, render_comparison
@@ -57,8 +58,9 @@ settings and the answer scale.
 @ingest_options
 @bootstrap_options
 @scheduler_option
+@lang_option
 def compare_command(surveys, model, by, permutations, target, output_format, output, quiet,
-                    show_micom, scheduler, **options) -> None:
+                    show_micom, scheduler, lang, **options) -> None:
     if by is None and len(surveys) != 2:
         raise click.UsageError("give two survey files (A B), or one survey and --by COLUMN")
     if by is not None and len(surveys) != 1:
@@ -81,20 +83,25 @@ def compare_command(surveys, model, by, permutations, target, output_format, out
             comparison = compare(data[0], data[1], spec, options=ingest, items=tuple(prepared),
                                  executor=executor, progress=advance, **common)
         where = executor.notes
-    notes(where, quiet)
-    emit(output_format, output, lambda console: (render_comparison(comparison, console),
+    notes(where, quiet, lang)
+    emit(output_format, output, lambda console: (render_comparison(comparison, console, lang),
                                                  render_micom(comparison.micom, show_micom,
-                                                              console)),
+                                                              console, lang)),
          lambda kind: comparison.to_json() if kind == "json" else comparison_csv(comparison),
          width=120)
     if output_format != "table":
-        notes(comparison.warnings, quiet)
+        notes(comparison.warnings, quiet, lang)
 
 
-def render_micom(result, detailed: bool, console) -> None:
+def render_micom(result, detailed: bool, console, lang: str | None = None) -> None:
     """MICOM's one-line verdict, and with --micom its table (csi.multi.micom)."""
     if result is None:
         return
+    from csi.report import i18n
+    from csi.report.notes import note
+
+    with i18n.use(lang):
+        verdict = note(result.sentence()) + i18n._(".")
     if detailed:
         from rich.table import Table
 
@@ -111,4 +118,4 @@ def render_micom(result, detailed: bool, console) -> None:
                           "full" if row["full_invariance"] else
                           "compositional" if row["compositional_invariance"] else "none")
         console.print(table)
-    console.print(result.sentence() + ".")
+    console.print(verdict)

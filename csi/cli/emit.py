@@ -31,10 +31,28 @@ def emit(output_format: str, output: str | None, render: Callable[[Console], Non
         click.echo(text, nl=False)
 
 
-def notes(messages: Iterable[str], quiet: bool) -> None:
-    """Each message as a `Note:` line on stderr, unless --quiet."""
+def notes(messages: Iterable[str], quiet: bool, lang: str | None = None) -> None:
+    """Each message as a `Note:` line on stderr, unless --quiet, in `lang` (default
+    CSI_LANG, else English: csi.report.notes)."""
     if quiet:
         return
+    from csi.report import i18n
+    from csi.report.notes import note
+
     err = Console(stderr=True)
-    for message in messages:
-        err.print(f"[yellow]Note:[/] {escape(message)}", highlight=False)
+    with i18n.use(lang):
+        head = i18n._("Note")
+        for message in messages:
+            err.print(f"[yellow]{head}:[/] {escape(note(message))}", highlight=False)
+
+
+def status(message: str, lang: str | None = None, note: bool = False,
+           head: str | None = None) -> None:
+    """One status line csi writes in English ("Wrote FILE (N pages)"), on stderr in `lang`
+    (csi.report.notes); `note` prefixes "Note:", `head` another word ("Warning")."""
+    from csi.report import i18n
+    from csi.report.notes import note as translate
+
+    head = "Note" if note else head
+    with i18n.use(lang):
+        click.echo((i18n._(head) + ": " if head else "") + translate(message), err=True)

@@ -8,7 +8,7 @@ import click
 
 from csi.cli.bootstrap_options import bootstrap_options, bootstrap_settings
 from csi.cli.check import check_options, fit_check_from_options
-from csi.cli.emit import emit, notes
+from csi.cli.emit import emit, notes, status
 from csi.cli.ingest_options import ingest_options, options_from
 from csi.cli.pls_options import pls_options, pls_settings
 from csi.cli.progress import progress_bar
@@ -121,7 +121,8 @@ def fit_command(survey, model, output_format, output, pdf_file, quiet, lang, dra
                                min_n=min_n, scheduler=scheduler, check=check, pdf=pdf_file,
                                target=options.pop("target"),
                                nonlinear=nonlinear, interaction=options.pop("interaction"),
-                               output_format=output_format, output=output, quiet=quiet)
+                               output_format=output_format, output=output, quiet=quiet,
+                               lang=lang)
     with scheduled(scheduler), progress_bar(resampling.resamples, "Bootstrap", quiet) as advance:
         result = fit_items(items, spec, settings, source=data.source, bootstrap=resampling,
                            progress=advance, target=options.pop("target"),
@@ -135,16 +136,16 @@ def fit_command(survey, model, output_format, output, pdf_file, quiet, lang, dra
 
         size = write_draws(result, draws_file)
         if not quiet:
-            click.echo(f"Wrote {draws_file} ({result.draws.n_used} resamples, "
-                       f"{size / 1024:.0f} KB)", err=True)
+            status(f"Wrote {draws_file} ({result.draws.n_used} resamples, "
+                   f"{size / 1024:.0f} KB)", lang)
 
     if check is not None and not check.show_fit:
-        check.finish(result, quiet)  # only the check's report; exits with its code
+        check.finish(result, quiet, lang)  # only the check's report; exits with its code
     emit(output_format, output, lambda console: render(result, console, lang),
          lambda kind: result.to_json() if kind == "json" else to_csv(result))
-    notes(result.warnings, quiet)  # on stderr in every format; stdout holds only the output
+    notes(result.warnings, quiet, lang)  # on stderr in every format; stdout holds only the output
     if check is not None:
-        check.finish(result, quiet)
+        check.finish(result, quiet, lang)
 
 
 def _check_target(target: str | None, spec) -> None:
@@ -172,4 +173,4 @@ def _write_pdf(result, path: str, quiet: bool, lang: str | None = None) -> None:
 
     info = write(result.to_dict(), path, lang=lang)
     if not quiet:
-        click.echo(f"Wrote {path} ({info.pages} pages)", err=True)
+        status(f"Wrote {path} ({info.pages} pages)", lang)

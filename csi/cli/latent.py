@@ -79,6 +79,6 @@ def latent_command(survey, model, max_classes, starts, lrt_bootstrap, seed, resa
                      latent=(survey, result.to_dict()))
         if not quiet:
             click.echo(f"Wrote {pdf_file} ({info.pages} pages)", err=True)
-    emit(output_format, output, lambda console: render_latent(result, console),
+    emit(output_format, output, lambda console: render_latent(result, console, lang),
          lambda kind: result.to_json(), width=110)
-    notes(result.warnings, quiet)  # on stderr in every format
+    notes(result.warnings, quiet, lang)  # on stderr in every format

@@ -7,8 +7,8 @@ import click
 from csi.cli.paths import OUTPUT
 
 from csi.cli.emit import emit, notes
-from csi.report.decisions import render_plan
 from csi.cli.report import lang_option
+from csi.report.decisions import render_plan
 from csi.cli.simulate import load, model_option, withheld_line, write_pdf
 
 
@@ -48,9 +48,9 @@ def plan_command(results, budget, costs_file, target, max_per_driver, step, draw
     fitted, draws = load(results, structural, draws_file)
     costs = read_costs(costs_file) if costs_file else None
     result = plan(fitted, budget, target, costs, costs_file, max_per_driver, draws, step, force)
-    withheld_line(fitted, "this plan comes from an inadmissible solution")
+    withheld_line(fitted, "this plan comes from an inadmissible solution", lang)
     if pdf_file:
         write_pdf(results, pdf_file, quiet, lang, scenarios=[(results, result.to_dict())])
-    emit(output_format, output, lambda console: render_plan(result, console),
+    emit(output_format, output, lambda console: render_plan(result, console, lang),
          lambda kind: dumps(result.to_dict()))
-    notes(result.notes, quiet)
+    notes(result.notes, quiet, lang)

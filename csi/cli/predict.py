@@ -7,6 +7,8 @@ import click
 from csi.cli.emit import emit, notes
 from csi.cli.ingest_options import ingest_options, options_from
 from csi.cli.pls_options import pls_options, pls_settings
+from csi.cli.report import lang_option
+from csi.report.predict import render_predict
 
 HELP = """Out-of-sample prediction of MODEL's endogenous indicators on SURVEY: PLSpredict
 with linear-model and indicator-average benchmarks, and CVPAT.
@@ -45,10 +47,11 @@ leave-one-out.
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
               help="Write the output to this file (atomically) instead of standard output.")
 @click.option("-q", "--quiet", is_flag=True, help="No notes on standard error.")
+@lang_option
 @pls_options
 @ingest_options
 def predict_command(survey, model, folds, repeats, seed, technique, target, by, output_format,
-                    output, quiet, **options) -> None:
+                    output, quiet, lang, **options) -> None:
     from csi.ingest import item_matrix, read_survey
     from csi.model.spec import load_model
     from csi.multi.predict import predict_items
@@ -77,35 +80,7 @@ def predict_command(survey, model, folds, repeats, seed, technique, target, by, 
         first = segments[0][1]
         result = replace(first, source=data.source, segments=[
             {"segment": name, **found.to_dict()} for name, found in segments])
-    emit(output_format, output, lambda console: _render(result, segments, console),
+    emit(output_format, output, lambda console: render_predict(result, segments, console, lang),
          lambda kind: result.to_json(), width=110)
-    notes(result.warnings, quiet)
+    notes(result.warnings, quiet, lang)
 
-
-def _render(result, segments, console) -> None:
-    """The indicator table, the construct verdicts and CVPAT, per segment when --by."""
-    from rich.table import Table
-
-    for name, found in (segments or [(None, result)]):
-        if name is not None:
-            console.print(f"[bold]Segment {name}[/] (n = {found.n_obs})")
-        s = found.settings
-        folds = "leave-one-out" if s["folds"] == "loo" else f"{s['folds']} folds x {s['repeats']}"
-        table = Table(title=f"PLSpredict ({folds}, {s['technique']} antecedents, seed "
-                            f"{s['seed']})", title_justify="left")
-        for column in ("Indicator", "Q²_predict", "RMSE", "RMSE LM", "MAE", "MAE LM",
-                       "PLS < LM"):
-            table.add_column(column, justify="left" if column == "Indicator" else "right")
-        for row in found.indicators:
-            table.add_row(row["indicator"], f"{row['q2_predict']:.3f}", f"{row['rmse']:.3f}",
-                          f"{row['rmse_lm']:.3f}", f"{row['mae']:.3f}", f"{row['mae_lm']:.3f}",
-                          "yes" if row["pls_better_than_lm"] else "no")
-        console.print(table)
-        for row in found.constructs:
-            console.print(f"{row['construct']}: {row['verdict_text']} "
-                          f"({row['pls_better_than_lm']} of {row['indicators']}).")
-        for row in found.cvpat:
-            console.print(f"CVPAT PLS vs {row['benchmark']}: average loss {row['pls_loss']:.3f} "
-                          f"vs {row['benchmark_loss']:.3f}, difference {row['difference']:+.3f}, "
-                          f"p = {row['p']:.3f}")
-        console.print(f"[bold]Verdict ({found.target}):[/] {found.verdict_text}.")

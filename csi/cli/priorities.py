@@ -23,4 +23,4 @@ def priorities_command(results, lang) -> None:
         raise DataError(f"{results}: the file has no priorities (made by an older csi?)")
     labels = {c["name"]: c["label"] for c in doc["model"]["constructs"]}
     render_priorities(Priorities.from_dict(doc), lambda name: labels.get(name, name), Console(),
-                      lang=lang)
+                      lang=lang, names=list(labels.values()))

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from csi.cli.results_file import read_results
+from csi.cli.emit import status
 from csi.cli.paths import OUTPUT
 
 LANGUAGES = ("en", "zh-CN")
@@ -66,11 +67,11 @@ def report_command(results, output, wave_labels, title, labels_file, simulations
     if labels:
         unknown = Labels(doc, labels).unknown()
         if unknown:
-            click.echo(f"Note: {labels_file}: {len(unknown)} name"
-                       f"{'s' if len(unknown) != 1 else ''} not in the model, ignored: "
-                       + ", ".join(unknown[:10]) + (" ..." if len(unknown) > 10 else ""),
-                       err=True)
-    click.echo(f"Wrote {output} ({info.pages} pages, {info.size / 1024:.0f} KB)", err=True)
+            status(f"{labels_file}: {len(unknown)} name"
+                   f"{'s' if len(unknown) != 1 else ''} not in the model, ignored: "
+                   + ", ".join(unknown[:10]) + (" ..." if len(unknown) > 10 else ""), lang,
+                   note=True)
+    status(f"Wrote {output} ({info.pages} pages, {info.size / 1024:.0f} KB)", lang)
 
 
 def _wave_names(results: tuple[str, ...], wave_labels: str | None) -> list[str]:

@@ -54,7 +54,8 @@ def pop_segment_options(options: dict) -> tuple[str | None, int, str | None]:
 def fit_by_segments(data, spec, items, ingest, settings, resampling, *, by: str, min_n: int,
                     scheduler: str | None, check, target: str | None, nonlinear,
                     output_format: str, output: str | None, quiet: bool,
-                    pdf: str | None = None, interaction: str = "two-stage") -> None:
+                    pdf: str | None = None, interaction: str = "two-stage",
+                    lang: str | None = None) -> None:
     """Fit every segment, then render the ranking table, the JSON or the CSV."""
     if check is not None:
         raise click.UsageError("--check compares one fit with a baseline; it cannot be "
@@ -78,8 +79,8 @@ def fit_by_segments(data, spec, items, ingest, settings, resampling, *, by: str,
             + (f" (--min-n {min_n}); lower --min-n" if largest.small else
                f" but {largest.reason}")
         )
-    notes(where, quiet)
-    emit(output_format, output, lambda console: render_segments(results, console),
+    notes(where, quiet, lang)
+    emit(output_format, output, lambda console: render_segments(results, console, lang),
          lambda kind: results.to_json() if kind == "json" else segments_csv(results),
          width=120)
     if output_format == "table":
@@ -93,4 +94,4 @@ def fit_by_segments(data, spec, items, ingest, settings, resampling, *, by: str,
                         f"{', ...' if len(small) > 10 else ''}")
     messages += [f"segment {skip.name} not estimated: {skip.reason}"
                  for skip in results.skipped if not skip.small]
-    notes(messages + list(results.warnings), quiet)
+    notes(messages + list(results.warnings), quiet, lang)

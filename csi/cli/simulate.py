@@ -6,9 +6,9 @@ import click
 
 from csi.cli.paths import OUTPUT
 
-from csi.cli.emit import emit, notes
-from csi.report.decisions import render_simulation
+from csi.cli.emit import emit, notes, status
 from csi.cli.report import lang_option
+from csi.report.decisions import render_simulation
 from csi.cli.results_file import read_results
 
 
@@ -31,11 +31,12 @@ def load(results: str, structural: str, draws_file: str | None):
     return fitted, draws
 
 
-def withheld_line(fitted, what: str) -> None:
-    """The one loud stderr line for a fit whose advice is withheld."""
+def withheld_line(fitted, what: str, lang: str | None = None) -> None:
+    """The one loud stderr line for a fit whose advice is withheld, in `lang`."""
     if fitted.advice["status"] != "ok":
-        click.echo(f"Warning: {fitted.source}: the fit's advice is withheld "
-                   f"({fitted.advice['message'] or fitted.advice['status']}); {what}", err=True)
+        status(f"{fitted.source}: the fit's advice is withheld "
+               f"({fitted.advice['message'] or fitted.advice['status']}); {what}", lang,
+               head="Warning")
 
 
 @click.command("simulate")
@@ -64,12 +65,12 @@ def simulate_command(results, changes, draws_file, structural, output_format, ou
 
     fitted, draws = load(results, structural, draws_file)
     simulation = simulate(fitted, [parse_change(text) for text in changes], draws)
-    withheld_line(fitted, "these numbers come from an inadmissible solution")
+    withheld_line(fitted, "these numbers come from an inadmissible solution", lang)
     if pdf_file:
         write_pdf(results, pdf_file, quiet, lang, scenarios=[(results, simulation.to_dict())])
-    emit(output_format, output, lambda console: render_simulation(simulation, console),
+    emit(output_format, output, lambda console: render_simulation(simulation, console, lang),
          lambda kind: dumps(simulation.to_dict()))
-    notes(simulation.notes, quiet)
+    notes(simulation.notes, quiet, lang)
 
 
 def write_pdf(results: str, path: str, quiet: bool, lang: str | None, **sections) -> None:
@@ -78,4 +79,4 @@ def write_pdf(results: str, path: str, quiet: bool, lang: str | None, **sections
 
     info = write(read_results(results), path, lang=lang, **sections)
     if not quiet:
-        click.echo(f"Wrote {path} ({info.pages} pages)", err=True)
+        status(f"Wrote {path} ({info.pages} pages)", lang)

@@ -11,6 +11,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from csi.gate import CheckReport, MetricCheck
+from csi.report import i18n
+from csi.report.i18n import _, ngettext
+from csi.report.notes import N_
 
 VERDICT_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "info": "dim"}
 VERDICT_WORD = {"pass": "pass", "warn": "warning", "fail": "FAIL", "info": "note"}
@@ -65,42 +68,73 @@ def plural(count: int, word: str) -> str:
     return f"{count} {word}" + ("" if count == 1 else "s")
 
 
-def headline(report: CheckReport) -> str:
-    """One line: the verdict and the counts."""
-    s = report.summary()
-    verdict = "PASS" if report.passed else "REGRESSION"
-    parts = [f"{plural(s['metrics'], 'metric')} compared in "
-             f"{s['families']} famil{'y' if s['families'] == 1 else 'ies'}",
-             f"{s['failed']} beyond tolerance"]
-    if s["only_in_one_file"]:
-        parts.append(f"{s['only_in_one_file']} in one file only")
-    if s["warned"] or s["findings_warned"]:
-        parts.append(plural(s["warned"] + s["findings_warned"], "warning"))
-    if s["findings_failed"]:
-        parts.append(plural(s["findings_failed"], "structural or settings failure"))
-    return f"csi check {verdict}: {report.current} against {report.baseline}: " + ", ".join(parts)
+def headline(report: CheckReport, lang: str | None = None) -> str:
+    """One line: the verdict and the counts, in `lang` (default: the current language)."""
+    with i18n.use(lang or i18n.current()):
+        s = report.summary()
+        verdict = _("PASS") if report.passed else _("REGRESSION")
+        parts = [ngettext("{n} metric compared in {families}", "{n} metrics compared in "
+                          "{families}", s["metrics"],
+                          families=ngettext("{n} family", "{n} families", s["families"])),
+                 _("{n} beyond tolerance", n=s["failed"])]
+        if s["only_in_one_file"]:
+            parts.append(_("{n} in one file only", n=s["only_in_one_file"]))
+        if s["warned"] or s["findings_warned"]:
+            parts.append(ngettext("{n} warning", "{n} warnings",
+                                  s["warned"] + s["findings_warned"]))
+        if s["findings_failed"]:
+            parts.append(ngettext("{n} structural or settings failure",
+                                  "{n} structural or settings failures", s["findings_failed"]))
+        return _("csi check {verdict}: {current} against {baseline}: {parts}", verdict=verdict,
+                 current=report.current, baseline=report.baseline, parts=_(", ").join(parts))
+
+
+def _human_tolerance(metric: MetricCheck, z: float) -> str:
+    """tolerance_text in the current language (the JUnit and annotations stay English)."""
+    text = tolerance_text(metric, z)
+    return text if text.startswith("±") or text == metric.rule else _(text)
+
+
+def _human_change(metric: MetricCheck) -> str:
+    text = change_text(metric)
+    return _(text) if text in ("changed", "null") or metric.presence != "both" else text
+
+
+# words the human renderings translate when shown (tolerance_text, change_text, PRESENCE)
+CHECK_WORDS = (N_("present in both"), N_("top priority unchanged"),
+               N_("top three unchanged (any order)"), N_("order unchanged"), N_("unchanged"),
+               N_("changed"), N_("only in baseline"), N_("only in current"), N_("pass"),
+               N_("warning"), N_("FAIL"), N_("note"))
 
 
 # --------------------------------------------------------------------------------------------
 # Terminal
 
 
-def render_check(report: CheckReport, console: Console, show_all: bool = False) -> None:
+def render_check(report: CheckReport, console: Console, show_all: bool = False,
+                 lang: str | None = None) -> None:
     """Findings, the metrics beyond tolerance (every compared metric with show_all) and the
-    per-family counts."""
+    per-family counts, in `lang` (csi.report.i18n)."""
+    with i18n.use(lang):
+        _render_check(report, console, show_all)
+
+
+def _render_check(report: CheckReport, console: Console, show_all: bool) -> None:
     policy = report.policy
     style = "bold green" if report.passed else "bold red"
     console.print(f"[{style}]{escape(headline(report))}[/]", highlight=False, soft_wrap=True)
     console.print(
-        f"Policy: {escape(policy.source or 'defaults')}; defaults {policy.defaults.rule} "
-        f"(abs {policy.defaults.abs:g} + rel {policy.defaults.rel:g}); ci z = {policy.z:.3g} "
-        f"(level {policy.level:g}); priority {policy.priority}; "
-        f"{'strict' if policy.strict else 'not strict'}", highlight=False, soft_wrap=True)
+        _("Policy: {source}; defaults {rule} (abs {abs} + rel {rel}); ci z = {z} (level "
+          "{level}); priority {priority}; {strict}", source=escape(policy.source or _("defaults")),
+          rule=policy.defaults.rule, abs=f"{policy.defaults.abs:g}",
+          rel=f"{policy.defaults.rel:g}", z=f"{policy.z:.3g}", level=f"{policy.level:g}",
+          priority=policy.priority, strict=_("strict") if policy.strict else _("not strict")),
+        highlight=False, soft_wrap=True)
 
     shown = [f for f in report.findings if f.severity != "info"]
     if shown:
-        table = Table(title="Structure and settings", title_justify="left")
-        for column in ("Kind", "What", "Baseline", "Current", "Verdict"):
+        table = Table(title=_("Structure and settings"), title_justify="left")
+        for column in (_("Kind"), _("What"), _("Baseline"), _("Current"), _("Verdict")):
             table.add_column(column)
         for finding in shown:
             table.add_row(finding.category, escape(finding.subject),
@@ -111,25 +145,26 @@ def render_check(report: CheckReport, console: Console, show_all: bool = False) 
     rows = list(report.metrics) if show_all else [m for m in report.metrics
                                                   if m.verdict != "pass"]
     if rows:
-        table = Table(title="Metrics" if show_all else "Differences beyond tolerance",
+        table = Table(title=_("Metrics") if show_all else _("Differences beyond tolerance"),
                       title_justify="left")
         longest = max(len(m.name) for m in rows)
-        table.add_column("Metric", overflow="fold", min_width=min(longest, 60))
-        for column in ("Baseline", "Current", "Change"):
+        table.add_column(_("Metric"), overflow="fold", min_width=min(longest, 60))
+        for column in (_("Baseline"), _("Current"), _("Change")):
             table.add_column(column, justify="right")
-        table.add_column("Tolerance")
-        table.add_column("Verdict")
+        table.add_column(_("Tolerance"))
+        table.add_column(_("Verdict"))
         for metric in rows:
             b, c = _baseline_current(metric)
-            table.add_row(escape(metric.name), escape(b), escape(c), escape(change_text(metric)),
-                          escape(tolerance_text(metric, policy.z)), _verdict(metric.verdict))
+            table.add_row(escape(metric.name), escape(b), escape(c),
+                          escape(_human_change(metric)),
+                          escape(_human_tolerance(metric, policy.z)), _verdict(metric.verdict))
         console.print(table)
 
-    table = Table(title="Families", title_justify="left")
-    table.add_column("Family")
-    for column in ("Compared", "Failed", "Warned", "Ignored", "Max |change|"):
+    table = Table(title=_("Families"), title_justify="left")
+    table.add_column(_("Family"))
+    for column in (_("Compared"), _("Failed"), _("Warned"), _("Ignored"), _("Max |change|")):
         table.add_column(column, justify="right")
-    table.add_column("Verdict")
+    table.add_column(_("Verdict"))
     for family in report.families:
         table.add_row(escape(family.family), str(family.compared), str(family.failed),
                       str(family.warned), str(family.ignored),
@@ -138,12 +173,13 @@ def render_check(report: CheckReport, console: Console, show_all: bool = False) 
     console.print(table)
     for finding in report.findings:
         if finding.severity == "info":
-            console.print(f"[dim]Note:[/] {escape(finding.message)}", highlight=False,
-                          soft_wrap=True)
+            console.print("[dim]" + _("Note") + f":[/] {escape(finding.message)}",
+                          highlight=False, soft_wrap=True)
 
 
 def _verdict(verdict: str) -> str:
-    return f"[{VERDICT_STYLE[verdict]}]{VERDICT_WORD[verdict]}[/]"
+    word = _(VERDICT_WORD[verdict])
+    return f"[{VERDICT_STYLE[verdict]}]{word}[/]"
 
 
 # --------------------------------------------------------------------------------------------
@@ -227,27 +263,36 @@ def _md(text) -> str:
     return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
-def to_markdown(report: CheckReport) -> str:
-    """A job summary: the verdict, the families, every failure and the differences."""
+def to_markdown(report: CheckReport, lang: str | None = None) -> str:
+    """A job summary: the verdict, the families, every failure and the differences, in
+    `lang` (csi.report.i18n)."""
+    with i18n.use(lang):
+        return _markdown(report)
+
+
+def _markdown(report: CheckReport) -> str:
     z = report.policy.z
     mark = "✅" if report.passed else "❌"
     lines = [f"### {mark} {_md(headline(report))}", ""]
     issues = [f for f in report.findings if f.severity != "info"]
     if issues:
-        lines += ["| | Structure and settings |", "|---|---|"]
+        lines += ["| | " + _("Structure and settings") + " |", "|---|---|"]
         lines += [f"| {'❌' if f.severity == 'fail' else '⚠️'} | {_md(f.message)} |"
                   for f in issues]
         lines.append("")
     rows = [m for m in report.metrics if m.verdict != "pass"]
     if rows:
-        lines += ["| Metric | Baseline | Current | Change | Tolerance | Verdict |",
+        lines += ["| " + " | ".join((_("Metric"), _("Baseline"), _("Current"), _("Change"),
+                                     _("Tolerance"), _("Verdict"))) + " |",
                   "|---|---:|---:|---:|---|---|"]
         for m in rows:
             b, c = _baseline_current(m)
-            lines.append(f"| `{_md(m.name)}` | {_md(b)} | {_md(c)} | {_md(change_text(m))} | "
-                         f"{_md(tolerance_text(m, z))} | {VERDICT_WORD[m.verdict]} |")
+            word = _(VERDICT_WORD[m.verdict])
+            lines.append(f"| `{_md(m.name)}` | {_md(b)} | {_md(c)} | {_md(_human_change(m))} | "
+                         f"{_md(_human_tolerance(m, z))} | {word} |")
         lines.append("")
-    lines += ["| Family | Compared | Failed | Warned | Max \\|change\\| |",
+    lines += ["| " + " | ".join((_("Family"), _("Compared"), _("Failed"), _("Warned"),
+                                 _md(_("Max |change|")))) + " |",
               "|---|---:|---:|---:|---:|"]
     for f in report.families:
         change = "—" if f.max_abs_change is None else f"{f.max_abs_change:.3g}"

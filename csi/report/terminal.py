@@ -6,8 +6,6 @@ import math
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table as RichTable
-from rich.text import Text
 
 from csi.drivers.priorities import Priorities
 from csi.measures.reliability import AVE_MIN, HTMT_MAX, RHO_C_MIN, quality_flags
@@ -15,35 +13,9 @@ from csi.report import i18n, words
 from csi.report.careless import careless_line
 from csi.report.diagnostics import advice_line, diagnostic_lines
 from csi.report.i18n import _, ngettext, term
+from csi.report.notes import note as note_text
+from csi.report.table import LEFT, Table
 from csi.result import Result
-
-LEFT = "left"
-
-
-def Table(title: str = "", **kwargs) -> "_Table":
-    return _Table(title=title, title_justify="left", **kwargs)
-
-
-class _Table(RichTable):
-    """A rich table that never truncates a number: numeric (right-aligned) columns keep their
-    widest cell on one line, and text columns wrap (fold) at narrow widths instead."""
-
-    def add_column(self, header: str = "", justify: str = "right", **kwargs) -> None:
-        if justify == "right":
-            kwargs.setdefault("no_wrap", True)
-        else:
-            kwargs.setdefault("overflow", "fold")
-        super().add_column(header, justify=justify, **kwargs)
-
-    def add_row(self, *cells, **kwargs) -> None:
-        super().add_row(*cells, **kwargs)
-        for column, cell in zip(self.columns, cells):
-            if column.justify == "right":
-                size = Text.from_markup(str(cell)).cell_len
-                column.min_width = max(column.min_width or 0, size,
-                                       Text.from_markup(str(column.header)).cell_len
-                                       if len(str(column.header)) <= 12 else 0)
-
 
 def _fmt(value: float, digits: int = 3) -> str:
     return ("—" if value is None or (isinstance(value, float) and math.isnan(value))
@@ -67,6 +39,7 @@ def render(result: Result, console: Console, lang: str | None = None) -> None:
 
 def _render(result: Result, console: Console) -> None:
     label = result.model.label
+    names = [label(c) for c in result.model.constructs]  # abbreviated in too-wide tables
     settings = result.settings
     scale = settings["scale"]
     console.print(_(
@@ -108,8 +81,8 @@ def _render(result: Result, console: Console) -> None:
             requested=b["n_requested"], failed=b["n_failed"], seed=b["seed"],
             method=_(b["ci_method"]), level=i18n.percent(b["level"]),
             sign=_(str(b["sign_change"]))))
-    index = Table(_("Index (0–100)"))
-    index.add_column(_("Construct"), LEFT)
+    index = Table(_("Index (0–100)"), labels=names)
+    index.add_column(_("Construct"), LEFT, label=True)
     index.add_column(_("Index"))
     has_ci = "ci_low" in result.index
     if has_ci:
@@ -127,17 +100,18 @@ def _render(result: Result, console: Console) -> None:
 
     level = i18n.percent(result.bootstrap["level"]) if result.bootstrap else ""
     if result.nonlinear is not None:
-        render_nonlinear(result.nonlinear.to_dict(), label, console)
+        render_nonlinear(result.nonlinear.to_dict(), label, console, names)
     withheld = advice_line(document)
     if withheld:
         console.print("[bold]" + _("What to improve first") + f":[/] {escape(withheld)}")
     elif result.priorities is not None:
-        render_priorities(result.priorities, label, console)
+        render_priorities(result.priorities, label, console, names=names)
 
     ml_se = not has_ci and "se" in result.paths  # CB-SEM's ML standard errors
-    paths = Table(_("Structural model") + (_(" (ML standard errors)") if ml_se else ""))
-    paths.add_column(_("From"), LEFT)
-    paths.add_column(_("To"), LEFT)
+    paths = Table(_("Structural model") + (_(" (ML standard errors)") if ml_se else ""),
+                  labels=names)
+    paths.add_column(_("From"), LEFT, label=True)
+    paths.add_column(_("To"), LEFT, label=True)
     for column in (_("Path"),) + ((_("{level} CI", level=level), "p") if has_ci else ()) + (
             (_("SE"), "p") if ml_se else ()):
         paths.add_column(column)
@@ -157,16 +131,16 @@ def _render(result: Result, console: Console) -> None:
 
         render_moderation(result.moderation.to_list(), label, console, Table, _fmt)
 
-    r2 = Table(_("Explained variance"))
-    r2.add_column(_("Construct"), LEFT)
+    r2 = Table(_("Explained variance"), labels=names)
+    r2.add_column(_("Construct"), LEFT, label=True)
     for column in (_("R²"), _("Adjusted R²")):
         r2.add_column(column)
     for row in result.r2.to_dict("records"):
         r2.add_row(label(row["construct"]), _fmt(row["estimate"]), _fmt(row["adjusted"]))
     console.print(r2)
 
-    outer = Table(_("Measurement model"))
-    outer.add_column(_("Construct"), LEFT)
+    outer = Table(_("Measurement model"), labels=names)
+    outer.add_column(_("Construct"), LEFT, label=True)
     outer.add_column(_("Question"), LEFT)
     for column in (_("Weight"), _("Loading")):
         outer.add_column(column)
@@ -177,8 +151,8 @@ def _render(result: Result, console: Console) -> None:
 
     flags = quality_flags(document)
     rel = Table(_("Reliability (flagged: rho_C < {rho_c}, AVE < {ave})", rho_c=RHO_C_MIN,
-                  ave=AVE_MIN))
-    rel.add_column(_("Construct"), LEFT)
+                  ave=AVE_MIN), labels=names)
+    rel.add_column(_("Construct"), LEFT, label=True)
     for column in ("alpha", "rho_A", "rho_C", "AVE"):
         rel.add_column(column)
     for row in result.reliability.to_dict("records"):
@@ -217,34 +191,36 @@ def render_fit_indices(fit: dict, console: Console) -> None:
 
 
 def render_priorities(priorities: Priorities, label, console: Console,
-                      lang: str | None = None) -> None:
-    """The driver table and the "What to improve first" sentences."""
+                      lang: str | None = None, names=None) -> None:
+    """The driver table and the "What to improve first" sentences; `names`, the labels of
+    the model's constructs in order, number the abbreviated labels as the other tables do."""
     with i18n.use(lang if lang is not None else i18n.current()):
-        _render_priorities(priorities, label, console)
+        _render_priorities(priorities, label, console, names)
 
 
-def _render_priorities(priorities: Priorities, label, console: Console) -> None:
-    has_ci = priorities.level is not None
+def _render_priorities(priorities: Priorities, label, console: Console, names=None) -> None:
+    # below 200 resamples the bootstrap reports no intervals (csi.diagnostics), though it ran
+    has_ci = (priorities.level is not None
+              and "impact_5pt_ci_low" in priorities.importance.columns)
     level = i18n.percent(priorities.level) if has_ci else ""
     # with three drivers or fewer every one is in the top three: the column says nothing
     top3 = has_ci and len(priorities.ranking) > 3
     table = Table(_("Drivers of {target} ({reason}; {model} model)",
                     target=label(priorities.target),
                     reason=words.target_reason(priorities.target_reason),
-                    model=_(priorities.model_used)))
+                    model=note_text(priorities.model_used)),
+                  labels=names or [label(driver) for driver in priorities.ranking["driver"]])
     table.add_column("#")
-    longest_word = max((len(word) for driver in priorities.ranking["driver"]
-                        for word in str(label(driver)).split()), default=6)
-    table.add_column(_("Driver"), LEFT, min_width=min(longest_word, 16))  # wrap between words
+    table.add_column(_("Driver"), LEFT, label=True)
     table.add_column(_("+5 lifts target by ({level} CI)", level=level).replace(" (", "\n(", 1)
                      if has_ci
                      else _("+5 lifts target by"))
     table.add_column(_("Perf."))
     table.add_column(_("Quadrant"), LEFT)
     if has_ci:
-        table.add_column(_("Top 1"))
+        table.add_column(_("Top 1"), optional=True)
     if top3:
-        table.add_column(_("Top 3"))
+        table.add_column(_("Top 3"), optional=True)
     importance = priorities.importance.set_index("driver")
     for row in priorities.ranking.to_dict("records"):
         info = importance.loc[row["driver"]]
@@ -271,17 +247,18 @@ def _render_priorities(priorities: Priorities, label, console: Console) -> None:
         console.print(f"{number}. {escape(sentence)}")
 
 
-def render_nonlinear(block: dict, label, console: Console) -> None:
+def render_nonlinear(block: dict, label, console: Console, names=None) -> None:
     """Shapes and Kano classes of the target's drivers, and the linear/non-linear verdict."""
     comparison = block["comparison"]
     table = Table(_("Non-linear effects on {target} (knot: {knot})",
-                    target=label(comparison["target"]), knot=_(str(block["knot"]))))
-    table.add_column(_("Driver"), LEFT)
+                    target=label(comparison["target"]), knot=_(str(block["knot"]))),
+                  labels=names or [label(row["driver"]) for row in block["drivers"]])
+    table.add_column(_("Driver"), LEFT, label=True)
     for column in (_("Below"), _("Above"), _("Asym.")):
         table.add_column(column)
     table.add_column(_("Class"), LEFT)
     for column in (_("P(basic)"), _("P(perf.)"), _("P(excit.)")):
-        table.add_column(column)
+        table.add_column(column, optional=True)
     paths = {(p["from"], p["to"]): p for p in block["paths"]}
     for row in block["drivers"]:
         if not row["direct"]:
@@ -296,7 +273,7 @@ def render_nonlinear(block: dict, label, console: Console) -> None:
     if verdict:
         console.print(escape(verdict))
     for note in block["notes"]:
-        console.print("[yellow]" + _("Note") + f":[/] {escape(note)}")
+        console.print("[yellow]" + _("Note") + f":[/] {escape(note_text(note))}")
 
 
 def render_data_quality(quality: dict, console: Console) -> None:
@@ -332,4 +309,4 @@ def render_data_quality(quality: dict, console: Console) -> None:
                           str(item.get("out_of_scale", 0)), str(item.get("distinct", "")))
         console.print(table)
     for note in quality.get("notes", []):
-        console.print("[dim]" + _("Data note") + f": {escape(note)}[/]")
+        console.print("[dim]" + _("Data note") + f": {escape(note_text(note))}[/]")

@@ -19,6 +19,7 @@ from csi.report import charts, words
 from csi.report.careless import careless_line
 from csi.report.diagnostics import diagnostic_lines
 from csi.report.i18n import _, ngettext, percent, term
+from csi.report.notes import note as note_text
 from csi.report.pdf.fonts import markup
 from csi.report.pdf.layout import (FLAG, Report, fixed, flagged, general, interval, num,
                                    pvalue, share)
@@ -160,8 +161,8 @@ def variant_text(rep: Report) -> str:
     model = (rep.doc.get("priority_settings") or {}).get("model", "linear")
     if block:
         return _("non-linear ({knot}); priorities from the {model} model", knot=knot_text(rep),
-                 model=_(model))
-    return _("{model} structural model", model=_(model))
+                 model=note_text(model))
+    return _("{model} structural model", model=note_text(model))
 
 
 def bootstrap_text(rep: Report) -> str:
@@ -241,10 +242,12 @@ def summary(rep: Report) -> list:
             story.append(KeepTogether([rep.P(f"{number}. {sentence}", "item")]))
     notes = fit_notes(rep)
     if notes:
+        # the section's number first: a _() call inside ngettext() hides the plural from the
+        # message extractor
+        section = _number_of(rep, _("Data quality"))
         story.append(rep.P(ngettext("{n} note on the data or the fit: see section {section}.",
                                     "{n} notes on the data or the fit: see section {section}.",
-                                    len(notes), section=_number_of(rep, _("Data quality"))),
-                           "small"))
+                                    len(notes), section=section), "small"))
     return story
 
 
@@ -328,7 +331,7 @@ def drivers(rep: Report) -> list:
         "The priority score, importance × (100 − performance), is the number of points "
         "{target} could gain; drivers are ranked by it.", target=target,
         reason=words.target_reason(settings.get("target_reason")),
-        model=_(settings.get("model", "linear")))))
+        model=note_text(settings.get("model", "linear")))))
     importance = {r["driver"]: r for r in doc.get("importance") or []}
     has_ci = rep.level is not None and any(
         num(r.get("impact_5pt_ci_low")) is not None for r in importance.values())
@@ -497,9 +500,8 @@ def nonlinear(rep: Report) -> list:
         verdict = words.verdict(comparison, outcome)
         if verdict:
             story.append(rep.P(str(verdict)))
-    if rep.english:
-        for note in block.get("notes") or []:
-            story.append(rep.P(f"Note: {note}", "small"))
+    for note in block.get("notes") or []:
+        story.append(rep.P(_("Note") + _(": ") + note_text(note), "small"))
     return story
 
 
@@ -687,13 +689,16 @@ def data_quality(rep: Report) -> list:
                                    rows, [4.5, 0.9, 0.8], numeric={1, 2}))
     notes = fit_notes(rep)
     quality_notes = [n for n in quality.get("notes") or [] if n]
+    shown = [note_text(n) for n in notes + quality_notes]
     if notes:
         story.append(rep.sub(_("Points to check")))
-        story += [rep.P(f"• {n}", "item") for n in notes]
+        story += [rep.P(f"• {n}", "item") for n in shown[:len(notes)]]
     if quality_notes:
         story.append(rep.sub(_("What csi did with the data")))
-        story += [rep.P(f"• {n}", "item") for n in quality_notes]
-    if (notes or quality_notes) and not rep.english:
+        story += [rep.P(f"• {n}", "item") for n in shown[len(notes):]]
+    # a note no catalog message matches (one written by a newer csi) stays in English
+    if not rep.english and any(text == original for text, original
+                               in zip(shown, notes + quality_notes)):
         story.append(rep.P(_("The notes above are the analysis' own words, in English."),
                            "small"))
     story.append(rep.sub(_("Settings")))

@@ -1,11 +1,13 @@
 """The trend section of a report over several survey waves (`csi report Q1.json Q2.json
 ...`): each construct's index per wave with its interval (table and line chart), the
-significant changes between consecutive waves (csi.report.waves: bootstrap SEs, Holm-adjusted)
+significant changes between consecutive waves (computed in csi.multi.waves: bootstrap SEs,
+Holm-adjusted)
 and the priorities per wave side by side. The latest wave's full report follows."""
 
 from __future__ import annotations
 
-from csi.report import charts, waves as wave_stats
+from csi.multi import waves as wave_stats
+from csi.report import charts
 from csi.report.i18n import _, ngettext, term
 from csi.report.pdf.fonts import markup
 from csi.report.pdf.layout import Report, fixed, interval, num, pvalue
@@ -53,19 +55,19 @@ def _changes(rep: Report, waves) -> list:
         story.append(rep.P(_("No bootstrap standard errors in the waves' results: changes "
                              "cannot be tested. Fit each wave with --bootstrap N.")))
         return story
-    significant = [r for r in found if r["significant"]]
+    significant = found.significant
     story.append(rep.P(_(
         "Difference of each index between consecutive waves; z from the two waves' bootstrap "
         "standard errors (independent samples), p values Holm-adjusted over all {n} "
         "comparisons. Significant (adjusted p < 0.05) changes in bold.", n=len(found))))
     rows, muted = [], set()
     for i, r in enumerate(found):
-        change = ("+" if r["difference"] >= 0 else "") + fixed(r["difference"], 1)
-        cells = [markup(rep.label(r["construct"])), markup(f"{r['from']} → {r['to']}"),
-                 markup(f"{fixed(r['a'], 1)} → {fixed(r['b'], 1)}"), markup(change),
-                 markup(fixed(r["se"], 2)), markup(pvalue(r["p"])),
-                 markup(pvalue(r["p_holm"]))]
-        if r["significant"]:
+        change = ("+" if r.difference >= 0 else "") + fixed(r.difference, 1)
+        cells = [markup(rep.label(r.construct)), markup(f"{r.from_wave} → {r.to_wave}"),
+                 markup(f"{fixed(r.a, 1)} → {fixed(r.b, 1)}"), markup(change),
+                 markup(fixed(r.se, 2)), markup(pvalue(r.p)),
+                 markup(pvalue(r.p_holm))]
+        if r.significant:
             cells = [f"<b>{c}</b>" for c in cells]
         else:
             muted.add(i)
