@@ -61,6 +61,17 @@ def partitioned(rows: int, parts: int) -> Path:
     return folder
 
 
+def _rss() -> int:
+    """The resident set size now (Linux /proc; the peak so far elsewhere)."""
+    try:
+        with open("/proc/self/statm") as handle:
+            import os
+
+            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return _peak()
+
+
 def _peak() -> int:
     import resource
 
@@ -87,22 +98,28 @@ def child_chain(constructs: int, n: int, resamples: int) -> dict:
     return {"seconds": total - point, "peak_bytes": _peak() - baseline}
 
 
-def child_fit(rows: int) -> dict:
-    import csi  # noqa: F401  (the interpreter's baseline includes the package)
-    from csi.ingest import item_matrix, read_survey
-    from csi.model.spec import load_model
-    from csi.estimators.base import PlsSettings
-    from csi.pipeline import fit_items
+def child_fit(rows: int, traced: int = 0) -> dict:
+    """Read + point fit (csi.fit, bootstrap=0) of big_csv(rows): seconds, and the peak
+    memory above the baseline of an interpreter that has run one small fit (csi, numpy,
+    pandas, scipy loaded: the libraries' code is not the data's memory), both as the
+    process's peak RSS (ru_maxrss) and as the peak of traced allocations (tracemalloc)."""
+    import tracemalloc
+
+    import csi
 
     path = big_csv(rows)
-    spec = load_model("ecsi")
-    baseline = _peak()
+    csi.fit(MOBI, "ecsi", scale=(1, 10), bootstrap=0)  # warm-up: every module loaded
+    baseline = _rss()
+    if traced:  # a run of its own: tracing costs time and memory
+        tracemalloc.start()
     start = time.perf_counter()
-    items = item_matrix(read_survey(path), spec, (1, 10))
-    fit_items(items, spec, PlsSettings(), str(path))
+    result = csi.fit(path, "ecsi", scale=(1, 10), bootstrap=0)
     total = time.perf_counter() - start
-    return {"seconds": total, "peak_bytes": _peak() - baseline,
-            "numeric_bytes": items.values.nbytes}
+    found = {"seconds": total, "peak_bytes": _peak() - baseline,
+             "numeric_bytes": result.n_obs * 24 * 8}
+    if traced:
+        found["traced_bytes"] = tracemalloc.get_traced_memory()[1]
+    return found
 
 
 def child_boot(rows: int, resamples: int) -> dict:
