@@ -170,7 +170,43 @@ def child_partitions(rows: int, parts: int) -> dict:
     return {"in_process": in_process, "dask": on_dask, "max_gap": gap}
 
 
-CHILDREN = {"chain": child_chain, "fit": child_fit, "boot": child_boot,
+def child_iterate(constructs: int, n: int, resamples: int = 20, iterations: int = 10) -> dict:
+    """Per resample, on one BLAS thread: its moments as csi computes them (the pairs the
+    chain uses, one pass over the rows) against `iterations` PLS iterations on the rows
+    instead (scores Y = X W, then the outer-weight products X' diag(f) Y), the plan issue 21
+    asks to weigh when p is large against n."""
+    from csi.estimators.pls import used_pairs
+    from csi.model.spec import parse_model
+    from csi.model.structure import Structure
+    from csi.sample import batch_moments
+    from csi.scale_out import one_blas_thread
+
+    frame, text = chain_survey(constructs, n)
+    structure = Structure.from_spec(parse_model(text))
+    x = frame.to_numpy(float)
+    p = x.shape[1]
+    rng = np.random.default_rng(0)
+    counts = np.stack([np.bincount(rng.integers(0, n, n), minlength=n)
+                       for _ in range(resamples)]).astype(np.uint8)
+    membership = np.zeros((p, constructs))
+    membership[np.arange(p), structure.block_of] = 1.0
+    weights = rng.random((resamples, p))
+    with one_blas_thread():
+        start = time.perf_counter()
+        batch_moments(x, counts, used_pairs(structure))
+        on_moments = (time.perf_counter() - start) / resamples
+        centred = x - x.mean(axis=0)
+        start = time.perf_counter()
+        for r in range(resamples):
+            f = counts[r].astype(float)[:, None]
+            for _ in range(iterations):
+                scores = centred @ (weights[r][:, None] * membership)
+                centred.T @ (f * scores)
+        on_rows = (time.perf_counter() - start) / resamples
+    return {"moments": on_moments, "rows": on_rows, "p": p}
+
+
+CHILDREN = {"chain": child_chain, "iterate": child_iterate, "fit": child_fit, "boot": child_boot,
             "partitions": child_partitions}
 
 
@@ -201,6 +237,12 @@ def scale_figures(quick: bool = False, partitions: bool = True) -> list[dict]:
                     f"{ratio:.2f}x (target < 8x); exponent K^"
                     f"{slope(sizes, [chain[k]['seconds'] for k in sizes]):.2f}; "
                     f"peak at 48 +{chain[48]['peak_bytes'] / 2**20:.0f} MiB (target < 600)"))
+    for k, n in ((48, 1000), (48, 200)):
+        plan = child("iterate", k, n)
+        ratio = plan["rows"] / plan["moments"]
+        rows.append(row(f"  per resample, chain of {k} (p = {plan['p']}), n = {n:,}: moments",
+                        plan["moments"], "iterating on the rows instead (10 PLS iterations) "
+                        + (f"{ratio:.1f}x slower" if ratio >= 1 else f"{1 / ratio:.1f}x faster")))
     counts = (1_000, 10_000, 100_000) + (() if quick else (1_000_000,))
     fits = {n: child("fit", n) for n in counts}
     for n in counts:
