@@ -22,7 +22,7 @@ from csi.sample import Sample
 from tests.conftest import MOBI
 
 ROWS = 200_000
-# peak RSS above the warm interpreter / the numeric matrix (n p 8 bytes) at ROWS rows: 3.9
+# peak RSS above the warm interpreter / the numeric matrix (n p 8 bytes) at ROWS rows: 5.5
 # before issue 21's memory work, 1.9 measured after it (bench/bench_scale.py prints both)
 PEAK_RATIO = 2.1
 
