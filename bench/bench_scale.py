@@ -6,7 +6,7 @@ read + point fit of the ECSI model (24 items) at n = 1e3 ... 1e6, and its peak m
 the baseline of an interpreter that has run one small fit, over the numeric matrix (peak RSS,
 and in a second run the peak of traced allocations). 1,000 resamples at n = 1e5. A survey
 split in partitions fitted in-process and on a 2-worker Dask LocalCluster. Every figure runs
-in a child process so its peak memory (ru_maxrss) is its own; exponents are log-log slopes
+in a child process so its peak memory (VmHWM) is its own; exponents are log-log slopes
 measured in this one run.
 
 Usage: python bench/bench_scale.py [--quick] [--child KIND ARGS...]
@@ -74,9 +74,16 @@ def _rss() -> int:
 
 
 def _peak() -> int:
-    import resource
+    """This process's peak resident size: VmHWM on Linux (ru_maxrss starts at the parent's
+    peak, kept across fork and exec), else ru_maxrss."""
+    try:
+        with open("/proc/self/status") as handle:
+            return next(int(line.split()[1]) * 1024 for line in handle
+                        if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        import resource
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def child_chain(constructs: int, n: int, resamples: int) -> dict:
@@ -103,7 +110,7 @@ def child_fit(rows: int, traced: int = 0) -> dict:
     """Read + point fit (csi.fit, bootstrap=0) of big_csv(rows): seconds, and the peak
     memory above the baseline of an interpreter that has run one small fit (csi, numpy,
     pandas, scipy loaded: the libraries' code is not the data's memory), both as the
-    process's peak RSS (ru_maxrss) and as the peak of traced allocations (tracemalloc)."""
+    process's peak RSS (VmHWM) and as the peak of traced allocations (tracemalloc)."""
     import tracemalloc
 
     import csi
