@@ -3,9 +3,10 @@
 Growth in constructs: chains of 6/12/24/48 constructs with 4 items each, n = 1,000,
 1,000 resamples (bootstrap time beyond the point fit, peak memory). Growth in respondents:
 read + point fit of the ECSI model (24 items) at n = 1e3 ... 1e6, and its peak memory above
-the interpreter's baseline over the numeric matrix. 1,000 resamples at n = 1e5. A survey
+the baseline of an interpreter that has run one small fit, over the numeric matrix (peak RSS,
+and in a second run the peak of traced allocations). 1,000 resamples at n = 1e5. A survey
 split in partitions fitted in-process and on a 2-worker Dask LocalCluster. Every figure runs
-in a child process so its peak memory (ru_maxrss) is its own; exponents are log-log slopes
+in a child process so its peak memory (VmHWM) is its own; exponents are log-log slopes
 measured in this one run.
 
 Usage: python bench/bench_scale.py [--quick] [--child KIND ARGS...]
@@ -61,10 +62,28 @@ def partitioned(rows: int, parts: int) -> Path:
     return folder
 
 
-def _peak() -> int:
-    import resource
+def _rss() -> int:
+    """The resident set size now (Linux /proc; the peak so far elsewhere)."""
+    try:
+        with open("/proc/self/statm") as handle:
+            import os
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return _peak()
+
+
+def _peak() -> int:
+    """This process's peak resident size: VmHWM on Linux (ru_maxrss starts at the parent's
+    peak, kept across fork and exec), else ru_maxrss."""
+    try:
+        with open("/proc/self/status") as handle:
+            return next(int(line.split()[1]) * 1024 for line in handle
+                        if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def child_chain(constructs: int, n: int, resamples: int) -> dict:
@@ -87,22 +106,28 @@ def child_chain(constructs: int, n: int, resamples: int) -> dict:
     return {"seconds": total - point, "peak_bytes": _peak() - baseline}
 
 
-def child_fit(rows: int) -> dict:
-    import csi  # noqa: F401  (the interpreter's baseline includes the package)
-    from csi.ingest import item_matrix, read_survey
-    from csi.model.spec import load_model
-    from csi.estimators.base import PlsSettings
-    from csi.pipeline import fit_items
+def child_fit(rows: int, traced: int = 0) -> dict:
+    """Read + point fit (csi.fit, bootstrap=0) of big_csv(rows): seconds, and the peak
+    memory above the baseline of an interpreter that has run one small fit (csi, numpy,
+    pandas, scipy loaded: the libraries' code is not the data's memory), both as the
+    process's peak RSS (VmHWM) and as the peak of traced allocations (tracemalloc)."""
+    import tracemalloc
+
+    import csi
 
     path = big_csv(rows)
-    spec = load_model("ecsi")
-    baseline = _peak()
+    csi.fit(MOBI, "ecsi", scale=(1, 10), bootstrap=0)  # warm-up: every module loaded
+    baseline = _rss()
+    if traced:  # a run of its own: tracing costs time and memory
+        tracemalloc.start()
     start = time.perf_counter()
-    items = item_matrix(read_survey(path), spec, (1, 10))
-    fit_items(items, spec, PlsSettings(), str(path))
+    result = csi.fit(path, "ecsi", scale=(1, 10), bootstrap=0)
     total = time.perf_counter() - start
-    return {"seconds": total, "peak_bytes": _peak() - baseline,
-            "numeric_bytes": items.values.nbytes}
+    found = {"seconds": total, "peak_bytes": _peak() - baseline,
+             "numeric_bytes": result.n_obs * 24 * 8}
+    if traced:
+        found["traced_bytes"] = tracemalloc.get_traced_memory()[1]
+    return found
 
 
 def child_boot(rows: int, resamples: int) -> dict:
@@ -152,7 +177,43 @@ def child_partitions(rows: int, parts: int) -> dict:
     return {"in_process": in_process, "dask": on_dask, "max_gap": gap}
 
 
-CHILDREN = {"chain": child_chain, "fit": child_fit, "boot": child_boot,
+def child_iterate(constructs: int, n: int, resamples: int = 20, iterations: int = 10) -> dict:
+    """Per resample, on one BLAS thread: its moments as csi computes them (the pairs the
+    chain uses, one pass over the rows) against `iterations` PLS iterations on the rows
+    instead (scores Y = X W, then the outer-weight products X' diag(f) Y), the plan issue 21
+    asks to weigh when p is large against n."""
+    from csi.estimators.pls import used_pairs
+    from csi.model.spec import parse_model
+    from csi.model.structure import Structure
+    from csi.sample import batch_moments
+    from csi.scale_out import one_blas_thread
+
+    frame, text = chain_survey(constructs, n)
+    structure = Structure.from_spec(parse_model(text))
+    x = frame.to_numpy(float)
+    p = x.shape[1]
+    rng = np.random.default_rng(0)
+    counts = np.stack([np.bincount(rng.integers(0, n, n), minlength=n)
+                       for _ in range(resamples)]).astype(np.uint8)
+    membership = np.zeros((p, constructs))
+    membership[np.arange(p), structure.block_of] = 1.0
+    weights = rng.random((resamples, p))
+    with one_blas_thread():
+        start = time.perf_counter()
+        batch_moments(x, counts, used_pairs(structure))
+        on_moments = (time.perf_counter() - start) / resamples
+        centred = x - x.mean(axis=0)
+        start = time.perf_counter()
+        for r in range(resamples):
+            f = counts[r].astype(float)[:, None]
+            for _ in range(iterations):
+                scores = centred @ (weights[r][:, None] * membership)
+                centred.T @ (f * scores)
+        on_rows = (time.perf_counter() - start) / resamples
+    return {"moments": on_moments, "rows": on_rows, "p": p}
+
+
+CHILDREN = {"chain": child_chain, "iterate": child_iterate, "fit": child_fit, "boot": child_boot,
             "partitions": child_partitions}
 
 
@@ -183,13 +244,25 @@ def scale_figures(quick: bool = False, partitions: bool = True) -> list[dict]:
                     f"{ratio:.2f}x (target < 8x); exponent K^"
                     f"{slope(sizes, [chain[k]['seconds'] for k in sizes]):.2f}; "
                     f"peak at 48 +{chain[48]['peak_bytes'] / 2**20:.0f} MiB (target < 600)"))
+    for k, n in ((48, 1000), (48, 200)):
+        plan = child("iterate", k, n)
+        ratio = plan["rows"] / plan["moments"]
+        rows.append(row(f"  per resample, chain of {k} (p = {plan['p']}), n = {n:,}: moments",
+                        plan["moments"], "iterating on the rows instead (10 PLS iterations) "
+                        + (f"{ratio:.1f}x slower" if ratio >= 1 else f"{1 / ratio:.1f}x faster")))
     counts = (1_000, 10_000, 100_000) + (() if quick else (1_000_000,))
     fits = {n: child("fit", n) for n in counts}
     for n in counts:
         memory = fits[n]["peak_bytes"] / fits[n]["numeric_bytes"]
         rows.append(row(f"read + point fit, ECSI (24 items), n = {n:,}", fits[n]["seconds"],
-                        f"peak above baseline {memory:.2f}x the numeric matrix"
+                        f"peak RSS above baseline {memory:.2f}x the numeric matrix"
                         + (" (target < 1.5x)" if n == counts[-1] else "")))
+    largest = counts[-1]
+    traced = child("fit", largest, 1)
+    rows.append(row(f"  memory of the point fit at n = {largest:,}", None,
+                    f"peak traced allocations {traced['traced_bytes'] / traced['numeric_bytes']:.2f}x"
+                    f" the numeric matrix (numpy + Python objects; RSS adds the allocator's "
+                    f"and Arrow's pools)"))
     rows.append(row("  growth in respondents: read + fit", None,
                     f"exponent n^{slope(counts, [fits[n]['seconds'] for n in counts]):.2f}"))
     boot = child("boot", 100_000, 1000)

@@ -90,6 +90,8 @@ def fit(
             na_codes=tuple(na or ()), reverse=tuple(reverse or ()), column_map=column_map)
     survey, starts = _survey(source, options)
     items = item_matrix(survey, spec, scale, options)
+    name = survey.source
+    del survey  # the item matrix is all the fit reads: the raw columns go now
     if isinstance(bootstrap, int):
         bootstrap = boot.BootstrapSettings(resamples=bootstrap, seed=seed)
     if variant not in VARIANTS:
@@ -101,7 +103,7 @@ def fit(
             priority_model(None, priorities_from)  # "linear" is the linear variant's anyway
         else:
             nonlinear = dataclasses.replace(nonlinear, priorities_from=priorities_from)
-    return fit_items(items, spec, settings, source=survey.source, bootstrap=bootstrap,
+    return fit_items(items, spec, settings, source=name, bootstrap=bootstrap,
                      progress=progress, target=target, nonlinear=nonlinear, partitions=starts,
                      necessity=necessity, fit_test=fit_test, interaction=interaction)
 

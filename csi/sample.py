@@ -12,13 +12,14 @@ small p x p matrices.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from csi.errors import DataError
 
 ROW_BLOCK = 65536  # rows per block of a streamed cross-product: memory O(p^2), not O(n p)
+BLOCK_BYTES = 1 << 22  # and at most this many bytes per (rows, p) block temporary
 UNIT_DRAWS_MAX = 10  # weighted resamples draw units one by one up to this many per respondent
 
 
@@ -51,13 +52,14 @@ def moments(data: np.ndarray, weights: np.ndarray | None = None) -> Moments:
     cov = sum f (x - m)(x - m)' / (sum f - 1), the moments of the rows repeated f times.
     """
     n, p = data.shape
+    step = row_block(p)
     if weights is not None:
         total = float(weights.sum())
         mean = weights @ data / total
         cross = np.zeros((p, p))
-        for start in range(0, n, ROW_BLOCK):
-            chunk = data[start : start + ROW_BLOCK] - mean
-            cross += (chunk * weights[start : start + ROW_BLOCK, None]).T @ chunk
+        for start in range(0, n, step):
+            chunk = data[start : start + step] - mean
+            cross += (chunk * weights[start : start + step, None]).T @ chunk
         cov = cross / (total - 1)
         cov = (cov + cov.T) / 2
         sd = np.sqrt(np.clip(np.diagonal(cov), 0.0, None))
@@ -65,8 +67,8 @@ def moments(data: np.ndarray, weights: np.ndarray | None = None) -> Moments:
     origin = data[0].astype(float)
     column_sums = np.zeros(p)
     cross = np.zeros((p, p))
-    for start in range(0, n, ROW_BLOCK):
-        chunk = data[start : start + ROW_BLOCK] - origin
+    for start in range(0, n, step):
+        chunk = data[start : start + step] - origin
         column_sums += chunk.sum(axis=0)
         cross += chunk.T @ chunk
     shifted_mean = column_sums / n
@@ -74,6 +76,13 @@ def moments(data: np.ndarray, weights: np.ndarray | None = None) -> Moments:
     cov = (cov + cov.T) / 2
     sd = np.sqrt(np.clip(np.diagonal(cov), 0.0, None))
     return Moments(n=n, mean=shifted_mean + origin, sd=sd, cov=cov)
+
+
+def row_block(p: int) -> int:
+    """Rows per block of a one-pass moment computation: ROW_BLOCK, fewer for wide data so a
+    block's temporaries stay within BLOCK_BYTES (a point fit's memory is the data, not
+    copies of it)."""
+    return max(1024, min(ROW_BLOCK, BLOCK_BYTES // (8 * max(p, 1))))
 
 
 def batch_moments(values: np.ndarray, frequency: np.ndarray, pairs=None,
@@ -223,6 +232,7 @@ class Sample:
     em_cov: np.ndarray | None = None
     partitions: np.ndarray | None = None  # first row of each partition (from 0), if any
     em_iterations: int | None = None  # EM's iterations, under --missing em
+    _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def of(cls, items, partitions: np.ndarray | None = None) -> Sample:
@@ -257,7 +267,16 @@ class Sample:
         return self.rows if self.weights is None else effective_size(self.weights.sum())
 
     def moments(self) -> Moments:
-        """The moments the point fit runs on: EM's under --missing em, else the sample's."""
+        """The moments the point fit runs on: EM's under --missing em, else the sample's
+        (computed once: the point fit and the model fit both read them)."""
+        if "moments" not in self._cache:
+            found = self._moments()
+            for array in (found.mean, found.sd, found.cov):
+                array.setflags(write=False)  # shared by every caller: never changed in place
+            self._cache["moments"] = found
+        return self._cache["moments"]
+
+    def _moments(self) -> Moments:
         if self.em_mean is not None and self.em_cov is not None:
             return from_estimates(self.size, self.em_mean, self.em_cov)
         if self.partitions is not None:

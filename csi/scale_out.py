@@ -311,6 +311,52 @@ def scheduled(scheduler: str | None = None) -> Iterator[Executor | None]:
         yield executor
 
 
+MAP_ABOVE = 1 << 20  # arrays from this size get their own memory mapping (big surveys)
+_MAPPED = [False]
+
+
+def map_large_arrays() -> None:
+    """Give every allocation from MAP_ABOVE bytes its own memory mapping, for the rest of
+    the process (glibc only; elsewhere nothing changes).
+
+    glibc raises its mmap threshold each time a mapped block is freed (up to 32 MiB), after
+    which the column- and block-sized temporaries of a big survey come from the heap, and
+    freed heap memory mostly stays with the process: its resident size then grows with the
+    temporaries, not with the data it holds. A fixed threshold returns each freed array to
+    the system at once (mallopt M_MMAP_THRESHOLD)."""
+    if _MAPPED[0]:
+        return
+    _MAPPED[0] = True
+    libc = _libc()
+    if libc is not None:
+        libc.mallopt(-3, MAP_ABOVE)  # M_MMAP_THRESHOLD (malloc.h)
+
+
+def release_memory() -> None:
+    """Return memory freed by this process to the system: Arrow's pool (which keeps what a
+    file read used) and glibc's heap (malloc_trim)."""
+    import sys
+
+    if "pyarrow" in sys.modules:
+        sys.modules["pyarrow"].default_memory_pool().release_unused()
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
+
+
+def _libc():
+    """glibc, when this process runs on it (None elsewhere)."""
+    import ctypes
+    import platform
+
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return None
+    try:
+        return ctypes.CDLL("libc.so.6")
+    except OSError:  # pragma: no cover
+        return None
+
+
 _ACTIVE: contextvars.ContextVar[Executor | None] = contextvars.ContextVar("csi_executor",
                                                                          default=None)
 
@@ -331,5 +377,5 @@ def active() -> Executor | None:
 
 
 __all__ = ["DaskExecutor", "Executor", "LocalExecutor", "ScaleOutError", "active",
-           "blas_threads", "executor_for", "one_blas_thread", "scheduled",
-           "scheduler_address", "use"]
+           "blas_threads", "executor_for", "map_large_arrays", "one_blas_thread",
+           "release_memory", "scheduled", "scheduler_address", "use"]

@@ -49,7 +49,8 @@ PERSON_TOTAL_MAX = 0.1
 ROBUST_Z = 3.5
 SPEEDER_SHARE = 1 / 3
 MAX_PATTERNS = 200  # patterns of missing answers given a Mahalanobis distance
-BLOCK = 1 << 16  # respondents per block of the vectorised computations
+BLOCK = 1 << 16  # respondents per block of the vectorised computations, at most
+BLOCK_BYTES = 1 << 20  # and at most this many bytes per (rows, p) float temporary
 MIN_TIMES = 10  # respondents with a completion time needed to judge speed
 REASONS = ("longstring", "random", "speeder")
 REFERENCES = ("Meade, A. W. & Craig, S. B. (2012). Identifying careless responses in survey "
@@ -121,7 +122,7 @@ def screen(values: np.ndarray, seconds: np.ndarray | None = None,
     reverse-coding; computed from `values` when omitted); `seconds` the completion times
     (NaN when unknown), if the survey has them."""
     n, p = values.shape
-    answered = np.count_nonzero(~np.isnan(values), axis=1)
+    answered = answer_counts(values)
     least = max(3, math.ceil(p / 2))
     screened = answered >= least if p >= 3 else np.zeros(n, dtype=bool)
     longest = longest_run(values) if longest is None else longest
@@ -174,7 +175,7 @@ def longest_run(values: np.ndarray) -> np.ndarray:
     longest = np.zeros(n, dtype=np.int64)
     if p == 0:
         return longest
-    for start, stop in _blocks(n):
+    for start, stop in row_blocks(n, p):
         block = values[start:stop]
         present = ~np.isnan(block)
         if present.all():
@@ -196,7 +197,7 @@ def longest_run(values: np.ndarray) -> np.ndarray:
 def irv(values: np.ndarray) -> np.ndarray:
     """Intra-individual response variability: the SD (divisor k) of each row's answers."""
     out = np.empty(values.shape[0])
-    for start, stop in _blocks(values.shape[0]):
+    for start, stop in row_blocks(*values.shape):
         block = values[start:stop]
         present = ~np.isnan(block)
         count = present.sum(axis=1)
@@ -210,12 +211,18 @@ def irv(values: np.ndarray) -> np.ndarray:
 def person_total(values: np.ndarray) -> np.ndarray:
     """Each row's correlation over its answered items with the item means of the other
     respondents (Curran 2016); NaN when either side does not vary."""
-    present = ~np.isnan(values)
-    totals = np.nansum(values, axis=0)
-    counts = present.sum(axis=0)
-    out = np.empty(values.shape[0])
-    for start, stop in _blocks(values.shape[0]):
-        block, seen = values[start:stop], present[start:stop]
+    n, p = values.shape
+    totals = np.zeros(p)
+    counts = np.zeros(p, dtype=np.int64)
+    for start, stop in row_blocks(n, p):  # column sums without a NaN-free copy of the matrix
+        block = values[start:stop]
+        seen = ~np.isnan(block)
+        totals += np.where(seen, block, 0.0).sum(axis=0)
+        counts += seen.sum(axis=0)
+    out = np.empty(n)
+    for start, stop in row_blocks(n, p):
+        block = values[start:stop]
+        seen = ~np.isnan(block)
         with np.errstate(invalid="ignore", divide="ignore"):
             others = (totals - np.where(seen, block, 0.0)) / (counts - seen)
             usable = seen & np.isfinite(others)
@@ -238,29 +245,30 @@ def mahalanobis(values: np.ndarray) -> np.ndarray:
     (each pattern needs its own factorisation)."""
     n, p = values.shape
     distance = np.full(n, np.nan)
-    present = ~np.isnan(values)
-    complete = present.all(axis=1)
+    complete = answer_counts(values) == p
     count = int(complete.sum())
     if p == 0 or count < p + 10:
         return distance
     mean = np.zeros(p)
-    for start, stop in _blocks(n):  # two passes over blocks: no copy of the complete rows
+    blocks = row_blocks(n, p)
+    for start, stop in blocks:  # two passes over blocks: no copy of the complete rows
         mean += values[start:stop][complete[start:stop]].sum(axis=0)
     mean /= count
     cross = np.zeros((p, p))
-    for start, stop in _blocks(n):
+    for start, stop in blocks:
         centred = values[start:stop][complete[start:stop]] - mean
         cross += centred.T @ centred
     cov = cross / (count - 1)
     if not np.all(np.diag(cov) > 0):
         return distance
-    for start, stop in _blocks(n):
+    for start, stop in blocks:
         rows = np.flatnonzero(complete[start:stop]) + start
         distance[rows] = _squared_norms(cov, values[rows] - mean)
     incomplete = np.flatnonzero(~complete)
     if incomplete.size == 0:
         return distance
-    keys = np.packbits(present[incomplete], axis=1)
+    present = ~np.isnan(values[incomplete])  # the answer patterns of the incomplete rows
+    keys = np.packbits(present, axis=1)
     keys = np.ascontiguousarray(keys).view(np.dtype((np.void, keys.shape[1]))).ravel()
     _, first, inverse, sizes = np.unique(keys, return_index=True, return_inverse=True,
                                          return_counts=True)
@@ -268,7 +276,7 @@ def mahalanobis(values: np.ndarray) -> np.ndarray:
     starts = np.cumsum(sizes) - sizes
     done = 0
     for code in np.argsort(-sizes, kind="stable"):  # the most frequent patterns first
-        answered = present[incomplete[first[code]]]
+        answered = present[first[code]]
         if answered.sum() < 2:
             continue
         if done == MAX_PATTERNS:
@@ -281,9 +289,21 @@ def mahalanobis(values: np.ndarray) -> np.ndarray:
     return distance
 
 
-def _blocks(n: int) -> list[tuple[int, int]]:
-    """Row ranges of at most BLOCK rows: the (rows, p) temporaries stay small."""
-    return [(start, min(start + BLOCK, n)) for start in range(0, n, BLOCK)]
+def answer_counts(values: np.ndarray) -> np.ndarray:
+    """Each row's number of answers (non-NaN cells), a block of rows at a time."""
+    n, p = values.shape
+    out = np.empty(n, dtype=np.int64)
+    for start, stop in row_blocks(n, p):
+        out[start:stop] = np.count_nonzero(~np.isnan(values[start:stop]), axis=1)
+    return out
+
+
+def row_blocks(n: int, p: int = 1) -> list[tuple[int, int]]:
+    """Row ranges of at most BLOCK rows and BLOCK_BYTES per (rows, p) float temporary: the
+    temporaries stay a small, fixed size whatever n (the screen's memory is its per-row
+    results, not copies of the answer matrix)."""
+    size = max(256, min(BLOCK, BLOCK_BYTES // (8 * max(p, 1))))
+    return [(start, min(start + size, n)) for start in range(0, n, size)]
 
 
 def _squared_norms(cov: np.ndarray, deviations: np.ndarray) -> np.ndarray:

@@ -38,7 +38,7 @@ import numpy as np
 
 from csi.errors import DataError, ModelError
 from csi.ingest.answers import Answers, numbers, read_answers
-from csi.ingest.careless import REASONS, CarelessScreen, longest_run, screen
+from csi.ingest.careless import REASONS, CarelessScreen, longest_run, row_blocks, screen
 from csi.ingest.columns import ColumnMap, load_column_map
 from csi.ingest.messages import Messages
 from csi.ingest.options import IngestOptions
@@ -308,8 +308,12 @@ def _longstring(survey: Survey, columns: dict[str, str], indicators: tuple[str, 
     columns (the questionnaire's order), on the answers as given."""
     position = {name: k for k, name in enumerate(survey.frame.columns)}
     order = np.argsort([position[columns[item]] for item in indicators], kind="stable")
-    in_order = raw if np.array_equal(order, np.arange(len(order))) else raw[:, order]
-    return longest_run(in_order)
+    if np.array_equal(order, np.arange(len(order))):
+        return longest_run(raw)
+    longest = np.empty(raw.shape[0], dtype=np.int64)
+    for start, stop in row_blocks(*raw.shape):  # reordered a block at a time, no copy
+        longest[start:stop] = longest_run(raw[start:stop, order])
+    return longest
 
 
 def _reverse(answers: Answers, indicators: tuple[str, ...], reverse: list[str],

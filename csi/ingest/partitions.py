@@ -99,13 +99,40 @@ def read_partitions(source: str | Path, encoding: str | None = None,
     return Partitioned(survey=survey, files=tuple(files), starts=starts)
 
 
+BIG_SURVEY = 4 << 20  # bytes of survey files from which memory is handed back eagerly
+
+
 def read_source(source, options=None):
     """(Survey, partition starts or None): a partitioned survey (directory or glob) stacked,
-    else the one file read as usual, with the IngestOptions' reading settings."""
+    else the one file read as usual, with the IngestOptions' reading settings.
+
+    A big survey (BIG_SURVEY bytes of files) switches the process to returning freed arrays
+    to the system (csi.scale_out.map_large_arrays) and hands back what reading used, so a
+    point fit's peak memory is the data it holds, not the temporaries it made."""
+    from csi import scale_out
+
+    if _size(source) >= BIG_SURVEY:
+        scale_out.map_large_arrays()
     if is_partitioned(source):
         parted = read_partitions(source, options.encoding if options is not None else None)
-        return parted.survey, parted.starts
-    return read_survey(source, options), None
+        found = parted.survey, parted.starts
+    else:
+        found = read_survey(source, options), None
+    if _size(source) >= BIG_SURVEY:
+        scale_out.release_memory()
+    return found
+
+
+def _size(source) -> int:
+    """Bytes of the survey's files (0 for a stream or what cannot be listed)."""
+    try:
+        if is_partitioned(source):
+            return sum(os.path.getsize(path) for path in partition_files(source))
+        if isinstance(source, (str, Path)) and str(source) != "-":
+            return os.path.getsize(source)
+    except (OSError, DataError):
+        pass
+    return 0
 
 
 def used_starts(starts: np.ndarray | None, rows: np.ndarray | None) -> np.ndarray | None:
