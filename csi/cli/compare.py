@@ -17,6 +17,7 @@ from csi.cli.report import lang_option
 from csi.multi.compare import DEFAULT_PERMUTATIONS, compare, compare_by
 from csi.ingest import item_matrix, read_survey
 from csi.report.segments import comparison_csv, render_comparison
+from csi.report.micom import render_micom
 from csi.scale_out import executor_for
 from csi.model.spec import load_model
 
@@ -91,31 +92,3 @@ def compare_command(surveys, model, by, permutations, target, output_format, out
          width=120)
     if output_format != "table":
         notes(comparison.warnings, quiet, lang)
-
-
-def render_micom(result, detailed: bool, console, lang: str | None = None) -> None:
-    """MICOM's one-line verdict, and with --micom its table (csi.multi.micom)."""
-    if result is None:
-        return
-    from csi.report import i18n
-    from csi.report.notes import note
-
-    with i18n.use(lang):
-        verdict = note(result.sentence()) + i18n._(".")
-    if detailed:
-        from rich.table import Table
-
-        table = Table(title="MICOM (configural invariance holds: one model, settings, scale)",
-                      title_justify="left")
-        for column in ("Construct", "c", "5% quantile", "p", "Mean diff.", "p", "log var. ratio",
-                       "p", "Invariance"):
-            table.add_column(column, justify="left" if column == "Construct" else "right")
-        for row in result.constructs:
-            table.add_row(row["construct"], f"{row['c']:.4f}", f"{row['c_quantile_5']:.4f}",
-                          f"{row['p_c']:.3f}", f"{row['mean_difference']:+.3f}",
-                          f"{row['p_mean']:.3f}", f"{row['log_variance_ratio']:+.3f}",
-                          f"{row['p_variance']:.3f}",
-                          "full" if row["full_invariance"] else
-                          "compositional" if row["compositional_invariance"] else "none")
-        console.print(table)
-    console.print(verdict)

@@ -716,7 +716,7 @@ def settings_facts(rep: Report) -> list[tuple[str, object]]:
         (_("Weighting scheme"), _(s.get("scheme")) if s.get("scheme") else None),
         (_("Indicators"), _("standardized") if s.get("standardized", True)
          else _("unstandardized (centred)")),
-        (_("Tolerance"), s.get("tol")),
+        (_("Convergence tolerance"), s.get("tol")),
         (_("Iteration limit"), s.get("max_iter")),
         (_("Converged"), (_("yes, in {n} iterations", n=doc.get("iterations", "—")) if converged
                           else _("NO, in {n} iterations", n=doc.get("iterations", "—")))
