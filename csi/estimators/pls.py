@@ -150,17 +150,19 @@ def _normalize(weights: np.ndarray, cov: np.ndarray, structure: Structure,
 
 
 def outer_weights(
-    cov: np.ndarray, structure: Structure, settings: PlsSettings
+    cov: np.ndarray, structure: Structure, settings: PlsSettings,
+    rows: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Iterate Lohmöller's outer/inner estimation to convergence for a batch of S.
 
     Returns (weights (b, p), iterations (b,), converged (b,)). Each matrix in the batch stops
     on its own (max |change in weights| < tol), so a result does not depend on the batch it
-    was computed in.
+    was computed in. `rows`: grouped(cov), if the caller already has it.
     """
     batch, p, _ = cov.shape
     blocks = structure.blocks()
-    rows = grouped(cov, structure)  # S regrouped by block once, not once per iteration
+    if rows is None:  # S regrouped by block once, not once per iteration
+        rows = grouped(cov, structure)
     weights, sw_all = _normalize(np.ones((batch, p)), cov, structure, rows)
     iterations = np.zeros(batch, dtype=int)
     converged = np.zeros(batch, dtype=bool)
@@ -192,10 +194,11 @@ def outer_weights(
     return weights, iterations, converged
 
 
-def _align_signs(weights: np.ndarray, cov: np.ndarray, structure: Structure) -> np.ndarray:
+def _align_signs(weights: np.ndarray, cov: np.ndarray, structure: Structure,
+                 rows: np.ndarray | None = None) -> np.ndarray:
     """Flip a construct when most of its indicators correlate negatively with it."""
     membership = structure.membership
-    own = block_products(cov, weights, structure)
+    own = block_products(cov, weights, structure, rows)
     own = np.take_along_axis(own, structure.block_of[None, :, None], axis=2)[..., 0]
     negative = (own < 0).astype(float) @ membership  # (b, K) count of negative loadings
     size = membership.sum(axis=0)
@@ -208,8 +211,9 @@ def weights_for(cov: np.ndarray, structure: Structure, settings: PlsSettings,
     """Converged outer weights of a batch with deterministic signs: each construct points
     with most of its indicators, then (given the point fit as `reference`) with the
     reference solution's construct (Tenenhaus et al. 2005, p. 177)."""
-    weights, iterations, converged = outer_weights(cov, structure, settings)
-    weights = _align_signs(weights, cov, structure)
+    rows = grouped(cov, structure)  # shared by the iterations and the sign alignment
+    weights, iterations, converged = outer_weights(cov, structure, settings, rows)
+    weights = _align_signs(weights, cov, structure, rows)
     if reference is not None:
         sd = np.sqrt(np.clip(np.diagonal(cov, axis1=1, axis2=2), 0.0, None))
         weights = align_to_reference(weights, reference.weights[0], structure, sd,
