@@ -79,7 +79,7 @@ def _padded_blocks(structure: Structure) -> tuple[np.ndarray, np.ndarray, bool]:
 
 
 def grouped(array: np.ndarray, structure: Structure) -> np.ndarray:
-    """array (b, p, r) regrouped as (b, K, m) blocks of rows (padding rows repeat an
+    """array (b, p, r) regrouped as (b, K, m, r) blocks of rows (padding rows repeat an
     indicator; their weights are 0): a view when the blocks are plain, else a copy, made
     once per batch by callers that reuse it (outer_weights iterates on the same S)."""
     index, _, plain = _padded_blocks(structure)
