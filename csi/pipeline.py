@@ -611,15 +611,16 @@ def _scores(values: np.ndarray, stats: Moments, std_w: np.ndarray, structure: St
 def _weight_warnings(item_weights: pd.DataFrame, spec: ModelSpec) -> list[str]:
     """Explain non-positive unstandardized weights, which break the index's meaning."""
     products = {t.name for t in spec.interactions}  # generated products have no scale
-    bad = item_weights[(item_weights["unstandardized"] <= 0)
-                       & ~item_weights["construct"].isin(products)]
+    weights = item_weights["unstandardized"].to_numpy()
+    indicators, constructs = item_weights["indicator"], item_weights["construct"]
+    # rows by position: no filtered copy of the table
+    bad = np.flatnonzero((weights <= 0) & ~constructs.isin(products).to_numpy())
     return [
-        f"{indicator} has a non-positive weight ({weight:.4f}) in {spec.label(construct)}: "
-        "higher answers to it lower the index, and the index is no longer a weighted average "
-        "of its items (it can leave 0-100); check the item's wording (reverse-coded?) or "
-        "drop it"
-        for indicator, construct, weight in zip(bad["indicator"], bad["construct"],
-                                                bad["unstandardized"])
+        f"{indicators.iloc[row]} has a non-positive weight ({weights[row]:.4f}) in "
+        f"{spec.label(constructs.iloc[row])}: higher answers to it lower the index, and the "
+        "index is no longer a weighted average of its items (it can leave 0-100); check the "
+        "item's wording (reverse-coded?) or drop it"
+        for row in bad
     ]
 
 

@@ -9,18 +9,19 @@ import json
 import os
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 import click
 from click.core import ParameterSource
-from rich.console import Console
 
-from csi.gate import CheckReport, Policy, compare, load_policy
 from csi.cli.results_file import read_results
 from csi.cli.paths import OUTPUT
 from csi.cli.report import lang_option
 from csi.errors import ExitCode
 from csi.jsonio import write_atomic
-from csi.report.check_render import (github_annotations, headline, render_check, to_junit,
-                                     to_markdown)
+
+if TYPE_CHECKING:  # the gate, its renderers and rich load when a check runs, not with `fit`
+    from csi.gate import CheckReport, Policy
 
 CI_WIDTH = 140  # table width when standard error is not a terminal (CI logs)
 
@@ -92,12 +93,16 @@ class CheckGate:
     policy: Policy
 
     def compare(self, current: dict, current_label: str) -> CheckReport:
+        from csi.gate import compare
+
         return compare(self.baseline, current, self.policy, baseline_label=self.baseline_label,
                        current_label=current_label)
 
 
 def prepare_check(baseline: str, policy: str | None, strict: bool) -> CheckGate:
     """Read the baseline (DataError, exit 3) and the policy (PolicyError, exit 2)."""
+    from csi.gate import Policy, load_policy
+
     loaded = load_policy(policy) if policy else Policy()
     return CheckGate(read_results(baseline), baseline, loaded.with_strict(strict))
 
@@ -107,6 +112,11 @@ def emit_report(report: CheckReport, *, output_format: str = "table", junit: str
                 quiet: bool = False, lang: str | None = None) -> ExitCode:
     """Write the requested files and streams; return the exit code of the check. The human
     parts (terminal, Markdown, the headline) are in `lang`; JUnit and annotations English."""
+    from rich.console import Console
+
+    from csi.report.check_render import (github_annotations, headline, render_check,
+                                         to_junit, to_markdown)
+
     if junit:
         write_atomic(junit, to_junit(report))
     if markdown:

@@ -6,17 +6,22 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterable
 
+from typing import TYPE_CHECKING
+
 import click
-from rich.console import Console
-from rich.markup import escape
 
 from csi.jsonio import write_atomic
+
+if TYPE_CHECKING:  # rich loads when a table or a note is printed, not for JSON to a file
+    from rich.console import Console
 
 
 def emit(output_format: str, output: str | None, render: Callable[[Console], None],
          payload: Callable[[str], str], width: int = 100) -> None:
     """`render` draws the table on a console; `payload(format)` returns JSON or CSV text."""
     if output_format == "table":
+        from rich.console import Console
+
         if output:
             buffer = io.StringIO()
             render(Console(file=buffer, width=width, no_color=True))
@@ -36,6 +41,12 @@ def notes(messages: Iterable[str], quiet: bool, lang: str | None = None) -> None
     CSI_LANG, else English: csi.report.notes)."""
     if quiet:
         return
+    messages = list(messages)
+    if not messages:
+        return
+    from rich.console import Console
+    from rich.markup import escape
+
     from csi.report import i18n
     from csi.report.notes import note
 

@@ -12,7 +12,7 @@ from csi.cli.emit import emit, notes, status
 from csi.cli.ingest_options import ingest_options, options_from
 from csi.cli.pls_options import pls_options, pls_settings
 from csi.cli.progress import progress_bar
-from csi.cli.segments import fit_by_segments, pop_segment_options, segment_options
+from csi.cli.segments import pop_segment_options, segment_options
 from csi.cli.paths import OUTPUT
 from csi.cli.report import lang_option
 from csi.pipeline import fit_items
@@ -21,8 +21,6 @@ from csi.ingest.partitions import read_source
 from csi.drivers.nonlinear import NonlinearSettings, parse_knot
 from csi.estimators.base import OBJECTIVES
 from csi.estimators.interaction import DEFAULT_METHOD, METHODS as INTERACTION_METHODS
-from csi.report.csv import to_csv
-from csi.report.terminal import render
 from csi.scale_out import scheduled
 from csi import estimators
 from csi.model.spec import load_model
@@ -117,6 +115,8 @@ def fit_command(survey, model, output_format, output, pdf_file, quiet, lang, dra
     if by is not None and necessity is not None:
         raise click.UsageError("--necessity analyses one fit; it cannot be combined with --by")
     if by is not None:
+        from csi.cli.segments import fit_by_segments
+
         return fit_by_segments(data, spec, items, ingest, settings, resampling, by=by,
                                min_n=min_n, scheduler=scheduler, check=check, pdf=pdf_file,
                                target=options.pop("target"),
@@ -141,11 +141,24 @@ def fit_command(survey, model, output_format, output, pdf_file, quiet, lang, dra
 
     if check is not None and not check.show_fit:
         check.finish(result, quiet, lang)  # only the check's report; exits with its code
-    emit(output_format, output, lambda console: render(result, console, lang),
-         lambda kind: result.to_json() if kind == "json" else to_csv(result))
+    emit(output_format, output, lambda console: _render(result, console, lang),
+         lambda kind: result.to_json() if kind == "json" else _csv(result))
     notes(result.warnings, quiet, lang)  # on stderr in every format; stdout holds only the output
     if check is not None:
         check.finish(result, quiet, lang)
+
+
+def _render(result, console, lang: str | None) -> None:
+    """The terminal tables (rich and the renderers load only for --format table)."""
+    from csi.report.terminal import render
+
+    render(result, console, lang)
+
+
+def _csv(result) -> str:
+    from csi.report.csv import to_csv
+
+    return to_csv(result)
 
 
 def _check_target(target: str | None, spec) -> None:

@@ -6,9 +6,6 @@ import contextlib
 import sys
 from collections.abc import Callable, Iterator
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
 
 @contextlib.contextmanager
 def progress_bar(total: int, label: str, quiet: bool = False) -> Iterator[Callable[[int], None]]:
@@ -17,6 +14,10 @@ def progress_bar(total: int, label: str, quiet: bool = False) -> Iterator[Callab
     if quiet or total <= 0 or not sys.stderr.isatty():
         yield lambda n: None
         return
+    from rich.console import Console  # only when a bar is drawn
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                               TimeRemainingColumn)
+
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeRemainingColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:

@@ -10,7 +10,6 @@ from csi.cli.emit import emit, notes
 from csi.cli.progress import progress_bar
 from csi.errors import DataError
 from csi.ingest import MIN_ROWS
-from csi.report.segments import render_segments, segments_csv
 from csi.scale_out import ENVIRONMENT, INSTALL_HINT, executor_for
 from csi.multi.segments import DEFAULT_MIN_N, fit_segments, split
 
@@ -80,6 +79,8 @@ def fit_by_segments(data, spec, items, ingest, settings, resampling, *, by: str,
                f" but {largest.reason}")
         )
     notes(where, quiet, lang)
+    from csi.report.segments import render_segments, segments_csv  # only with --by
+
     emit(output_format, output, lambda console: render_segments(results, console, lang),
          lambda kind: results.to_json() if kind == "json" else segments_csv(results),
          width=120)

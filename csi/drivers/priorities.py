@@ -229,24 +229,28 @@ def analyse(constructs: tuple[str, ...], indicators: tuple[str, ...], block_of: 
     now = {k: v[0] for k, v in compute({k: v[None] for k, v in point.items()}).items()
            if k != "items"}
     items = np.flatnonzero(np.isin(block_of, drivers))
-    importance = pd.DataFrame({"driver": names, "target": target})
-    for metric in METRICS:
-        importance[metric] = now[metric]
-    indicator = pd.DataFrame({
+    # each table is built from its columns in one constructor call (adding columns one by
+    # one costs more than the whole computation)
+    importance = {"driver": names, "target": target} | {metric: now[metric]
+                                                         for metric in METRICS}
+    indicator = {
         "indicator": [indicators[i] for i in items],
         "construct": [constructs[k] for k in block_of[items]],
         "target": target,
         "importance": now["item_importance"],
         "performance": now["item_performance"],
-    })
+    }
     ranks = rank_order(now["score"], now["importance"], names)
-    ranking = pd.DataFrame({
+    ranking = {
         "rank": ranks,
         "driver": names,
         "score": now["score"],
         "quadrant": quadrant(now["importance"], now["performance"]),
+        "p_top1": np.nan,
+        "p_top3": np.nan,
+        "significant": None,
         "negative": now["importance"] <= 0,
-    })
+    }
 
     if draws is not None:
         boot = compute(draws)
@@ -263,14 +267,10 @@ def analyse(constructs: tuple[str, ...], indicators: tuple[str, ...], block_of: 
         ranking["p_top1"] = (resample_ranks == 1).mean(axis=0)
         ranking["p_top3"] = (resample_ranks <= 3).mean(axis=0)
         ranking["significant"] = ((importance["importance_ci_low"] > 0)
-                                  | (importance["importance_ci_high"] < 0)).to_numpy()
-    else:
-        ranking["p_top1"] = np.nan
-        ranking["p_top3"] = np.nan
-        ranking["significant"] = None
-    ranking = ranking.sort_values("rank").reset_index(drop=True)
-    ranking = ranking[["rank", "driver", "score", "quadrant", "p_top1", "p_top3", "significant",
-                       "negative"]]
+                                  | (importance["importance_ci_high"] < 0))
+    importance = pd.DataFrame(importance)
+    indicator = pd.DataFrame(indicator)
+    ranking = pd.DataFrame(ranking).sort_values("rank").reset_index(drop=True)
     return Priorities(target=target, target_reason=reason, model=model, level=level,
                       importance=importance, indicator_importance=indicator, ranking=ranking,
                       model_used=model_used)

@@ -74,38 +74,43 @@ def _solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _padded_blocks(structure: Structure) -> tuple[np.ndarray, np.ndarray, bool]:
-    """(index (K, m), valid (K, m), plain): each construct's indicators padded to the largest
-    block's size m; plain when the blocks are contiguous and equal in size, so that a
-    (.., p, ..) axis is a (.., K, m, ..) view without copying."""
-    blocks = structure.blocks()
-    size = max(len(block) for block in blocks)
-    index = np.zeros((len(blocks), size), dtype=int)
-    valid = np.zeros((len(blocks), size), dtype=bool)
-    for k, block in enumerate(blocks):
-        index[k, : block.size] = block
-        valid[k, : block.size] = True
-    plain = bool(valid.all()) and np.array_equal(index.ravel(), np.arange(index.size))
-    return index, valid, plain
+    """(index (K, m), valid (K, m), plain): csi.model.structure.Structure.padded_blocks."""
+    return structure.padded_blocks
+
+
+def grouped(array: np.ndarray, structure: Structure) -> np.ndarray:
+    """array (b, p, r) regrouped as (b, K, m, r) blocks of rows (padding rows repeat an
+    indicator; their weights are 0): a view when the blocks are plain, else a copy, made
+    once per batch by callers that reuse it (outer_weights iterates on the same S)."""
+    index, _, plain = _padded_blocks(structure)
+    if plain:
+        return array.reshape(array.shape[0], *index.shape, array.shape[-1])
+    return array[:, index, :]
+
+
+def _block_weights(weights: np.ndarray, structure: Structure) -> np.ndarray:
+    """weights (b, p) as (b, K, m), padding with 0."""
+    index, valid, plain = _padded_blocks(structure)
+    if plain:
+        return weights.reshape(weights.shape[0], *index.shape)
+    return np.where(valid, weights[:, index], 0.0)
 
 
 def _by_block(array: np.ndarray, weights: np.ndarray, structure: Structure):
     """array (b, p, r) and weights (b, p) regrouped as (b, K, m, r) and (b, K, m), padding
     weights with 0 (csi.estimators.pls._padded_blocks)."""
-    index, valid, plain = _padded_blocks(structure)
-    batch, p = weights.shape
-    if plain:
-        return array.reshape(batch, *index.shape, array.shape[-1]), weights.reshape(
-            batch, *index.shape)
-    return array[:, index, :], np.where(valid, weights[:, index], 0.0)
+    return grouped(array, structure), _block_weights(weights, structure)
 
 
-def block_products(cov: np.ndarray, weights: np.ndarray, structure: Structure) -> np.ndarray:
+def block_products(cov: np.ndarray, weights: np.ndarray, structure: Structure,
+                   rows: np.ndarray | None = None) -> np.ndarray:
     """S W for the block-diagonal outer weight matrix W, as (b, p, K): cov(X_i, Y_k).
 
     Per-block sums over each block's rows of S (S is symmetric, so rows stand for columns)
     weighted by w, O(b p^2), instead of the product with the dense p x K matrix W
-    (O(b p^2 K) for p non-zeros)."""
-    rows, w = _by_block(cov, weights, structure)
+    (O(b p^2 K) for p non-zeros). `rows`: grouped(cov), when the caller already has it."""
+    rows = grouped(cov, structure) if rows is None else rows
+    w = _block_weights(weights, structure)
     return np.swapaxes(np.einsum("bkmi,bkm->bki", rows, w), 1, 2)
 
 
@@ -131,10 +136,11 @@ def block_rows(matrix: np.ndarray, weights: np.ndarray, structure: Structure) ->
     return np.einsum("bkml,bkm->bkl", rows, w)
 
 
-def _normalize(weights: np.ndarray, cov: np.ndarray, structure: Structure):
+def _normalize(weights: np.ndarray, cov: np.ndarray, structure: Structure,
+               rows: np.ndarray | None = None):
     """Scale each block's weights so its construct score has unit variance; returns the
-    scaled weights and S W for them."""
-    sw = block_products(cov, weights, structure)
+    scaled weights and S W for them (`rows`: grouped(cov), if already made)."""
+    sw = block_products(cov, weights, structure, rows)
     own = np.take_along_axis(sw, structure.block_of[None, :, None], axis=2)[..., 0]
     variance = (weights * own) @ structure.membership
     if np.any(variance <= 0):
@@ -144,17 +150,20 @@ def _normalize(weights: np.ndarray, cov: np.ndarray, structure: Structure):
 
 
 def outer_weights(
-    cov: np.ndarray, structure: Structure, settings: PlsSettings
+    cov: np.ndarray, structure: Structure, settings: PlsSettings,
+    rows: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Iterate Lohmöller's outer/inner estimation to convergence for a batch of S.
 
     Returns (weights (b, p), iterations (b,), converged (b,)). Each matrix in the batch stops
     on its own (max |change in weights| < tol), so a result does not depend on the batch it
-    was computed in.
+    was computed in. `rows`: grouped(cov), if the caller already has it.
     """
     batch, p, _ = cov.shape
     blocks = structure.blocks()
-    weights, sw_all = _normalize(np.ones((batch, p)), cov, structure)
+    if rows is None:  # S regrouped by block once, not once per iteration
+        rows = grouped(cov, structure)
+    weights, sw_all = _normalize(np.ones((batch, p)), cov, structure, rows)
     iterations = np.zeros(batch, dtype=int)
     converged = np.zeros(batch, dtype=bool)
     active = np.arange(batch)
@@ -168,7 +177,7 @@ def outer_weights(
         for k in np.flatnonzero(structure.mode_b):
             idx = blocks[k]
             new[:, idx] = np.linalg.solve(s[:, idx[:, None], idx[None, :]], new[:, idx, None])[..., 0]
-        new, sw_new = _normalize(new, s, structure)
+        new, sw_new = _normalize(new, s, structure, rows)
         weights[active] = new
         iterations[active] += 1
         done = np.max(np.abs(new - w_old), axis=1) < settings.tol
@@ -179,15 +188,17 @@ def outer_weights(
         active = active[keep]
         if done.any():
             s, w_old, sw = s[keep], new[keep], sw_new[keep]
+            rows = rows[keep]
         else:
             w_old, sw = new, sw_new
     return weights, iterations, converged
 
 
-def _align_signs(weights: np.ndarray, cov: np.ndarray, structure: Structure) -> np.ndarray:
+def _align_signs(weights: np.ndarray, cov: np.ndarray, structure: Structure,
+                 rows: np.ndarray | None = None) -> np.ndarray:
     """Flip a construct when most of its indicators correlate negatively with it."""
     membership = structure.membership
-    own = block_products(cov, weights, structure)
+    own = block_products(cov, weights, structure, rows)
     own = np.take_along_axis(own, structure.block_of[None, :, None], axis=2)[..., 0]
     negative = (own < 0).astype(float) @ membership  # (b, K) count of negative loadings
     size = membership.sum(axis=0)
@@ -200,8 +211,9 @@ def weights_for(cov: np.ndarray, structure: Structure, settings: PlsSettings,
     """Converged outer weights of a batch with deterministic signs: each construct points
     with most of its indicators, then (given the point fit as `reference`) with the
     reference solution's construct (Tenenhaus et al. 2005, p. 177)."""
-    weights, iterations, converged = outer_weights(cov, structure, settings)
-    weights = _align_signs(weights, cov, structure)
+    rows = grouped(cov, structure)  # shared by the iterations and the sign alignment
+    weights, iterations, converged = outer_weights(cov, structure, settings, rows)
+    weights = _align_signs(weights, cov, structure, rows)
     if reference is not None:
         sd = np.sqrt(np.clip(np.diagonal(cov, axis1=1, axis2=2), 0.0, None))
         weights = align_to_reference(weights, reference.weights[0], structure, sd,

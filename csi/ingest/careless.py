@@ -143,11 +143,9 @@ def screen(values: np.ndarray, seconds: np.ndarray | None = None,
     far = np.zeros(n, dtype=bool)
     judged = np.isfinite(distance)
     if judged.any():
-        from scipy import stats
-
-        thresholds["mahalanobis_cutoff"] = float(stats.chi2.ppf(MAHALANOBIS_LEVEL, p))
+        thresholds["mahalanobis_cutoff"] = float(chi2_quantile(MAHALANOBIS_LEVEL, p))
         degrees, position = np.unique(answered[judged], return_inverse=True)
-        cutoff = stats.chi2.ppf(MAHALANOBIS_LEVEL, degrees)[position.ravel()]
+        cutoff = chi2_quantile(MAHALANOBIS_LEVEL, degrees)[position.ravel()]
         far[judged] = distance[judged] > cutoff
     speeder = np.zeros(n, dtype=bool)
     if seconds is not None:
@@ -304,6 +302,16 @@ def row_blocks(n: int, p: int = 1) -> list[tuple[int, int]]:
     results, not copies of the answer matrix)."""
     size = max(256, min(BLOCK, BLOCK_BYTES // (8 * max(p, 1))))
     return [(start, min(start + size, n)) for start in range(0, n, size)]
+
+
+def chi2_quantile(level: float, degrees) -> np.ndarray:
+    """The chi-square quantile at `level` for `degrees` of freedom, 2 P^-1(df/2, level) with
+    P the regularized lower incomplete gamma function (Abramowitz & Stegun 1964, sec. 26.4):
+    what scipy.stats.chi2.ppf computes, through scipy.special alone (scipy.stats takes a
+    second to import)."""
+    from scipy.special import gammaincinv
+
+    return 2 * gammaincinv(np.asarray(degrees) / 2, level)
 
 
 def _squared_norms(cov: np.ndarray, deviations: np.ndarray) -> np.ndarray:

@@ -50,6 +50,22 @@ class Structure:
     def blocks(self) -> list[np.ndarray]:
         return [np.flatnonzero(self.block_of == k) for k in range(len(self.constructs))]
 
+    @functools.cached_property
+    def padded_blocks(self) -> tuple[np.ndarray, np.ndarray, bool]:
+        """(index (K, m), valid (K, m), plain): each construct's indicators padded to the
+        largest block's size m; plain when the blocks are contiguous and equal in size, so
+        that a (.., p, ..) axis is a (.., K, m, ..) view without copying. Computed once per
+        model: every PLS iteration of every resample reads it."""
+        blocks = self.blocks()
+        size = max(len(block) for block in blocks)
+        index = np.zeros((len(blocks), size), dtype=int)
+        valid = np.zeros((len(blocks), size), dtype=bool)
+        for k, block in enumerate(blocks):
+            index[k, : block.size] = block
+            valid[k, : block.size] = True
+        plain = bool(valid.all()) and np.array_equal(index.ravel(), np.arange(index.size))
+        return index, valid, plain
+
 
 
 @dataclass(frozen=True)
