@@ -343,9 +343,12 @@ def test_aggregate_refuses_members_of_another_model(tmp_path):
     assert result.exit_code == 4 and "b.json: its model (ecsi) differs" in result.stderr
 
 
-def test_a_fit_file_without_score_sd_is_refused_in_one_line():
-    result = run("simulate", ROOT / "tests" / "golden" / "acsi_synthetic.json", "--change",
-                 "Quality=+5")
+def test_a_fit_file_without_score_sd_is_refused_in_one_line(tmp_path):
+    older = json.loads((ROOT / "tests" / "golden" / "acsi_synthetic.json").read_text())
+    del older["score_sd"]  # as csi wrote it before the decisions issue
+    path = tmp_path / "older.json"
+    path.write_text(json.dumps(older))
+    result = run("simulate", path, "--change", "Quality=+5")
     assert result.exit_code == 3
     assert "no 'score_sd' (made by an older csi?)" in result.stderr
     assert result.stderr.count("\n") == 1
