@@ -57,6 +57,18 @@ def number(value: Any) -> Any:
     return value
 
 
+def read_number(value: Any) -> float | None:
+    """A number read back from a JSON document: a float, or None for null, NaN, a boolean
+    and text (a hand-edited or older file)."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(value) else value
+
+
 def real(value: Any) -> float | None:
     """A measurement as a JSON float (None when absent, NaN or infinite)."""
     return None if value is None else number(float(value))

@@ -9,9 +9,8 @@ model, survey or wave would show numbers the report's own indices contradict.
 
 from __future__ import annotations
 
-import math
-
 from csi.errors import DataError, ModelError
+from csi.jsonio import read_number
 
 KINDS = {"csi.simulate/1": "simulation", "csi.plan/1": "plan"}
 SAME = 1e-6  # index points: the same fit gives the same levels (JSON round-trips floats)
@@ -53,8 +52,8 @@ def check_belongs(fit: dict, doc: dict, path: str) -> None:
                          f"({model}); give the {kind} of this fit")
     index = fit.get("index") or {}
     for construct, before in started:
-        score = _real((index.get(construct) or {}).get("score"))
-        before = _real(before)
+        score = read_number((index.get(construct) or {}).get("score"))
+        before = read_number(before)
         if score is None or before is None or abs(score - before) > SAME:
             raise ModelError(
                 f"{path}: made from another fit: {construct} starts at "
@@ -66,8 +65,8 @@ def after_interval(effect: dict) -> tuple[float, float] | None:
     """A simulated construct's interval on its 0-100 scale after the change: its level
     before plus the change's bootstrap interval (csi.decisions.simulate), held to 0..100 as
     every resample is; None without draws."""
-    low, high = _real(effect.get("ci_low")), _real(effect.get("ci_high"))
-    before = _real(effect.get("before"))
+    low, high = read_number(effect.get("ci_low")), read_number(effect.get("ci_high"))
+    before = read_number(effect.get("before"))
     if low is None or high is None or before is None:
         return None
     return (min(max(before + low, 0.0), 100.0), min(max(before + high, 0.0), 100.0))
@@ -82,16 +81,6 @@ def advice_status(fit: dict, docs: list[dict]) -> tuple[str, tuple[str, ...]]:
     if any(b.get("status") == "withheld" for b in blocks):
         return "withheld", reasons
     return ("qualified" if reasons else "ok"), reasons
-
-
-def _real(value) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(value) else value
 
 
 def _text(value: float | None) -> str:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from csi.jsonio import read_number
 from csi.report.i18n import _, term
 from csi.report.labels import width, wrapped
 
@@ -108,15 +109,7 @@ def _renderer(figure):
     return figure.canvas.get_renderer()
 
 
-def number(value) -> float | None:
-    """A JSON value as a float, or None for null, NaN and text."""
-    if value is None:
-        return None
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(value) else value
+number = read_number  # a JSON value as a float, or None for null, NaN, booleans and text
 
 
 def significant(row: dict, low: str = "ci_low", high: str = "ci_high") -> bool | None:
