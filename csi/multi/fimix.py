@@ -73,6 +73,19 @@ def design(scores: np.ndarray, equations: list[Equation]) -> tuple[np.ndarray, n
     return x, scores[..., [e.target for e in equations]]
 
 
+def moment_columns(count: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct products z_a z_b (a <= b) of z = (1, scores): their (a, b) pairs."""
+    return np.triu_indices(count + 1)
+
+
+def products(scores: np.ndarray) -> np.ndarray:
+    """Every respondent's distinct second-order products of z = (1, scores), (..., n, M):
+    all an equation's weighted cross-products and squared residuals are linear in them."""
+    z = np.concatenate([np.ones(scores.shape[:-1] + (1,)), scores], axis=-1)
+    a, b = moment_columns(scores.shape[-1])
+    return z[..., a] * z[..., b]
+
+
 def fit(scores: np.ndarray, frequency: np.ndarray, equations: list[Equation], k: int,
         starts: int, rng: np.random.Generator, tol: float = TOL,
         max_iter: int = MAX_ITER, min_size: float | None = None) -> Mixture:
@@ -86,87 +99,11 @@ def fit(scores: np.ndarray, frequency: np.ndarray, equations: list[Equation], k:
     """
     from threadpoolctl import threadpool_limits
 
+    from csi.multi.fimix_em import run
+
     with threadpool_limits(limits=1, user_api="blas"):
-        return _em(scores, frequency, equations, k, starts, rng, tol, max_iter, min_size)
-
-
-def _em(scores, frequency, equations, k, starts, rng, tol, max_iter, min_size) -> Mixture:
-    if scores.ndim == 2:
-        scores = scores[None]
-    d, n, _ = scores.shape
-    starts = 1 if k == 1 else starts
-    g = d * starts
-    data = np.repeat(np.arange(d), starts)  # problem -> data set
-    f = np.asarray(frequency, dtype=float)
-    total = f.sum()
-    if min_size is None:
-        min_size = max(e.parameters for e in equations) + 1.0
-    x, y = design(scores, equations)
-    j_count, q = x.shape[-2:]
-    # per data set: outer products x x' (D, n, J*q*q), x y (D, n, J*q), y^2 (D, n, J); the
-    # M-step's weighted sums of them are one matrix product each
-    xx = np.einsum("dnji,dnjk->dnjik", x, x).reshape(d, n, -1)
-    xy = (x * y[..., None]).reshape(d, n, -1)
-    yy = y * y
-    xt = np.ascontiguousarray(np.moveaxis(x, 2, 1))  # (D, J, n, q)
-    yt = np.ascontiguousarray(np.moveaxis(y, 2, 1))[..., None]  # (D, J, n, 1)
-    padding = np.zeros((j_count, q, q))  # 1 on the diagonal of padded slots: their coef is 0
-    for j, eq in enumerate(equations):
-        padding[j, np.arange(1 + len(eq.predictors), q), np.arange(1 + len(eq.predictors), q)] = 1
-    padding += 1e-12 * np.eye(q)
-    floor = 1e-10 * np.maximum(y[0].var(axis=0), 1e-12)  # (J,)
-
-    labels = rng.integers(k, size=(g, n))
-    posterior = np.zeros((g, n, k))
-    np.put_along_axis(posterior, labels[..., None], 1.0, axis=2)
-    loglik = np.full(g, -np.inf)
-    iterations = np.zeros(g, dtype=int)
-    share_all = np.zeros((g, k))
-    coef_all = np.zeros((g, k, j_count, q))
-    variance_all = np.ones((g, k, j_count))
-    degenerate_all = np.zeros(g, dtype=bool)
-    active = np.arange(g)
-    if d == 1:  # one data set: broadcast its arrays instead of copying them per problem
-        xx, xy, yy, xt, yt = xx[0], xy[0], yy[0], xt[0], yt[0]
-    for step in range(max_iter):
-        a = active.size
-        src = data[active] if d > 1 else slice(None)
-        weight = posterior[active] * f[None, :, None]  # (a, n, K)
-        size = weight.sum(axis=1)  # (a, K)
-        degenerate = (size < min_size).any(axis=1)
-        share = size / total
-        wt = np.ascontiguousarray(np.swapaxes(weight, 1, 2))  # (a, K, n)
-        cross = (wt @ xx[src]).reshape(a, k, j_count, q, q) + padding
-        rhs = (wt @ xy[src]).reshape(a, k, j_count, q)
-        coef = np.linalg.solve(cross, rhs[..., None])[..., 0]  # (a, K, J, q)
-        sse = (wt @ yy[src]) - (coef * rhs).sum(axis=3)  # y'Wy - b'X'Wy at the WLS solution
-        variance = np.maximum(sse / np.maximum(size, 1e-300)[..., None], floor)  # (a, K, J)
-        fitted = xt[src] @ np.moveaxis(coef, 1, 3)  # (a, J, n, K)
-        scaled = (yt[src] - fitted) ** 2 / np.moveaxis(variance, 1, 2)[:, :, None, :]
-        log_density = (np.log(np.maximum(share, 1e-300))[:, None, :]
-                       - 0.5 * (LOG_2PI * j_count + np.log(variance).sum(axis=2)[:, None, :]
-                                + scaled.sum(axis=1)))
-        coef_all[active], variance_all[active] = coef, variance
-        share_all[active], degenerate_all[active] = share, degenerate
-        top = log_density.max(axis=2, keepdims=True)
-        mix = np.exp(log_density - top)
-        norm = mix.sum(axis=2, keepdims=True)
-        posterior[active] = mix / norm
-        new = (f[None, :] * (top[..., 0] + np.log(norm[..., 0]))).sum(axis=1)
-        change = np.abs(new - loglik[active])
-        loglik[active] = new
-        iterations[active] = step + 1
-        done = (change < tol) | degenerate
-        active = active[~done]
-        if active.size == 0:
-            break
-    converged = np.ones(g, dtype=bool)
-    converged[active] = False
-    loglik = np.where(degenerate_all, -np.inf, loglik)
-    coef = [coef_all[:, :, j, :1 + len(eq.predictors)] for j, eq in enumerate(equations)]
-    solutions = Mixture(loglik, share_all, coef, variance_all, posterior, iterations, converged)
-    best = loglik.reshape(d, starts).argmax(axis=1) + np.arange(d) * starts
-    return _ordered(solutions.take(best))
+        return _ordered(run(scores, frequency, equations, k, starts, rng, tol, max_iter,
+                            min_size))
 
 
 def _ordered(mixture: Mixture) -> Mixture:
@@ -206,4 +143,5 @@ def criteria(loglik: float, parameters: int, n: float) -> dict[str, float]:
     }
 
 
-__all__ = ["Equation", "Mixture", "criteria", "design", "entropy", "fit", "n_parameters"]
+__all__ = ["Equation", "Mixture", "criteria", "design", "entropy", "fit", "n_parameters",
+           "products"]
