@@ -88,9 +88,11 @@ def products(scores: np.ndarray) -> np.ndarray:
 
 def fit(scores: np.ndarray, frequency: np.ndarray, equations: list[Equation], k: int,
         starts: int, rng: np.random.Generator, tol: float = TOL,
-        max_iter: int = MAX_ITER, min_size: float | None = None) -> Mixture:
+        max_iter: int = MAX_ITER, min_size: float | None = None,
+        initial: Mixture | None = None) -> Mixture:
     """EM from `starts` random hard partitions for each of D data sets `scores` (D, n, C)
-    (or one, (n, C)), frequencies (n,). Returns the best start of every data set (D rows).
+    (or one, (n, C)), frequencies (n,), and with `initial` (a solution with K classes) one
+    more start from its parameters. Returns the best start of every data set (D rows).
 
     A start whose smallest class holds fewer than `min_size` respondents (default: the
     largest equation's parameter count plus one) is degenerate (a variance collapsing to 0
@@ -103,7 +105,7 @@ def fit(scores: np.ndarray, frequency: np.ndarray, equations: list[Equation], k:
 
     with threadpool_limits(limits=1, user_api="blas"):
         return _ordered(run(scores, frequency, equations, k, starts, rng, tol, max_iter,
-                            min_size))
+                            min_size, initial))
 
 
 def _ordered(mixture: Mixture) -> Mixture:
@@ -129,7 +131,14 @@ def entropy(posterior: np.ndarray, frequency: np.ndarray) -> float:
 
 def criteria(loglik: float, parameters: int, n: float) -> dict[str, float]:
     """Information criteria (Sarstedt et al. 2011, Table 1): -2 lnL plus a penalty.
-    MDL5 is Liang et al.'s minimum description length with factor 5: 5 q ln n."""
+
+    MDL5 is the minimum description length with factor 5 of Liang, Jaszczak & Coleman
+    (1992, IEEE Transactions on Medical Imaging 11, pp. 486-497), as Sarstedt et al. (2011)
+    and Andrews & Currim (2003, Journal of Marketing Research 40, pp. 235-243) use it:
+    -2 lnL + 5 q ln n, five times BIC's penalty, the most conservative criterion of the set.
+    openpls-engine 1.13.0 computes the same; seminrExtras 0.1.0 computes -2 lnL + (q/2) ln n,
+    a penalty below BIC's (Rissanen's MDL, q/2 ln n on the -lnL scale, put on the -2 lnL
+    scale without doubling), which is not MDL5: csi keeps the literature's definition."""
     deviance = -2 * loglik
     log_n = float(np.log(n))
     return {

@@ -146,9 +146,10 @@ def _logsumexp(x: np.ndarray) -> np.ndarray:
 
 def run(scores: np.ndarray, frequency: np.ndarray, equations: list[Equation], k: int,
         starts: int, rng: np.random.Generator, tol: float, max_iter: int,
-        min_size: float | None) -> Mixture:
-    """SQUAREM-accelerated EM from `starts` random hard partitions per data set; the best
-    start of each data set (see csi.multi.fimix.fit)."""
+        min_size: float | None, initial: Mixture | None = None) -> Mixture:
+    """SQUAREM-accelerated EM from `starts` random hard partitions per data set (and, with
+    `initial`, one more start from its parameters); the best start of each data set (see
+    csi.multi.fimix.fit)."""
     if scores.ndim == 2:
         scores = scores[None]
     d, n, count = scores.shape
@@ -165,6 +166,9 @@ def run(scores: np.ndarray, frequency: np.ndarray, equations: list[Equation], k:
     start = np.zeros((d, s, k, n))
     np.put_along_axis(start, labels[:, :, None, :], 1.0, axis=2)
     theta, size = problems.m_step(start)
+    if initial is not None:
+        theta, size = _with_initial(problems, theta, size, initial, n)
+        s += 1
     degenerate = (size < min_size).any(axis=2)
     st = {  # every problem's state, (data sets, starts) first
         "theta": theta,  # where the next cycle starts
@@ -203,6 +207,21 @@ def run(scores: np.ndarray, frequency: np.ndarray, equations: list[Equation], k:
     return Mixture(loglik[rows, best], share, coefficients, np.exp(log_variance[:, 0]),
                    np.swapaxes(st["posterior"][rows, best], 1, 2),
                    st["iterations"][rows, best], ~st["stopped"][rows, best])
+
+
+def _with_initial(problems: _Problems, theta: np.ndarray, size: np.ndarray,
+                  initial: Mixture, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Prepend to every data set's starts one at `initial`'s parameters (one problem)."""
+    d = theta.shape[0]
+    j, q = problems.layout.mask.shape
+    coef = np.stack([np.pad(c[0], ((0, 0), (0, q - c.shape[-1]))) for c in initial.coef],
+                    axis=1)  # (K, J, q)
+    warm = problems.pack(np.log(initial.share[0])[None, None], coef[None, None],
+                         np.log(initial.variance[0])[None, None])
+    theta = np.concatenate([np.repeat(warm, d, axis=0), theta], axis=1)
+    size = np.concatenate([np.repeat(initial.share[:1, None] * problems.total, d, axis=0),
+                           size], axis=1)
+    return theta, size
 
 
 def _cycle(live: _Problems, now: dict, st: dict, sets: np.ndarray, cycle: int, tol: float,
