@@ -194,7 +194,12 @@ def run(scores: np.ndarray, frequency: np.ndarray, equations: list[Equation], k:
         if not alive[sets].all():  # drop data sets whose every start is done
             sets = sets[alive[sets]]
             live = problems.take(sets)
-        _cycle(live, {name: value[sets] for name, value in st.items()}, st, sets, cycle,
+        # and the starts that are done: each set's running starts first, as many columns
+        # as the set with most still running (the others' extra columns are done: no-ops)
+        order = np.argsort(st["done"][sets], axis=1, kind="stable")
+        width = int((~st["done"][sets]).sum(axis=1).max())
+        at = (sets[:, None], order[:, :width])
+        _cycle(live, {name: value[at] for name, value in st.items()}, st, at, cycle,
                tol, max_iter, min_size)
 
     loglik = np.where(st["degenerate"], -np.inf, st["loglik"])
@@ -224,10 +229,10 @@ def _with_initial(problems: _Problems, theta: np.ndarray, size: np.ndarray,
     return theta, size
 
 
-def _cycle(live: _Problems, now: dict, st: dict, sets: np.ndarray, cycle: int, tol: float,
+def _cycle(live: _Problems, now: dict, st: dict, sets: tuple, cycle: int, tol: float,
            max_iter: int, min_size: float) -> None:
-    """One SQUAREM cycle of the live data sets' problems (`now`, their rows of `st`),
-    written back into `st`."""
+    """One SQUAREM cycle of the running problems (`now`: `st` at the index `sets`, data
+    sets x starts), written back into `st`."""
     active = ~now["done"]  # (L, S)
     theta0 = now["theta"]
     bound = now["bound"]
