@@ -8,9 +8,8 @@ given the class (as seminrExtras and openpls do), so
 
     log L = sum_i f_i log sum_k pi_k prod_j N(y_ij; a_kj + x_ij' b_kj, s2_kj).
 
-EM runs on a batch of problems at once: G = (data sets) x (starts), arrays (G, n, K); the
-M-step's weighted cross-products are matrix products over respondents (no loop over them),
-and each equation's residual variance comes from the same moments.
+EM runs on a batch of problems at once, (data sets) x (starts), on each respondent's
+products of scores, accelerated by SQUAREM (csi.multi.fimix_em).
 """
 
 from __future__ import annotations
