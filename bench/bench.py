@@ -1,4 +1,5 @@
-"""`make bench`: csi's speed and memory, each beside the Python `plspm` peer run in the same run.
+"""`make bench`: csi's speed and memory, each beside the Python `plspm` peer run in the same run
+(FIMIX beside seminrExtras: bench/bench_latent.py).
 
 Figures are wall-clock medians on this machine; ratios (peer / csi) are what to compare across
 machines. Big-data figures run in a child process so peak memory (ru_maxrss) is its own.
@@ -211,6 +212,9 @@ def main() -> None:
         if module == "bench_analyses":  # its figures sit beside the Python peers
             options = options | {"peer_python": args.peer_python}
         rows += getattr(extra, function)(**options)
+    import bench_latent  # FIMIX beside seminrExtras, which runs in the peer venv
+
+    rows += bench_latent.latent_figures(args.peer_python)
     print_rows(rows, "plspm 0.5.7")
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "bench.json").write_text(json.dumps(rows, indent=2) + "\n")

@@ -8,9 +8,8 @@ given the class (as seminrExtras and openpls do), so
 
     log L = sum_i f_i log sum_k pi_k prod_j N(y_ij; a_kj + x_ij' b_kj, s2_kj).
 
-EM runs on a batch of problems at once: G = (data sets) x (starts), arrays (G, n, K); the
-M-step's weighted cross-products are matrix products over respondents (no loop over them),
-and each equation's residual variance comes from the same moments.
+EM runs on a batch of problems at once, (data sets) x (starts), on each respondent's
+products of scores, accelerated by SQUAREM (csi.multi.fimix_em).
 """
 
 from __future__ import annotations
@@ -73,11 +72,26 @@ def design(scores: np.ndarray, equations: list[Equation]) -> tuple[np.ndarray, n
     return x, scores[..., [e.target for e in equations]]
 
 
+def moment_columns(count: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct products z_a z_b (a <= b) of z = (1, scores): their (a, b) pairs."""
+    return np.triu_indices(count + 1)
+
+
+def products(scores: np.ndarray) -> np.ndarray:
+    """Every respondent's distinct second-order products of z = (1, scores), (..., n, M):
+    all an equation's weighted cross-products and squared residuals are linear in them."""
+    z = np.concatenate([np.ones(scores.shape[:-1] + (1,)), scores], axis=-1)
+    a, b = moment_columns(scores.shape[-1])
+    return z[..., a] * z[..., b]
+
+
 def fit(scores: np.ndarray, frequency: np.ndarray, equations: list[Equation], k: int,
         starts: int, rng: np.random.Generator, tol: float = TOL,
-        max_iter: int = MAX_ITER, min_size: float | None = None) -> Mixture:
+        max_iter: int = MAX_ITER, min_size: float | None = None,
+        initial: Mixture | None = None) -> Mixture:
     """EM from `starts` random hard partitions for each of D data sets `scores` (D, n, C)
-    (or one, (n, C)), frequencies (n,). Returns the best start of every data set (D rows).
+    (or one, (n, C)), frequencies (n,), and with `initial` (a solution with K classes) one
+    more start from its parameters. Returns the best start of every data set (D rows).
 
     A start whose smallest class holds fewer than `min_size` respondents (default: the
     largest equation's parameter count plus one) is degenerate (a variance collapsing to 0
@@ -86,87 +100,11 @@ def fit(scores: np.ndarray, frequency: np.ndarray, equations: list[Equation], k:
     """
     from threadpoolctl import threadpool_limits
 
+    from csi.multi.fimix_em import run
+
     with threadpool_limits(limits=1, user_api="blas"):
-        return _em(scores, frequency, equations, k, starts, rng, tol, max_iter, min_size)
-
-
-def _em(scores, frequency, equations, k, starts, rng, tol, max_iter, min_size) -> Mixture:
-    if scores.ndim == 2:
-        scores = scores[None]
-    d, n, _ = scores.shape
-    starts = 1 if k == 1 else starts
-    g = d * starts
-    data = np.repeat(np.arange(d), starts)  # problem -> data set
-    f = np.asarray(frequency, dtype=float)
-    total = f.sum()
-    if min_size is None:
-        min_size = max(e.parameters for e in equations) + 1.0
-    x, y = design(scores, equations)
-    j_count, q = x.shape[-2:]
-    # per data set: outer products x x' (D, n, J*q*q), x y (D, n, J*q), y^2 (D, n, J); the
-    # M-step's weighted sums of them are one matrix product each
-    xx = np.einsum("dnji,dnjk->dnjik", x, x).reshape(d, n, -1)
-    xy = (x * y[..., None]).reshape(d, n, -1)
-    yy = y * y
-    xt = np.ascontiguousarray(np.moveaxis(x, 2, 1))  # (D, J, n, q)
-    yt = np.ascontiguousarray(np.moveaxis(y, 2, 1))[..., None]  # (D, J, n, 1)
-    padding = np.zeros((j_count, q, q))  # 1 on the diagonal of padded slots: their coef is 0
-    for j, eq in enumerate(equations):
-        padding[j, np.arange(1 + len(eq.predictors), q), np.arange(1 + len(eq.predictors), q)] = 1
-    padding += 1e-12 * np.eye(q)
-    floor = 1e-10 * np.maximum(y[0].var(axis=0), 1e-12)  # (J,)
-
-    labels = rng.integers(k, size=(g, n))
-    posterior = np.zeros((g, n, k))
-    np.put_along_axis(posterior, labels[..., None], 1.0, axis=2)
-    loglik = np.full(g, -np.inf)
-    iterations = np.zeros(g, dtype=int)
-    share_all = np.zeros((g, k))
-    coef_all = np.zeros((g, k, j_count, q))
-    variance_all = np.ones((g, k, j_count))
-    degenerate_all = np.zeros(g, dtype=bool)
-    active = np.arange(g)
-    if d == 1:  # one data set: broadcast its arrays instead of copying them per problem
-        xx, xy, yy, xt, yt = xx[0], xy[0], yy[0], xt[0], yt[0]
-    for step in range(max_iter):
-        a = active.size
-        src = data[active] if d > 1 else slice(None)
-        weight = posterior[active] * f[None, :, None]  # (a, n, K)
-        size = weight.sum(axis=1)  # (a, K)
-        degenerate = (size < min_size).any(axis=1)
-        share = size / total
-        wt = np.ascontiguousarray(np.swapaxes(weight, 1, 2))  # (a, K, n)
-        cross = (wt @ xx[src]).reshape(a, k, j_count, q, q) + padding
-        rhs = (wt @ xy[src]).reshape(a, k, j_count, q)
-        coef = np.linalg.solve(cross, rhs[..., None])[..., 0]  # (a, K, J, q)
-        sse = (wt @ yy[src]) - (coef * rhs).sum(axis=3)  # y'Wy - b'X'Wy at the WLS solution
-        variance = np.maximum(sse / np.maximum(size, 1e-300)[..., None], floor)  # (a, K, J)
-        fitted = xt[src] @ np.moveaxis(coef, 1, 3)  # (a, J, n, K)
-        scaled = (yt[src] - fitted) ** 2 / np.moveaxis(variance, 1, 2)[:, :, None, :]
-        log_density = (np.log(np.maximum(share, 1e-300))[:, None, :]
-                       - 0.5 * (LOG_2PI * j_count + np.log(variance).sum(axis=2)[:, None, :]
-                                + scaled.sum(axis=1)))
-        coef_all[active], variance_all[active] = coef, variance
-        share_all[active], degenerate_all[active] = share, degenerate
-        top = log_density.max(axis=2, keepdims=True)
-        mix = np.exp(log_density - top)
-        norm = mix.sum(axis=2, keepdims=True)
-        posterior[active] = mix / norm
-        new = (f[None, :] * (top[..., 0] + np.log(norm[..., 0]))).sum(axis=1)
-        change = np.abs(new - loglik[active])
-        loglik[active] = new
-        iterations[active] = step + 1
-        done = (change < tol) | degenerate
-        active = active[~done]
-        if active.size == 0:
-            break
-    converged = np.ones(g, dtype=bool)
-    converged[active] = False
-    loglik = np.where(degenerate_all, -np.inf, loglik)
-    coef = [coef_all[:, :, j, :1 + len(eq.predictors)] for j, eq in enumerate(equations)]
-    solutions = Mixture(loglik, share_all, coef, variance_all, posterior, iterations, converged)
-    best = loglik.reshape(d, starts).argmax(axis=1) + np.arange(d) * starts
-    return _ordered(solutions.take(best))
+        return _ordered(run(scores, frequency, equations, k, starts, rng, tol, max_iter,
+                            min_size, initial))
 
 
 def _ordered(mixture: Mixture) -> Mixture:
@@ -192,7 +130,14 @@ def entropy(posterior: np.ndarray, frequency: np.ndarray) -> float:
 
 def criteria(loglik: float, parameters: int, n: float) -> dict[str, float]:
     """Information criteria (Sarstedt et al. 2011, Table 1): -2 lnL plus a penalty.
-    MDL5 is Liang et al.'s minimum description length with factor 5: 5 q ln n."""
+
+    MDL5 is the minimum description length with factor 5 of Liang, Jaszczak & Coleman
+    (1992, IEEE Transactions on Medical Imaging 11, pp. 486-497), as Sarstedt et al. (2011)
+    and Andrews & Currim (2003, Journal of Marketing Research 40, pp. 235-243) use it:
+    -2 lnL + 5 q ln n, five times BIC's penalty, the most conservative criterion of the set.
+    openpls-engine 1.13.0 computes the same; seminrExtras 0.1.0 computes -2 lnL + (q/2) ln n,
+    a penalty below BIC's (Rissanen's MDL, q/2 ln n on the -lnL scale, put on the -2 lnL
+    scale without doubling), which is not MDL5: csi keeps the literature's definition."""
     deviance = -2 * loglik
     log_n = float(np.log(n))
     return {
@@ -206,4 +151,5 @@ def criteria(loglik: float, parameters: int, n: float) -> dict[str, float]:
     }
 
 
-__all__ = ["Equation", "Mixture", "criteria", "design", "entropy", "fit", "n_parameters"]
+__all__ = ["Equation", "Mixture", "criteria", "design", "entropy", "fit", "n_parameters",
+           "products"]

@@ -217,7 +217,9 @@ def bootstrap_lrt(scores: np.ndarray, frequency: np.ndarray, equations: list[fim
                   null: fimix.Mixture, alternative: fimix.Mixture, k: int,
                   settings: LatentSettings, rng: np.random.Generator) -> dict:
     """p value of K - 1 (`null`) against K (`alternative`) classes: (1 + b) / (B + 1), b the
-    regenerated data sets whose LR statistic is at least the observed one. Data sets are
+    regenerated data sets whose LR statistic is at least the observed one. The K - 1 classes
+    are refitted from the parameters that generated the data plus one random start, the K
+    classes from `bootstrap_starts` random starts. Data sets are
     fitted in batches (vectorised over sets and starts); once b reaches alpha (B + 1) - 1
     the test cannot become significant and stops (the decision is that of all B sets;
     Besag & Clifford 1991), p then being the estimate from the sets drawn."""
@@ -232,8 +234,8 @@ def bootstrap_lrt(scores: np.ndarray, frequency: np.ndarray, equations: list[fim
     while used < total and (used == 0 or 1 + exceed < settled):
         size = min(chunk, total - used)
         data = regenerate(scores, frequency, equations, null, size, rng)
-        low = fimix.fit(data, frequency, equations, k - 1, settings.bootstrap_starts, rng,
-                        BOOT_TOL, BOOT_MAX_ITER)
+        low = fimix.fit(data, frequency, equations, k - 1, 1, rng, BOOT_TOL, BOOT_MAX_ITER,
+                        initial=null if k > 2 else None)
         high = fimix.fit(data, frequency, equations, k, settings.bootstrap_starts, rng,
                          BOOT_TOL, BOOT_MAX_ITER)
         draws = 2 * (np.maximum(high.loglik, low.loglik) - low.loglik)
