@@ -23,7 +23,8 @@ from csi.report.latent import render_latent
               help="Seeded random EM starts per number of classes (the best is kept).")
 @click.option("--lrt-bootstrap", type=click.IntRange(min=19), default=99, show_default=True,
               help="Regenerated data sets of the bootstrap likelihood-ratio test that "
-                   "chooses the number of classes.")
+                   "chooses the number of classes (its p is at least 1/(N+1): below 39 it "
+                   "cannot reject at the 5% level).")
 @click.option("--seed", type=click.IntRange(min=0), default=DEFAULT_SEED, show_default=True,
               help="Seed of the EM starts and the test (same seed, same output).")
 @click.option("--bootstrap", "resamples", type=click.IntRange(min=0), default=0,
