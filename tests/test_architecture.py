@@ -91,3 +91,21 @@ def test_the_lazy_command_list_matches_the_commands():
         command = cli.get_command(context, name)
         assert command.name == name
         assert command.get_short_help_str(10**6) == SUMMARIES[name]
+
+
+def test_a_quiet_check_loads_no_renderer(tmp_path):
+    """`csi check -q` (a pipeline that wants only the exit code, or the JSON) imports neither
+    rich nor the renderers; without -q the table needs them."""
+    golden = str(ROOT / "tests" / "golden" / "mobi_ecsi.json")
+    loaded = {}
+    for quiet in (True, False):
+        args = ["check", golden, "--baseline", golden] + (["-q"] if quiet else [])
+        code = ("import sys; from csi.cli.main import cli\n"
+                f"try:\n    cli({args!r}, prog_name='csi')\nexcept SystemExit as stop:\n"
+                "    pass\n"
+                "print('LOADED', sorted({'rich', 'csi.report.check_render'} & set(sys.modules)),"
+                " file=sys.stderr)")
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        loaded[quiet] = result.stderr.strip().splitlines()[-1]
+    assert loaded[True] == "LOADED []"
+    assert loaded[False] == "LOADED ['csi.report.check_render', 'rich']"

@@ -112,6 +112,11 @@ def emit_report(report: CheckReport, *, output_format: str = "table", junit: str
                 quiet: bool = False, lang: str | None = None) -> ExitCode:
     """Write the requested files and streams; return the exit code of the check. The human
     parts (terminal, Markdown, the headline) are in `lang`; JUnit and annotations English."""
+    annotate = os.environ.get("GITHUB_ACTIONS") == "true"
+    if quiet and not (junit or markdown or annotate):  # the exit code, and JSON if asked:
+        if output_format == "json":                    # no renderer (rich) to load
+            click.echo(report.to_json(), nl=False)
+        return report.exit_code
     from rich.console import Console
 
     from csi.report.check_render import (github_annotations, headline, render_check,
@@ -130,7 +135,7 @@ def emit_report(report: CheckReport, *, output_format: str = "table", junit: str
             click.echo(headline(report, lang), err=True)
     elif not quiet:
         render_check(report, err, show_all=show_all, lang=lang)
-    if os.environ.get("GITHUB_ACTIONS") == "true":
+    if annotate:
         for line in github_annotations(report):
             click.echo(line, err=True)
     return report.exit_code
