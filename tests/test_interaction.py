@@ -322,3 +322,14 @@ def test_segments_use_the_chosen_interaction_method(tmp_path):
     theirs = alone.paths.set_index(["from", "to"])["estimate"][("Quality:Value", "Satisfaction")]
     assert ours["estimate"] == pytest.approx(theirs, abs=1e-12)
     assert segment["settings"]["interaction"] == "orthogonal"
+
+
+def test_the_target_reason_counts_constructs_not_the_product_term(tmp_path):
+    """Without @target the target is the construct with the most predecessors; the product
+    term is not one of them (Satisfaction has 2 here, not 3)."""
+    text = ("Quality =~ PERQ1 + PERQ2\nValue =~ PERV1 + PERV2\nSatisfaction =~ CUSA1 + CUSA2\n"
+            "Satisfaction ~ Quality + Value + Quality:Value\n")
+    result = csi.fit(MOBI, parse_model(text, name="m"), scale=(1, 10), bootstrap=0)
+    settings = result.to_dict()["priority_settings"]
+    assert settings["target"] == "Satisfaction"
+    assert "the construct with the most predecessors (2)" in json.dumps(settings)

@@ -207,6 +207,9 @@ def analyse(constructs: tuple[str, ...], indicators: tuple[str, ...], block_of: 
     linear impact; `model` says which model the ranking used and why, `model_used` names it;
     `not_drivers` are constructs left out of the drivers (interaction terms).
     """
+    products = {constructs[i] for i in not_drivers}  # not predecessors a reader would count
+    predecessors = {c: tuple(p for p in before if p not in products)
+                    for c, before in predecessors.items()}
     target, reason = choose_target(constructs, predecessors, model_target, requested)
     t = constructs.index(target)
     drivers = np.array(sorted({a for a, b in effect_pairs if b == t and a not in not_drivers}),
