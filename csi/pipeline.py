@@ -130,11 +130,13 @@ def frame_sha256(frame: pd.DataFrame) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def sample_of(items: ItemData, partitions: np.ndarray | None = None) -> Sample:
+def sample_of(items: ItemData, partitions: np.ndarray | None = None,
+              compact: bool = False) -> Sample:
     """The Sample the estimators see (csi.sample.Sample.of): the item matrix with its gaps
     filled under --missing mean or em, its frequency weights and EM's moment estimates
-    (`partitions`: the survey's partition starts)."""
-    return Sample.of(items, partitions)
+    (`partitions`: the survey's partition starts; `compact`: a point fit's, on the compact
+    answers)."""
+    return Sample.of(items, partitions, compact)
 
 
 def fit_items(items: ItemData, spec: ModelSpec, settings: PlsSettings, source: str,
@@ -155,7 +157,9 @@ def fit_items(items: ItemData, spec: ModelSpec, settings: PlsSettings, source: s
     spec.check_for(estimator.composite)
     structure = Structure.from_spec(spec)
     layout = Layout.from_spec(spec, structure)
-    sample = sample_of(items, partitions)
+    point_only = ((bootstrap is None or bootstrap.resamples == 0) and nonlinear is None
+                  and necessity is None and not fit_test and not spec.interactions)
+    sample = sample_of(items, partitions, compact=point_only)  # no float matrix (issue 21)
     if sample.values is not items.values:  # --missing mean or em filled the gaps
         items = dataclasses.replace(items, values=sample.values)
     written, written_items, adjustment = spec, items, None

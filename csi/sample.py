@@ -55,7 +55,11 @@ def moments(data: np.ndarray, weights: np.ndarray | None = None) -> Moments:
     step = row_block(p)
     if weights is not None:
         total = float(weights.sum())
-        mean = weights @ data / total
+        if isinstance(data, np.ndarray):
+            mean = weights @ data / total
+        else:  # compact answers: f'X summed over decoded row blocks (order: about 1e-16)
+            mean = sum(weights[a:a + step] @ data[a:a + step] for a in range(0, n, step))
+            mean = mean / total
         cross = np.zeros((p, p))
         for start in range(0, n, step):
             chunk = data[start : start + step] - mean
@@ -235,14 +239,21 @@ class Sample:
     _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
-    def of(cls, items, partitions: np.ndarray | None = None) -> Sample:
+    def of(cls, items, partitions: np.ndarray | None = None, compact: bool = False) -> Sample:
         """The Sample of prepared items (csi.ingest.ItemData): under --missing mean or em the
         gaps are filled here, with the frequency weights (weighted item means, or EM's
         conditional means, keeping EM's moments for the point fit). `partitions`: where
-        each partition of a partitioned survey starts (csi.ingest.partitions)."""
+        each partition of a partitioned survey starts (csi.ingest.partitions). `compact`:
+        keep the items' compact answers (csi.ingest.compact) when no gap needs filling, for
+        a point fit, which reads them only through moments(); otherwise, as whatever
+        resamples or imputes rows needs, the float matrix."""
+        from csi.ingest.compact import CompactAnswers
         from csi.ingest.partitions import used_starts
 
-        values, em = fill_missing(items.values, items.weights, items.missing, items.items)
+        values = items.values
+        if isinstance(values, CompactAnswers) and not (compact and items.cells_imputed == 0):
+            values = values.dense()
+        values, em = fill_missing(values, items.weights, items.missing, items.items)
         return cls(values=values, weights=items.weights,
                    em_mean=None if em is None else em.mean,
                    em_cov=None if em is None else em.cov,
@@ -570,7 +581,7 @@ def fill_missing(values: np.ndarray, weights: np.ndarray | None, method: str,
                  names: tuple[str, ...] = ()) -> tuple[np.ndarray, EmEstimate | None]:
     """The item matrix with its missing cells filled by `method` ('mean': weighted item
     means; 'em': EM's conditional means, with the estimate) — unchanged when complete."""
-    if method not in ("mean", "em") or not np.isnan(values).any():
+    if method not in ("mean", "em") or not _has_nan(values):
         return values, None
     if method == "mean":
         return mean_impute(values, weights), None
@@ -583,6 +594,13 @@ def fill_missing(values: np.ndarray, weights: np.ndarray | None, method: str,
         raise DataError(f"--missing em did not converge in {estimate.iterations} iterations "
                         "(too many missing answers?); use --missing listwise or mean")
     return estimate.imputed, estimate
+
+
+def _has_nan(values) -> bool:
+    """Whether any cell is NaN, a row block at a time (no (n, p) mask)."""
+    step = row_block(values.shape[1])
+    return any(np.isnan(values[start:start + step]).any()
+               for start in range(0, values.shape[0], step))
 
 
 def _named(reason: str, names: tuple[str, ...]) -> str:

@@ -21,11 +21,14 @@ from csi import sample as sample_mod
 from csi.sample import Sample
 from tests.conftest import MOBI
 
-ROWS = 200_000
-# peak RSS above the warm interpreter / the numeric matrix (n p 8 bytes) at ROWS rows: 5.5
-# before issue 21's memory work, 1.8 to 2.05 in repeated runs after it (page-level noise
-# weighs more at this size than at 1e6, where bench/bench_scale.py measures 1.8)
-PEAK_RATIO = 2.25
+ROWS = 400_000
+# peak RSS above the warm interpreter / the numeric matrix (n p 8 bytes) at ROWS rows: 1.92
+# and 1.97 with the float item matrix (main before the compact answers), 0.98 and 1.02 with
+# them (issue 21's goal: 1.5 at 1e6, where bench/bench_scale.py measures 1.1). At 200,000
+# rows the peak is the CSV reader's own (pyarrow's parse buffers: 1.3x so small a matrix,
+# 0.7x at 1e6), 1.31 to 1.42 in repeated runs: too close to the goal for a test that must
+# not flicker, hence 400,000 rows.
+PEAK_RATIO = 1.5
 
 # VmHWM, not ru_maxrss: a child's ru_maxrss starts at its parent's peak (Linux keeps it
 # across fork and exec), which in a long pytest session is far above the child's own
@@ -58,7 +61,7 @@ def test_a_point_fit_of_a_big_survey_peaks_near_its_numeric_matrix(tmp_path):
     found = json.loads(done.stdout.strip().splitlines()[-1])
     numeric = found["n"] * 24 * 8
     assert found["n"] == ROWS
-    assert found["above"] / numeric < PEAK_RATIO
+    assert found["above"] / numeric <= PEAK_RATIO
     # the same estimates as the fit of the repeated rows' moments (frequency weights):
     # the big survey is mobi's rows repeated, so its estimates are those of mobi weighted
     counts = np.bincount(picks, minlength=len(frame))

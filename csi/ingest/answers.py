@@ -10,7 +10,8 @@
   bounds, a value above MAX_ANSWER in magnitude is refused as no survey answer.
 
 Columns are converted one at a time (contiguous and cheap) into the (n, p) matrix the
-respondent-wise steps work on.
+respondent-wise steps work on, kept one or two bytes a cell when the answers are whole
+numbers (csi.ingest.compact.CompactAnswers, read as float64 block by block).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from csi.ingest.compact import CompactAnswers
 from csi.ingest.frames import NULL_TEXTS
 from csi.ingest.messages import Messages
 from csi.ingest.options import IngestOptions
@@ -40,10 +42,10 @@ COUNTS = ("non_numeric", "na_coded", "user_missing", "out_of_scale", "clipped")
 
 @dataclass
 class Answers:
-    """The items' answers as an (n, p) float matrix (NaN = missing), with per-item counts of
-    what the column steps did and each item's summary (item_stats)."""
+    """The items' answers as an (n, p) matrix read as float64 (NaN = missing; stored compact),
+    with per-item counts of what the column steps did and each item's summary (item_stats)."""
 
-    raw: np.ndarray
+    raw: CompactAnswers
     counts: dict[str, np.ndarray]  # COUNTS -> (p,) int
     stats: list[tuple]
     missing_per_row: np.ndarray  # (n,)
@@ -59,7 +61,7 @@ def read_answers(survey: Survey, indicators: tuple[str, ...], columns: dict[str,
     codes = np.array(options.na_codes, dtype=float)
     texts = na_text_set(options.na_texts)
     counts = {key: np.zeros(p, dtype=np.int64) for key in COUNTS}
-    raw = np.empty((n, p))
+    raw = CompactAnswers.empty(n, p)
     stats = []
     missing_per_row = np.zeros(n, dtype=np.int32)
     missing_per_item = np.zeros(p, dtype=np.int64)
@@ -88,7 +90,7 @@ def read_answers(survey: Survey, indicators: tuple[str, ...], columns: dict[str,
         absent = np.isnan(x)
         missing_per_item[j] = int(absent.sum())
         missing_per_row += absent
-        raw[:, j] = x
+        raw.put(j, x)
         del x, absent
     if outside_first is not None:
         row, j, value = outside_first

@@ -38,6 +38,7 @@ import numpy as np
 
 from csi.errors import DataError, ModelError
 from csi.ingest.answers import Answers, numbers, read_answers
+from csi.ingest.compact import CompactAnswers
 from csi.ingest.careless import REASONS, CarelessScreen, longest_run, row_blocks, screen
 from csi.ingest.columns import ColumnMap, load_column_map
 from csi.ingest.messages import Messages
@@ -75,7 +76,9 @@ class Scale:
 class ItemData:
     """The model's indicator columns as a float matrix, and what it took to get it.
 
-    `values` (n_used, p) is in the order of `items` (the model's indicators); under
+    `values` (n_used, p) is in the order of `items` (the model's indicators), as read: a
+    CompactAnswers (one or two bytes a cell, read as float64 by indexing; `dense()` gives the
+    float matrix) from item_matrix, an ndarray once a Sample filled or densified it; under
     missing='mean' or 'em' its missing cells are NaN, filled by csi.sample.Sample.of with the
     frequency weights (which also holds EM's moments for the point fit).
     `weights` are frequency weights as given (None without --weights): a respondent counts as
@@ -84,7 +87,7 @@ class ItemData:
     the survey.
     """
 
-    values: np.ndarray  # (n_used, p)
+    values: np.ndarray | CompactAnswers  # (n_used, p)
     items: tuple[str, ...]
     rows_read: int
     rows_dropped_missing: int
@@ -209,7 +212,7 @@ def _prepare(survey: Survey, spec: ModelSpec, options: IngestOptions):
     timing = _timing(survey, report)
     careless = _careless(answers.raw, timing, longest)
     rows = _rows(careless, answers.missing_per_row, options)
-    values = answers.raw if rows.keep.all() else answers.raw[rows.keep]
+    values = answers.raw.rows(rows.keep)  # still compact
     answers.raw = None  # the matrix of the rows used is all that is needed from here
     _row_errors(survey, answers, rows, options, shown, report)
     lowest, highest = _observed_range(values, answers, rows)
@@ -253,7 +256,7 @@ def _prepare(survey: Survey, spec: ModelSpec, options: IngestOptions):
     if report.errors:
         return quality, None
     items = ItemData(
-        values=np.ascontiguousarray(values),
+        values=values,
         items=indicators,
         rows_read=survey.rows_read,
         rows_dropped_missing=rows.dropped_missing,
@@ -321,7 +324,7 @@ def _reverse(answers: Answers, indicators: tuple[str, ...], reverse: list[str],
     """Recode reverse-worded items x' = min + max - x, in place (their summaries too)."""
     for item in reverse:
         j = indicators.index(item)
-        answers.raw[:, j] = low[j] + high[j] - answers.raw[:, j]
+        answers.raw.put(j, low[j] + high[j] - answers.raw[:, j])
         answers.stats[j] = _reversed_stats(answers.stats[j], low[j] + high[j])
     if reverse:
         report.notes.append(f"reverse-coded {', '.join(reverse)} (x' = min + max - x)")
@@ -421,7 +424,7 @@ def _row_errors(survey: Survey, answers: Answers, rows: _Rows, options: IngestOp
                              f"the model's items; PLS needs at least {MIN_ROWS}")
 
 
-def _observed_range(values: np.ndarray, answers: Answers,
+def _observed_range(values: CompactAnswers, answers: Answers,
                     rows: _Rows) -> tuple[np.ndarray, np.ndarray]:
     """Each item's lowest and highest answer among the rows used."""
     p = len(answers.stats)
@@ -429,8 +432,7 @@ def _observed_range(values: np.ndarray, answers: Answers,
         lowest = np.array([np.nan if st[1] is None else st[1] for st in answers.stats])
         highest = np.array([np.nan if st[2] is None else st[2] for st in answers.stats])
     elif rows.used:
-        lowest = np.fmin.reduce(values, axis=0)  # skips NaN
-        highest = np.fmax.reduce(values, axis=0)
+        lowest, highest = values.column_range()  # skips NaN
     else:
         lowest = highest = np.full(p, np.nan)
     return lowest, highest
@@ -494,15 +496,18 @@ def _used_weights(survey: Survey, weights_raw: np.ndarray | None, rows: _Rows,
     return None
 
 
-def _fill_missing(values: np.ndarray, weights: np.ndarray | None, method: str, rows: _Rows,
+def _fill_missing(values: CompactAnswers, weights: np.ndarray | None, method: str, rows: _Rows,
                   source: str, shown: list[str], report: Messages):
     """Missing answers stay missing here: csi.sample.Sample fills them with the frequency
     weights (mean imputation, EM). Under --missing em, a pair of items never answered
     together is reported now, since EM cannot estimate their covariance."""
     if report.errors or method != "em" or not rows.cells:
         return values, None
-    observed = (~np.isnan(values)).astype(np.float32)
-    never = np.argwhere(observed.T @ observed == 0)
+    together = np.zeros((values.shape[1],) * 2, dtype=np.float32)
+    for start, stop in values.blocks():  # counts exact in float32 up to 2^24 a block
+        observed = (~np.isnan(values[start:stop])).astype(np.float32)
+        together += observed.T @ observed
+    never = np.argwhere(together == 0)
     if never.size:
         a, b = never[0]
         report.errors.append(
