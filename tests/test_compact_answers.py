@@ -39,6 +39,11 @@ def test_every_kind_of_index_reads_the_float_matrix():
     np.testing.assert_array_equal(np.asarray(stored), values)
     np.testing.assert_array_equal(stored.rows(values[:, 1] > 3).dense(),
                                   values[values[:, 1] > 3])
+    complete = ~np.isnan(values).any(axis=1)
+    assert stored.gaps and not stored.rows(complete).gaps  # listwise: no mask to decode
+    np.testing.assert_array_equal(stored.rows(complete)[::7], values[complete][::7])
+    values[:, 4] = np.nan  # a column nobody answered
+    np.testing.assert_array_equal(CompactAnswers.of(values).dense(), values)
 
 
 def test_answers_that_do_not_fit_a_byte_widen_or_stay_float():

@@ -26,9 +26,12 @@ class CompactAnswers:
     whole float matrix, which only what resamples or imputes rows needs. Other ndarray
     attributes read the dense matrix (correct, at its memory): use the methods here."""
 
-    def __init__(self, codes: np.ndarray, offset: np.ndarray | None):
+    def __init__(self, codes: np.ndarray, offset: np.ndarray | None,
+                 holes: np.ndarray | None = None):
         self.codes = codes  # (n, p): uint8 / uint16 codes, or float64 values (offset None)
         self.offset = offset  # (p,) float64, or None
+        # (p,) bool: which columns may hold a missing code (none: decoding needs no mask)
+        self.holes = np.ones(codes.shape[1], dtype=bool) if holes is None else holes
 
     @classmethod
     def empty(cls, n: int, p: int) -> CompactAnswers:
@@ -77,6 +80,11 @@ class CompactAnswers:
 
     # -- reading -------------------------------------------------------------------------
     @property
+    def gaps(self) -> bool:
+        """Whether a cell may be missing (False: none is)."""
+        return self.offset is None or bool(self.holes.any())
+
+    @property
     def _missing(self) -> int:
         return int(np.iinfo(self.codes.dtype).max)
 
@@ -84,11 +92,15 @@ class CompactAnswers:
         if self.offset is None:
             return self.codes[key]
         codes = self.codes[key]
-        offset = np.broadcast_to(self.offset, self.codes.shape)[key]  # stride 0: no copy
-        out = np.add(codes, offset, dtype=float)
+        if self.offset.any():
+            offset = np.broadcast_to(self.offset, self.codes.shape)[key]  # stride 0: no copy
+            out = np.add(codes, offset, dtype=float)
+        else:
+            out = np.asarray(codes, dtype=float)
         if np.ndim(out) == 0:
-            return np.nan if codes == self._missing else float(out)
-        out[codes == self._missing] = np.nan
+            return np.nan if self.gaps and codes == self._missing else float(out)
+        if self.gaps:
+            out[codes == self._missing] = np.nan
         return out
 
     def dense(self) -> np.ndarray:
@@ -136,31 +148,47 @@ class CompactAnswers:
         """The matrix of the rows `keep` selects (a bool mask or row numbers), still compact."""
         if keep.dtype == bool and keep.all():
             return self
-        return CompactAnswers(np.ascontiguousarray(self.codes[keep]), self.offset)
+        codes = np.ascontiguousarray(self.codes[keep])
+        holes = self.holes.copy()
+        for j in np.flatnonzero(holes) if self.offset is not None else ():
+            holes[j] = bool((codes[:, j] == self._missing).any())  # listwise: none left
+        return CompactAnswers(codes, self.offset, holes)
 
     # -- writing -------------------------------------------------------------------------
     def put(self, j: int, x: np.ndarray) -> None:
         """Store column j (float64, NaN = missing), widening the code type (or falling back
-        to float64 storage) when its answers are not whole numbers in the type's range."""
+        to float64 storage) when its answers are not whole numbers in the type's range.
+        Codes are the answers themselves when they lie in the type's range (offset 0: a
+        1-10 scale decodes with one conversion), else the answers minus their minimum."""
         if self.offset is None:
             self.codes[:, j] = x
             return
-        seen = ~np.isnan(x)
-        answers = x[seen]
-        low = float(answers.min()) if answers.size else 0.0
-        span = float(answers.max()) - low if answers.size else 0.0
-        whole = bool(np.all(answers == np.floor(answers))) and abs(low) < 2**52
-        kind = next((t for t in CODE_TYPES if span < np.iinfo(t).max), None) if whole else None
-        if kind is None:
-            self._to_float()
-            self.codes[:, j] = x
+        missing = np.isnan(x)
+        gaps = bool(missing.any())
+        answers = x[~missing] if gaps else x
+        self.holes[j] = gaps
+        if answers.size == 0:  # every answer missing: the column keeps the missing code
+            self.offset[j] = 0.0
+            self.codes[:, j] = self._missing
             return
-        if np.iinfo(kind).max > self._missing:
+        low, high = float(answers.min()), float(answers.max())
+        kind = next((t for t in CODE_TYPES if high - low < np.iinfo(t).max), None)
+        if kind is not None and np.iinfo(kind).max > self._missing:
             self._widen(kind)
-        self.offset[j] = low
-        column = np.full(x.shape, self._missing, dtype=self.codes.dtype)
-        column[seen] = answers - low
-        self.codes[:, j] = column
+        if kind is not None:
+            shift = 0.0 if low >= 0 and high < self._missing else low
+            shifted = answers - shift if shift else answers
+            codes = shifted.astype(self.codes.dtype)
+            if np.array_equal(codes, shifted):  # whole numbers: exact codes
+                self.offset[j] = shift
+                if gaps:
+                    self.codes[:, j] = self._missing
+                    self.codes[~missing, j] = codes
+                else:
+                    self.codes[:, j] = codes
+                return
+        self._to_float()
+        self.codes[:, j] = x
 
     def _widen(self, kind) -> None:
         missing = self.codes == self._missing
