@@ -34,6 +34,7 @@ from csi.model.spec import ModelSpec, load_model
 from csi.model.structure import Layout, Structure
 from csi.result import ModelInfo, Result, family_tables
 from csi.sample import Moments, Sample
+from csi.tables import table
 
 VARIANTS = ("linear", "nonlinear")
 
@@ -500,7 +501,7 @@ def assemble(spec: ModelSpec, layout: Layout, settings: PlsSettings, items: Item
 
     def long(family: str, first: str, second: str) -> pd.DataFrame:
         names = layout.names(family)
-        return pd.DataFrame({first: [a for a, _ in names], second: [b for _, b in names],
+        return table({first: [a for a, _ in names], second: [b for _, b in names],
                              "estimate": point[family]})
 
     paths = long("paths", "from", "to")
@@ -510,20 +511,20 @@ def assemble(spec: ModelSpec, layout: Layout, settings: PlsSettings, items: Item
     loadings = long("loadings", "construct", "indicator")
     n = stats.n
     preds = [structure.predecessors[k].size for k in layout.endogenous]
-    r2_table = pd.DataFrame({
+    r2_table = table({
         "construct": [constructs[k] for k in layout.endogenous],
         "estimate": point["r2"],
         "adjusted": 1 - (1 - point["r2"]) * (n - 1) / (n - np.array(preds) - 1),
     })
-    index = pd.DataFrame({"construct": constructs, "score": point["index"]})
-    cross = pd.DataFrame({
+    index = table({"construct": constructs, "score": point["index"]})
+    cross = table({
         "indicator": np.repeat(indicators, k_count),
         "construct": np.tile(constructs, len(indicators)),
         "estimate": estimates.cross_loadings[0].ravel(),
     })
     std_w = point["weights"]
-    item_weights = pd.DataFrame({
-        "construct": weights["construct"],
+    item_weights = table({
+        "construct": [a for a, _ in layout.names("weights")],
         "indicator": indicators,
         "unstandardized": std_w / stats.sd,
         "normalized": unstandardized_weights(std_w, stats.sd, structure.block_of, k_count,
@@ -533,21 +534,21 @@ def assemble(spec: ModelSpec, layout: Layout, settings: PlsSettings, items: Item
 
     cor = stats.cor
     rel = reliability(cor, std_w, point["loadings"], blocks)
-    reliability_table = pd.DataFrame({"construct": constructs, "alpha": rel.alpha,
+    reliability_table = table({"construct": constructs, "alpha": rel.alpha,
                                       "rho_a": rel.rho_a, "rho_c": rel.rho_c, "ave": rel.ave})
     construct_cor = estimates.construct_cor[0]
     lower = [(a, b) for a in range(k_count) for b in range(a)]
     ratio = htmt(cor, blocks)
-    htmt_table = pd.DataFrame({"a": [constructs[a] for a, _ in lower],
+    htmt_table = table({"a": [constructs[a] for a, _ in lower],
                                "b": [constructs[b] for _, b in lower],
                                "value": [ratio[a, b] for a, b in lower]})
     fl = fornell_larcker(construct_cor, rel.ave)
     with_diagonal = [(a, b) for a in range(k_count) for b in range(a + 1)]
-    fl_table = pd.DataFrame({"a": [constructs[a] for a, _ in with_diagonal],
+    fl_table = table({"a": [constructs[a] for a, _ in with_diagonal],
                              "b": [constructs[b] for _, b in with_diagonal],
                              "value": [fl[a, b] for a, b in with_diagonal]})
     vif = structural_vif(construct_cor, structure.predecessors)
-    vif_table = pd.DataFrame({"from": [constructs[a] for a, _ in vif],
+    vif_table = table({"from": [constructs[a] for a, _ in vif],
                               "to": [constructs[b] for _, b in vif],
                               "value": list(vif.values())})
 
