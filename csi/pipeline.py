@@ -552,6 +552,8 @@ def assemble(spec: ModelSpec, layout: Layout, settings: PlsSettings, items: Item
                               "to": [constructs[b] for _, b in vif],
                               "value": list(vif.values())})
 
+    weight_notes = _weight_warnings(std_w / stats.sd, indicators,
+                                    [constructs[k] for k in structure.block_of], spec)
     info = ModelInfo(
         name=spec.name,
         constructs=tuple(constructs),
@@ -594,8 +596,8 @@ def assemble(spec: ModelSpec, layout: Layout, settings: PlsSettings, items: Item
         vif=vif_table,
         scores=_scores(items.values, stats, std_w, structure, constructs),
         point_vectors=point,
-        warnings=tuple(list(items.warnings) + _weight_warnings(item_weights, spec)
-                       + _scale_notes(items) + _bootstrap_notes(items)),
+        warnings=tuple(list(items.warnings) + weight_notes + _scale_notes(items)
+                       + _bootstrap_notes(items)),
     )
 
 
@@ -609,19 +611,17 @@ def _scores(values: np.ndarray, stats: Moments, std_w: np.ndarray, structure: St
     return pd.DataFrame(scores, columns=constructs, copy=False)
 
 
-def _weight_warnings(item_weights: pd.DataFrame, spec: ModelSpec) -> list[str]:
-    """Explain non-positive unstandardized weights, which break the index's meaning."""
+def _weight_warnings(weights: np.ndarray, indicators: list[str], constructs: list[str],
+                     spec: ModelSpec) -> list[str]:
+    """Explain non-positive unstandardized weights, which break the index's meaning
+    (`constructs`: each indicator's construct)."""
     products = {t.name for t in spec.interactions}  # generated products have no scale
-    weights = item_weights["unstandardized"].to_numpy()
-    indicators, constructs = item_weights["indicator"], item_weights["construct"]
-    # rows by position: no filtered copy of the table
-    bad = np.flatnonzero((weights <= 0) & ~constructs.isin(products).to_numpy())
     return [
-        f"{indicators.iloc[row]} has a non-positive weight ({weights[row]:.4f}) in "
-        f"{spec.label(constructs.iloc[row])}: higher answers to it lower the index, and the "
+        f"{indicators[row]} has a non-positive weight ({weights[row]:.4f}) in "
+        f"{spec.label(constructs[row])}: higher answers to it lower the index, and the "
         "index is no longer a weighted average of its items (it can leave 0-100); check the "
         "item's wording (reverse-coded?) or drop it"
-        for row in bad
+        for row in np.flatnonzero(weights <= 0) if constructs[row] not in products
     ]
 
 
