@@ -2,9 +2,9 @@
 quantile, Student's t CDF and the chi-square quantile. scipy.special supplies the same, but
 importing it costs more CPU than numpy itself (issue 15), and a fit needs only these four.
 
-Each function takes scalars or arrays (broadcast), returns float64 (a 0-d input gives a numpy
-scalar) and keeps a relative error near 1e-15 in the body and <= 1e-13 in the tails (see
-tests/test_distributions.py for the measured bounds against mpmath and scipy).
+Each function takes scalars or arrays (broadcast) and returns float64 (a 0-d input gives a
+numpy scalar). Measured against mpmath on x86-64 Linux, down to p = 1e-300: relative errors
+<= 4e-15 (tests/test_distributions.py asserts <= 1e-13).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def _two_product(a: np.ndarray, b: float) -> tuple[np.ndarray, np.ndarray]:
 def ndtr(x):
     """Standard normal CDF, Phi(x) = erfc(-x / sqrt 2) / 2 (Abramowitz & Stegun 1964, 26.2.29)
     with libm's erfc. The rounding of -x / sqrt 2 would cost ~x^2 ulps in the lower tail
-    (3e-13 at x = -38); its exact remainder d (Dekker's product) enters through
+    (2e-13 near x = -37, as in scipy); its exact remainder d (Dekker's product) enters through
     erfc(z + d) = erfc(z) - d 2/sqrt(pi) exp(-z^2), so the tail keeps the accuracy of erfc."""
     x = np.asarray(x, dtype=float)
     z = -x * _SQRT1_2
@@ -256,8 +256,8 @@ def _t_lower_tail(df: np.ndarray, t: np.ndarray) -> np.ndarray:
 def _log_gamma_prefactor(a: np.ndarray, x: np.ndarray) -> np.ndarray:
     """log(x^a e^-x / Gamma(a)) (Numerical Recipes sec. 6.2's prefactor). For a >= 15 as
     -a D(x/a) + log(a / 2 pi) / 2 - S(a) with D(r) = r - 1 - log r (Stirling's series,
-    A&S 6.1.40), D by the atanh series near r = 1 (Temme 1979's form): lgamma(a) alone would
-    carry an absolute error of ~a log(a) eps."""
+    A&S 6.1.40), D near r = 1 by the atanh series of the logarithm (A&S 4.1.27) to avoid
+    cancellation: lgamma(a) alone would carry an absolute error of ~a log(a) eps."""
     out = np.empty(x.shape)
     large = a >= _STIRLING_FROM
     small = ~large
@@ -322,7 +322,7 @@ def gammaincinv(a, p):
     """x with P(a, x) = p, the inverse of the regularized lower incomplete gamma function for
     a > 0 (Abramowitz & Stegun 26.4.17 for the Wilson-Hilferty start, then Halley's method
     on P or on Q = 1 - P, whichever is the smaller tail; DiDonato & Morris 1986, ACM TOMS 12,
-    377-393, sec. 5 for the scheme)."""
+    377-393, for the scheme)."""
     a, p = np.broadcast_arrays(np.asarray(a, dtype=float), np.asarray(p, dtype=float))
     out = np.full(p.shape, np.nan)
     valid = (a > 0) & (p >= 0) & (p <= 1)
