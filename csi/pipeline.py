@@ -88,8 +88,8 @@ def fit(
         options = IngestOptions(
             scale=scale, weights=weights, missing=missing,
             na_codes=tuple(na or ()), reverse=tuple(reverse or ()), column_map=column_map)
-    summed = _summed(source, spec, options, scale, bootstrap, variant, nonlinear, necessity,
-                     fit_test)
+    summed = summed_survey(source, spec, options, scale, bootstrap, variant, nonlinear,
+                           necessity, fit_test)
     if summed is None:
         survey, starts = _survey(source, options)
         items = item_matrix(survey, spec, scale, options)
@@ -117,8 +117,8 @@ def fit(
     return result
 
 
-def _summed(source, spec: ModelSpec, options: IngestOptions, scale, bootstrap, variant,
-            nonlinear, necessity, fit_test):
+def summed_survey(source, spec: ModelSpec, options: IngestOptions, scale=None, bootstrap=0,
+                  variant="linear", nonlinear=None, necessity=None, fit_test=False):
     """A survey in partitions (a directory or glob) while a cluster is in use
     (csi.scale_out.use, --scheduler): read and reduced on its workers
     (csi.partition_sums.summed); else None."""

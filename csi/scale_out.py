@@ -287,10 +287,11 @@ class DaskExecutor:
             futures = self.client.map(_call, [fn] * len(jobs), [shared_ref] * len(jobs), refs,
                                       [has_shared] * len(jobs), pure=False)
             try:
-                self._distributed.wait(futures)
+                for _ in self._distributed.as_completed(futures, loop=self.client.loop):
+                    pass
                 for future in futures:
                     if future.status == "error":
-                        future.result()  # raises the job's exception here
+                        future.result()  # raises the first failed job's exception here
             except BaseException:
                 self.client.cancel(futures)
                 raise
