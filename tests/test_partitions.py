@@ -19,7 +19,7 @@ from csi import scale_out
 from csi.cli.main import cli
 from csi.errors import DataError
 from csi.partition_sums import PartitionsError
-from tests.conftest import MOBI
+from tests.conftest import MOBI, ROOT
 
 distributed = pytest.importorskip("distributed")
 
@@ -144,6 +144,11 @@ def test_the_command_line_on_a_cluster(parts, cluster):
     whole = csi.fit(parts / "whole.csv", "ecsi", scale=(1, 10), weights="w", bootstrap=0)
     for row, truth in zip(doc["paths"], whole.paths["estimate"]):
         assert row["estimate"] == pytest.approx(truth, abs=1e-12)
+    em = runner.invoke(cli, args + ["--scale", "1:10", "--missing", "em"])
+    assert em.exit_code == 0, em.output
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads((ROOT / "csi" / "schemas" / "fit.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema).validate(json.loads(em.stdout))  # keys added
     unscaled = runner.invoke(cli, args)
     assert unscaled.exit_code == 2 and "--scale" in unscaled.output
     assert len(unscaled.output.strip().splitlines()) == 1
