@@ -49,6 +49,7 @@ from csi.ingest.items import _bounds, _columns, _show
 from csi.ingest.messages import Messages
 from csi.ingest.options import IngestOptions
 from csi.ingest.partition_items import (
+    DISTINCT_MAX,
     PartitionItems,
     SummedItems,
     SummedQuality,
@@ -262,10 +263,10 @@ def _reduce(parts: list[PartitionSummary], indicators: tuple[str, ...]) -> Simpl
         [(part.answered.astype(float), part.item_mean, part.item_m2) for part in parts],
         _combine_items)
     distinct = []
-    for j in range(p):
+    for j in range(p):  # exact while every partition lists its answers, else a lower bound
         levels = [part.distinct[j] for part in parts]
-        distinct.append(None if any(level is None for level in levels)
-                        else len(set().union(*levels)))
+        distinct.append(len(set().union(*levels)) if all(level is not None for level in levels)
+                        else DISTINCT_MAX + 1)
     return SimpleNamespace(
         rows_read=sum(part.rows_read for part in parts),
         rows_used=sum(part.rows_kept for part in parts),
@@ -424,7 +425,7 @@ def _items(source: str, spec: ModelSpec, options: IngestOptions, first, column_m
             report.errors.append(
                 f"{source}, column {shown[j]}: the item is constant (every answer is "
                 f"{whole.kept_min[j]:g}); it carries no information, drop it from the model")
-        elif whole.distinct[j] is not None and 1 < whole.distinct[j] < FEW_DISTINCT:
+        elif 1 < whole.distinct[j] < FEW_DISTINCT:
             few.append(item)
             report.warnings.append(f"{shown[j]}: only {whole.distinct[j]} distinct answers; "
                                    "PLS treats answers as interval data")

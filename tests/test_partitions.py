@@ -144,6 +144,10 @@ def test_the_command_line_on_a_cluster(parts, cluster):
     whole = csi.fit(parts / "whole.csv", "ecsi", scale=(1, 10), weights="w", bootstrap=0)
     for row, truth in zip(doc["paths"], whole.paths["estimate"]):
         assert row["estimate"] == pytest.approx(truth, abs=1e-12)
+    table = runner.invoke(cli, args[:-3] + ["--scale", "1:10"])
+    assert table.exit_code == 0, table.output
+    assert "straight-liners: not computed; duplicate IDs: not computed" in " ".join(
+        table.stdout.split())
     em = runner.invoke(cli, args + ["--scale", "1:10", "--missing", "em"])
     assert em.exit_code == 0, em.output
     jsonschema = pytest.importorskip("jsonschema")
