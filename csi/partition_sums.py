@@ -35,17 +35,19 @@ import numpy as np
 
 from csi.diagnostics import Diagnostic
 from csi.errors import CsiError, DataError, ExitCode
-from csi.ingest.items import (
+from csi.ingest.columns import load_column_map
+from csi.ingest.items import (  # the steps' own helpers, so messages and blocks read alike
     MIN_ROWS,
     Scale,
+    _bounds,
+    _columns,
     _label,
     _missing_block,
     _missing_note,
     _missing_warnings,
     _reverse_items,
+    _show,
 )
-from csi.ingest.columns import load_column_map
-from csi.ingest.items import _bounds, _columns, _show
 from csi.ingest.messages import Messages
 from csi.ingest.options import IngestOptions
 from csi.ingest.partition_items import (
@@ -230,7 +232,7 @@ def summed(source, spec: ModelSpec, options: IngestOptions, executor) -> Summed:
     items = _items(str(source), spec, options, first, column_map, columns, parts,
                    quality_parts, iterations)
     sample = Sample(values=items.values, given=moments, em_iterations=iterations)
-    return Summed(items=items, sample=sample, diagnostics=(_not_run(len(files)),),
+    return Summed(items=items, sample=sample, diagnostics=(_not_run(),),
                   files=tuple(files))
 
 
@@ -501,7 +503,7 @@ _NOT_RUN = ("not computed for a survey in partitions on a cluster: straight-line
             "columns); fit without --scheduler to run them")
 
 
-def _not_run(files: int) -> Diagnostic:
+def _not_run() -> Diagnostic:
     """The structured statement of the data checks not run at this scale."""
     return Diagnostic("quality_checks_not_run", "info", _NOT_RUN, None)
 
