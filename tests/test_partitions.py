@@ -213,3 +213,40 @@ def test_an_answer_outside_the_scale_names_the_file_column_and_row(parts, cluste
     folder = bad_copy(parts, tmp_path, change)
     with pytest.raises(DataError, match=r"part-1\.parquet, column CUSA2, row 3"):
         on_cluster(cluster, folder)
+
+
+def test_a_worker_returns_a_few_kilobytes_whatever_its_rows(parts):
+    """The map step's result is sums and counts: its size does not grow with the rows."""
+    import pickle
+
+    from csi.ingest.options import IngestOptions
+    from csi.model.spec import load_model
+    from csi.partition_sums import _read_and_summarize
+
+    spec = load_model("ecsi")
+    options = IngestOptions(scale=(1, 10), weights="w")
+    small = _read_and_summarize((spec, options), str(parts / "survey" / "part-0.csv"))
+    big_file = parts / "big.csv"
+    pd.concat([survey_with_gaps()] * 40).to_csv(big_file, index=False)  # 10,000 rows
+    big = _read_and_summarize((spec, options), str(big_file))
+    assert big.rows_read == 10_000 and not hasattr(big, "values")
+    assert len(pickle.dumps(big)) < 32_000
+    assert len(pickle.dumps(big)) < 1.1 * len(pickle.dumps(small))
+
+
+def test_a_partition_whose_rows_all_drop_adds_nothing(parts, tmp_path):
+    """Listwise deletion can empty a partition: the reduce skips it exactly."""
+    def change(name, frame):
+        if name == "part-4.csv":
+            frame["CUSA1"] = np.nan
+        return frame
+
+    folder = bad_copy(parts, tmp_path, change)
+    stacked = csi.fit(folder, "ecsi", scale=(1, 10), bootstrap=0)  # no cluster: stacked
+    with scale_out.use(scale_out.LocalExecutor(2)):
+        split = csi.fit(folder, "ecsi", scale=(1, 10), bootstrap=0)
+    first = survey_with_gaps().iloc[:200]  # parts 0-3; part 4 loses every row
+    complete = int(first[["CUEX1", "PERQ3", "CUSL2"]].notna().all(axis=1).sum())
+    assert split.n_obs == stacked.n_obs == complete
+    assert np.allclose(split.paths["estimate"], stacked.paths["estimate"], atol=1e-12, rtol=0)
+    assert split.to_dict()["data_quality"]["partitions"]["rows_used"][4] == 0
