@@ -250,3 +250,25 @@ def test_a_partition_whose_rows_all_drop_adds_nothing(parts, tmp_path):
     assert split.n_obs == stacked.n_obs == complete
     assert np.allclose(split.paths["estimate"], stacked.paths["estimate"], atol=1e-12, rtol=0)
     assert split.to_dict()["data_quality"]["partitions"]["rows_used"][4] == 0
+
+
+def test_reverse_coding_and_na_codes_are_applied_by_each_worker(parts, tmp_path):
+    """--reverse and --na are row-local: the sums path equals the stacked fit with them."""
+    def change(name, frame):
+        frame.loc[frame.index[:3], "PERV1"] = 99  # "don't know"
+        return frame
+
+    folder = bad_copy(parts, tmp_path, change)
+    options = {"reverse": ["CUSCO"], "na": [99], "missing": "em"}
+    stacked = csi.fit(folder, "ecsi", scale=(1, 10), bootstrap=0, **options)
+    with scale_out.use(scale_out.LocalExecutor(2)):
+        split = csi.fit(folder, "ecsi", scale=(1, 10), bootstrap=0, **options)
+    for table, column in TABLES.items():
+        assert np.allclose(getattr(split, table)[column].to_numpy(dtype=float),
+                           getattr(stacked, table)[column].to_numpy(dtype=float),
+                           atol=1e-12, rtol=0, equal_nan=True), table
+    mine = {i["indicator"]: i for i in split.to_dict()["data_quality"]["items"]}
+    truth = {i["indicator"]: i for i in stacked.to_dict()["data_quality"]["items"]}
+    assert mine["PERV1"]["na_coded"] == truth["PERV1"]["na_coded"] == 15
+    assert mine["CUSCO"]["reversed"] and mine["CUSCO"]["mean"] == pytest.approx(
+        truth["CUSCO"]["mean"], abs=1e-12)
