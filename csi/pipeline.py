@@ -89,10 +89,15 @@ def fit(
         options = IngestOptions(
             scale=scale, weights=weights, missing=missing,
             na_codes=tuple(na or ()), reverse=tuple(reverse or ()), column_map=column_map)
-    survey, starts = _survey(source, options)
-    items = item_matrix(survey, spec, scale, options)
-    name = survey.source
-    del survey  # the item matrix is all the fit reads: the raw columns go now
+    summed = summed_survey(source, spec, options, scale, bootstrap, variant, nonlinear,
+                           necessity, fit_test)
+    if summed is None:
+        survey, starts = _survey(source, options)
+        items = item_matrix(survey, spec, scale, options)
+        name = survey.source
+        del survey  # the item matrix is all the fit reads: the raw columns go now
+    else:  # a survey in partitions on a cluster: only sums came back (csi.partition_sums)
+        items, starts, name = summed.items, None, str(source)
     if isinstance(bootstrap, int):
         bootstrap = boot.BootstrapSettings(resamples=bootstrap, seed=seed)
     if variant not in VARIANTS:
@@ -104,9 +109,35 @@ def fit(
             priority_model(None, priorities_from)  # "linear" is the linear variant's anyway
         else:
             nonlinear = dataclasses.replace(nonlinear, priorities_from=priorities_from)
-    return fit_items(items, spec, settings, source=name, bootstrap=bootstrap,
-                     progress=progress, target=target, nonlinear=nonlinear, partitions=starts,
-                     necessity=necessity, fit_test=fit_test, interaction=interaction)
+    result = fit_items(items, spec, settings, source=name, bootstrap=bootstrap,
+                       progress=progress, target=target, nonlinear=nonlinear,
+                       partitions=starts, necessity=necessity, fit_test=fit_test,
+                       interaction=interaction, given=summed and summed.sample)
+    if summed is not None:
+        result = result.replace(diagnostics=result.diagnostics + summed.diagnostics)
+    return result
+
+
+def summed_survey(source, spec: ModelSpec, options: IngestOptions, scale=None, bootstrap=0,
+                  variant="linear", nonlinear=None, necessity=None, fit_test=False):
+    """A survey in partitions (a directory or glob) while a cluster is in use
+    (csi.scale_out.use, --scheduler): read and reduced on its workers
+    (csi.partition_sums.summed); else None."""
+    from csi import scale_out
+    from csi.ingest.partitions import is_partitioned
+
+    executor = scale_out.active()
+    if executor is None or not is_partitioned(source):
+        return None
+    from csi import partition_sums
+
+    if scale is not None:
+        options = dataclasses.replace(options, scale=tuple(scale))
+    partition_sums.check_options(
+        options, bootstrap=bootstrap if isinstance(bootstrap, int) else bootstrap.resamples,
+        variant="nonlinear" if nonlinear is not None or variant != "linear" else "linear",
+        necessity=necessity, fit_test=fit_test, interactions=bool(spec.interactions))
+    return partition_sums.summed(source, spec, options, executor)
 
 
 def _survey(source, options: IngestOptions) -> tuple[Survey, np.ndarray | None]:
@@ -145,18 +176,19 @@ def fit_items(items: ItemData, spec: ModelSpec, settings: PlsSettings, source: s
               nonlinear: NonlinearSettings | None = None,
               partitions: np.ndarray | None = None,
               necessity: int | None = None, fit_test: bool = False,
-              interaction: str = "two-stage") -> Result:
+              interaction: str = "two-stage", given: Sample | None = None) -> Result:
     """Estimate from an already-validated item matrix (`partitions`: where each partition
     of a partitioned survey starts, csi.ingest.partitions; its moments are reduced).
     `necessity`: NCA of the target's drivers with that many permutations
     (csi.drivers.necessity), marked in the priorities; `fit_test` and `interaction` as in
-    `fit`."""
+    `fit`. `given`: the Sample to use instead of the items' (a survey in partitions on a
+    cluster, csi.partition_sums: its moments only)."""
     estimator = estimators.get(settings.estimator)
     settings = estimator.prepare(settings)
     spec.check_for(estimator.composite)
     structure = Structure.from_spec(spec)
     layout = Layout.from_spec(spec, structure)
-    sample = sample_of(items, partitions)
+    sample = sample_of(items, partitions) if given is None else given
     if sample.values is not items.values:  # --missing mean or em filled the gaps
         items = dataclasses.replace(items, values=sample.values)
     written, written_items, adjustment = spec, items, None
@@ -333,8 +365,10 @@ def diagnose(result: Result, items: ItemData, spec: ModelSpec, layout: Layout,
     if result.bootstrap is not None:
         block = result.bootstrap
         found += checks.resampling(block["n_requested"], block["n_used"], block["n_failed"])
-    found += checks.scale_use(items.scale.low, items.scale.high, float(items.values.min()),
-                              float(items.values.max()), items.scale.from_data)
+    lowest, highest = (items.observed_range() if hasattr(items, "observed_range")
+                       else (float(items.values.min()), float(items.values.max())))
+    found += checks.scale_use(items.scale.low, items.scale.high, lowest, highest,
+                              items.scale.from_data)
     found += checks.listwise_loss(items.rows_read, items.rows_dropped_missing)
     arrows = [len(spec.predecessors(c)) + (len(b.indicators) if b.mode == "B" else 0)
               for c, b in zip(constructs, spec.blocks)]

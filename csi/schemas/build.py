@@ -90,9 +90,16 @@ data_quality = obj(["usable", "rows_read", "rows_used", "missing", "items", "not
                    constant_items={"$ref": "#/$defs/strings"},
                    few_distinct_items={"type": "array"},
                    straightliners=obj(["count", "rows", "dropped"], count=INT,
-                                      rows={"type": "array", "items": INT}, dropped=BOOL),
+                                      rows={"type": "array", "items": INT}, dropped=BOOL,
+                                      computed=BOOL),
                    duplicate_ids=obj(["count"], column=STR_N, how=STR_N, count=INT,
-                                     ids={"type": "array"}),
+                                     ids={"type": "array"}, computed=BOOL),
+                   # a survey in partitions on a cluster (issue 21): the checks that need
+                   # whole columns and were not run, and each partition's rows
+                   not_computed={"$ref": "#/$defs/strings"},
+                   partitions=obj(["files", "rows_read", "rows_used"], files=INT,
+                                  rows_read={"type": "array", "items": INT},
+                                  rows_used={"type": "array", "items": INT}),
                    # the careless-response screen (issue 16): one row per flagged respondent
                    careless={"type": "array", "items": obj(
                        ["row", "reasons"], row=INT, id={}, reasons={"$ref": "#/$defs/strings"},
