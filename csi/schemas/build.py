@@ -85,7 +85,13 @@ data_quality = obj(["usable", "rows_read", "rows_used", "missing", "items", "not
                    format=STR_N, encoding=STR_N, delimiter=STR_N, decimal=STR_N, layout=STR_N,
                    header_row={"type": ["integer", "null"]},
                    header_rows={"type": ["integer", "null"]}, sheet=STR_N,
-                   row_numbering=STR_N, weights=STR_N,
+                   row_numbering=STR_N,
+                   weights={"description": "the weight column and its range and Kish's "
+                                           "effective sample size, or null", "type": [
+                                               "object", "null"], "properties": {
+                       "column": STR, "min": {"$ref": "#/$defs/number"},
+                       "max": {"$ref": "#/$defs/number"},
+                       "effective_n": {"$ref": "#/$defs/number"}}},
                    completion_time={"type": ["object", "null"]},
                    constant_items={"$ref": "#/$defs/strings"},
                    few_distinct_items={"type": "array"},
