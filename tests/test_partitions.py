@@ -6,6 +6,7 @@ while the driver reads only the partitions' headers (each partition is read once
 worker thread, never by the thread that runs the fit).
 """
 
+import io
 import json
 import threading
 
@@ -148,6 +149,13 @@ def test_the_command_line_on_a_cluster(parts, cluster):
     assert table.exit_code == 0, table.output
     assert "straight-liners: not computed; duplicate IDs: not computed" in " ".join(
         table.stdout.split())
+    pypdf = pytest.importorskip("pypdf")
+    from csi.report import pdf
+
+    pages = pypdf.PdfReader(io.BytesIO(pdf.render(doc)[0])).pages
+    report = " ".join(" ".join(page.extract_text() or "" for page in pages).split())
+    assert "Straight-liners not computed" in report  # not a count of 0
+    assert "Duplicate respondent IDs not computed" in report
     em = runner.invoke(cli, args + ["--scale", "1:10", "--missing", "em"])
     assert em.exit_code == 0, em.output
     jsonschema = pytest.importorskip("jsonschema")
