@@ -11,6 +11,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m compileall -q csi  # as pip does for a wheel: start-up reads bytecode
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -28,6 +29,7 @@ $(PEER)/.installed-stamp: bench/requirements-peer.txt
 	touch $@
 
 bench: $(STAMP) $(PEER)/.installed-stamp
+	$(BIN)/python -m compileall -q csi
 	$(BIN)/python bench/bench.py --peer-python $(PEER)/bin/python
 
 # the API reference, generated from the docstrings (pdoc), in docs/api/

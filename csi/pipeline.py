@@ -34,6 +34,7 @@ from csi.model.spec import ModelSpec, load_model
 from csi.model.structure import Layout, Structure
 from csi.result import ModelInfo, Result, family_tables
 from csi.sample import Moments, Sample
+from csi.tables import table
 
 VARIANTS = ("linear", "nonlinear")
 
@@ -88,10 +89,15 @@ def fit(
         options = IngestOptions(
             scale=scale, weights=weights, missing=missing,
             na_codes=tuple(na or ()), reverse=tuple(reverse or ()), column_map=column_map)
-    survey, starts = _survey(source, options)
-    items = item_matrix(survey, spec, scale, options)
-    name = survey.source
-    del survey  # the item matrix is all the fit reads: the raw columns go now
+    summed = summed_survey(source, spec, options, scale, bootstrap, variant, nonlinear,
+                           necessity, fit_test)
+    if summed is None:
+        survey, starts = _survey(source, options)
+        items = item_matrix(survey, spec, scale, options)
+        name = survey.source
+        del survey  # the item matrix is all the fit reads: the raw columns go now
+    else:  # a survey in partitions on a cluster: only sums came back (csi.partition_sums)
+        items, starts, name = summed.items, None, str(source)
     if isinstance(bootstrap, int):
         bootstrap = boot.BootstrapSettings(resamples=bootstrap, seed=seed)
     if variant not in VARIANTS:
@@ -103,9 +109,35 @@ def fit(
             priority_model(None, priorities_from)  # "linear" is the linear variant's anyway
         else:
             nonlinear = dataclasses.replace(nonlinear, priorities_from=priorities_from)
-    return fit_items(items, spec, settings, source=name, bootstrap=bootstrap,
-                     progress=progress, target=target, nonlinear=nonlinear, partitions=starts,
-                     necessity=necessity, fit_test=fit_test, interaction=interaction)
+    result = fit_items(items, spec, settings, source=name, bootstrap=bootstrap,
+                       progress=progress, target=target, nonlinear=nonlinear,
+                       partitions=starts, necessity=necessity, fit_test=fit_test,
+                       interaction=interaction, given=summed and summed.sample)
+    if summed is not None:
+        result = result.replace(diagnostics=result.diagnostics + summed.diagnostics)
+    return result
+
+
+def summed_survey(source, spec: ModelSpec, options: IngestOptions, scale=None, bootstrap=0,
+                  variant="linear", nonlinear=None, necessity=None, fit_test=False):
+    """A survey in partitions (a directory or glob) while a cluster is in use
+    (csi.scale_out.use, --scheduler): read and reduced on its workers
+    (csi.partition_sums.summed); else None."""
+    from csi import scale_out
+    from csi.ingest.partitions import is_partitioned
+
+    executor = scale_out.active()
+    if executor is None or not is_partitioned(source):
+        return None
+    from csi import partition_sums
+
+    if scale is not None:
+        options = dataclasses.replace(options, scale=tuple(scale))
+    partition_sums.check_options(
+        options, bootstrap=bootstrap if isinstance(bootstrap, int) else bootstrap.resamples,
+        variant="nonlinear" if nonlinear is not None or variant != "linear" else "linear",
+        necessity=necessity, fit_test=fit_test, interactions=bool(spec.interactions))
+    return partition_sums.summed(source, spec, options, executor)
 
 
 def _survey(source, options: IngestOptions) -> tuple[Survey, np.ndarray | None]:
@@ -146,12 +178,13 @@ def fit_items(items: ItemData, spec: ModelSpec, settings: PlsSettings, source: s
               nonlinear: NonlinearSettings | None = None,
               partitions: np.ndarray | None = None,
               necessity: int | None = None, fit_test: bool = False,
-              interaction: str = "two-stage") -> Result:
+              interaction: str = "two-stage", given: Sample | None = None) -> Result:
     """Estimate from an already-validated item matrix (`partitions`: where each partition
     of a partitioned survey starts, csi.ingest.partitions; its moments are reduced).
     `necessity`: NCA of the target's drivers with that many permutations
     (csi.drivers.necessity), marked in the priorities; `fit_test` and `interaction` as in
-    `fit`."""
+    `fit`. `given`: the Sample to use instead of the items' (a survey in partitions on a
+    cluster, csi.partition_sums: its moments only)."""
     estimator = estimators.get(settings.estimator)
     settings = estimator.prepare(settings)
     spec.check_for(estimator.composite)
@@ -159,7 +192,8 @@ def fit_items(items: ItemData, spec: ModelSpec, settings: PlsSettings, source: s
     layout = Layout.from_spec(spec, structure)
     point_only = ((bootstrap is None or bootstrap.resamples == 0) and nonlinear is None
                   and necessity is None and not fit_test and not spec.interactions)
-    sample = sample_of(items, partitions, compact=point_only)  # no float matrix (issue 21)
+    sample = (sample_of(items, partitions, compact=point_only)  # no float matrix (issue 21)
+              if given is None else given)
     if sample.values is not items.values:  # --missing mean or em filled the gaps
         items = dataclasses.replace(items, values=sample.values)
     written, written_items, adjustment = spec, items, None
@@ -336,8 +370,10 @@ def diagnose(result: Result, items: ItemData, spec: ModelSpec, layout: Layout,
     if result.bootstrap is not None:
         block = result.bootstrap
         found += checks.resampling(block["n_requested"], block["n_used"], block["n_failed"])
-    found += checks.scale_use(items.scale.low, items.scale.high, float(items.values.min()),
-                              float(items.values.max()), items.scale.from_data)
+    lowest, highest = (items.observed_range() if hasattr(items, "observed_range")
+                       else (float(items.values.min()), float(items.values.max())))
+    found += checks.scale_use(items.scale.low, items.scale.high, lowest, highest,
+                              items.scale.from_data)
     found += checks.listwise_loss(items.rows_read, items.rows_dropped_missing)
     arrows = [len(spec.predecessors(c)) + (len(b.indicators) if b.mode == "B" else 0)
               for c, b in zip(constructs, spec.blocks)]
@@ -504,7 +540,7 @@ def assemble(spec: ModelSpec, layout: Layout, settings: PlsSettings, items: Item
 
     def long(family: str, first: str, second: str) -> pd.DataFrame:
         names = layout.names(family)
-        return pd.DataFrame({first: [a for a, _ in names], second: [b for _, b in names],
+        return table({first: [a for a, _ in names], second: [b for _, b in names],
                              "estimate": point[family]})
 
     paths = long("paths", "from", "to")
@@ -514,20 +550,20 @@ def assemble(spec: ModelSpec, layout: Layout, settings: PlsSettings, items: Item
     loadings = long("loadings", "construct", "indicator")
     n = stats.n
     preds = [structure.predecessors[k].size for k in layout.endogenous]
-    r2_table = pd.DataFrame({
+    r2_table = table({
         "construct": [constructs[k] for k in layout.endogenous],
         "estimate": point["r2"],
         "adjusted": 1 - (1 - point["r2"]) * (n - 1) / (n - np.array(preds) - 1),
     })
-    index = pd.DataFrame({"construct": constructs, "score": point["index"]})
-    cross = pd.DataFrame({
+    index = table({"construct": constructs, "score": point["index"]})
+    cross = table({
         "indicator": np.repeat(indicators, k_count),
         "construct": np.tile(constructs, len(indicators)),
         "estimate": estimates.cross_loadings[0].ravel(),
     })
     std_w = point["weights"]
-    item_weights = pd.DataFrame({
-        "construct": weights["construct"],
+    item_weights = table({
+        "construct": [a for a, _ in layout.names("weights")],
         "indicator": indicators,
         "unstandardized": std_w / stats.sd,
         "normalized": unstandardized_weights(std_w, stats.sd, structure.block_of, k_count,
@@ -537,24 +573,26 @@ def assemble(spec: ModelSpec, layout: Layout, settings: PlsSettings, items: Item
 
     cor = stats.cor
     rel = reliability(cor, std_w, point["loadings"], blocks)
-    reliability_table = pd.DataFrame({"construct": constructs, "alpha": rel.alpha,
+    reliability_table = table({"construct": constructs, "alpha": rel.alpha,
                                       "rho_a": rel.rho_a, "rho_c": rel.rho_c, "ave": rel.ave})
     construct_cor = estimates.construct_cor[0]
     lower = [(a, b) for a in range(k_count) for b in range(a)]
     ratio = htmt(cor, blocks)
-    htmt_table = pd.DataFrame({"a": [constructs[a] for a, _ in lower],
+    htmt_table = table({"a": [constructs[a] for a, _ in lower],
                                "b": [constructs[b] for _, b in lower],
                                "value": [ratio[a, b] for a, b in lower]})
     fl = fornell_larcker(construct_cor, rel.ave)
     with_diagonal = [(a, b) for a in range(k_count) for b in range(a + 1)]
-    fl_table = pd.DataFrame({"a": [constructs[a] for a, _ in with_diagonal],
+    fl_table = table({"a": [constructs[a] for a, _ in with_diagonal],
                              "b": [constructs[b] for _, b in with_diagonal],
                              "value": [fl[a, b] for a, b in with_diagonal]})
     vif = structural_vif(construct_cor, structure.predecessors)
-    vif_table = pd.DataFrame({"from": [constructs[a] for a, _ in vif],
+    vif_table = table({"from": [constructs[a] for a, _ in vif],
                               "to": [constructs[b] for _, b in vif],
                               "value": list(vif.values())})
 
+    weight_notes = _weight_warnings(std_w / stats.sd, indicators,
+                                    [constructs[k] for k in structure.block_of], spec)
     info = ModelInfo(
         name=spec.name,
         constructs=tuple(constructs),
@@ -597,8 +635,8 @@ def assemble(spec: ModelSpec, layout: Layout, settings: PlsSettings, items: Item
         vif=vif_table,
         scores=_scores(items.values, stats, std_w, structure, constructs),
         point_vectors=point,
-        warnings=tuple(list(items.warnings) + _weight_warnings(item_weights, spec)
-                       + _scale_notes(items) + _bootstrap_notes(items)),
+        warnings=tuple(list(items.warnings) + weight_notes + _scale_notes(items)
+                       + _bootstrap_notes(items)),
     )
 
 
@@ -612,19 +650,17 @@ def _scores(values: np.ndarray, stats: Moments, std_w: np.ndarray, structure: St
     return pd.DataFrame(scores, columns=constructs, copy=False)
 
 
-def _weight_warnings(item_weights: pd.DataFrame, spec: ModelSpec) -> list[str]:
-    """Explain non-positive unstandardized weights, which break the index's meaning."""
+def _weight_warnings(weights: np.ndarray, indicators: list[str], constructs: list[str],
+                     spec: ModelSpec) -> list[str]:
+    """Explain non-positive unstandardized weights, which break the index's meaning
+    (`constructs`: each indicator's construct)."""
     products = {t.name for t in spec.interactions}  # generated products have no scale
-    weights = item_weights["unstandardized"].to_numpy()
-    indicators, constructs = item_weights["indicator"], item_weights["construct"]
-    # rows by position: no filtered copy of the table
-    bad = np.flatnonzero((weights <= 0) & ~constructs.isin(products).to_numpy())
     return [
-        f"{indicators.iloc[row]} has a non-positive weight ({weights[row]:.4f}) in "
-        f"{spec.label(constructs.iloc[row])}: higher answers to it lower the index, and the "
+        f"{indicators[row]} has a non-positive weight ({weights[row]:.4f}) in "
+        f"{spec.label(constructs[row])}: higher answers to it lower the index, and the "
         "index is no longer a weighted average of its items (it can leave 0-100); check the "
         "item's wording (reverse-coded?) or drop it"
-        for row in bad
+        for row in np.flatnonzero(weights <= 0) if constructs[row] not in products
     ]
 
 

@@ -236,6 +236,7 @@ class Sample:
     em_cov: np.ndarray | None = None
     partitions: np.ndarray | None = None  # first row of each partition (from 0), if any
     em_iterations: int | None = None  # EM's iterations, under --missing em
+    given: Moments | None = None  # moments reduced elsewhere (csi.partition_sums): no rows
     _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
@@ -288,6 +289,8 @@ class Sample:
         return self._cache["moments"]
 
     def _moments(self) -> Moments:
+        if self.given is not None:
+            return self.given
         if self.em_mean is not None and self.em_cov is not None:
             return from_estimates(self.size, self.em_mean, self.em_cov)
         if self.partitions is not None:

@@ -22,6 +22,12 @@ like), so both executors run their jobs with this process's BLAS limited to one 
 (via threadpoolctl): the parallelism is across jobs, never inside a matrix product. A
 cluster whose workers use more BLAS threads is reported in the executor's `notes`.
 
+Work that returns to the same data several times (EM over a survey in partitions,
+csi.partition_sums) keeps each job's result where it was computed: `keep(fn, jobs, shared)`
+returns handles (on a cluster, futures whose results stay in the workers' memory; here, the
+results), `map_kept(fn, kept, shared)` runs fn(shared, result) where each result lives and
+brings back only what fn returns, and `forget(kept)` frees them.
+
 Dask is an optional extra (`pip install csi[dask]`), imported only when a scheduler is used.
 Library code that cannot pass an executor down explicitly can run under `use(executor)`:
 csi.bootstrap.draw() then sends its chunks there (the contextvar is not inherited by threads
@@ -162,6 +168,17 @@ class LocalExecutor:
                 raise
         return results
 
+    def keep(self, fn: Callable, jobs: Sequence, shared: Any = None) -> list:
+        """fn's results, kept here (see the module doc)."""
+        return self.map(fn, jobs, shared)
+
+    def map_kept(self, fn: Callable, kept: Sequence, shared: Any = None) -> list:
+        """fn(shared, result) for each kept result (fn(result) without `shared`)."""
+        return self.map(fn, kept, shared)
+
+    def forget(self, kept: Sequence) -> None:
+        """Nothing to free: the results are ordinary objects of this process."""
+
     def close(self) -> None:
         pass
 
@@ -254,6 +271,54 @@ class DaskExecutor:
             raise
         finally:
             self.client.cancel(job_refs + ([shared_ref] if shared_ref is not None else []))
+
+    def keep(self, fn: Callable, jobs: Sequence, shared: Any = None) -> list:
+        """fn's results as futures kept in the workers' memory (see the module doc); `jobs`
+        may be futures kept before. Raises the first failed job's exception (in job order)."""
+        jobs = list(jobs)
+        if not jobs:
+            return []
+        has_shared = shared is not None
+        with one_blas_thread():
+            shared_ref = (self.client.scatter(shared, broadcast=True, hash=False) if has_shared
+                          else None)
+            kept_before = all(isinstance(job, self._distributed.Future) for job in jobs)
+            refs = jobs if kept_before else self.client.scatter(jobs, hash=False)
+            futures = self.client.map(_call, [fn] * len(jobs), [shared_ref] * len(jobs), refs,
+                                      [has_shared] * len(jobs), pure=False)
+            try:
+                for _ in self._distributed.as_completed(futures, loop=self.client.loop):
+                    pass
+                for future in futures:
+                    if future.status == "error":
+                        future.result()  # raises the first failed job's exception here
+            except BaseException:
+                self.client.cancel(futures)
+                raise
+        # the inputs are released when their references go (cancelling them would cancel
+        # the futures computed from them too)
+        return futures
+
+    def map_kept(self, fn: Callable, kept: Sequence, shared: Any = None) -> list:
+        """fn(shared, result) run where each kept result lives; only fn's values come back."""
+        kept = list(kept)
+        if not kept:
+            return []
+        has_shared = shared is not None
+        with one_blas_thread():
+            shared_ref = (self.client.scatter(shared, broadcast=True, hash=False) if has_shared
+                          else None)
+            futures = self.client.map(_call, [fn] * len(kept), [shared_ref] * len(kept), kept,
+                                      [has_shared] * len(kept), pure=False)
+            try:
+                return self.client.gather(futures)
+            finally:
+                self.client.cancel(futures + ([shared_ref] if shared_ref is not None else []))
+
+    def forget(self, kept: Sequence) -> None:
+        """Free the workers' memory of kept results (and of results kept from them)."""
+        if kept:
+            self.client.cancel(list(kept))
 
     def close(self) -> None:
         self.client.close()

@@ -55,6 +55,8 @@ def documents(tmp_path_factory) -> dict[str, tuple[str, Path]]:
         "cfa": ("fit", (MOBI, "--model", folder / "cfa.lav", *SCALE, "--estimator", "cbsem")),
         "segments": ("segments", (SURVEYS / "acsi_synthetic.csv", "--model", "acsi", *SCALE,
                                   "--by", "store", "--bootstrap", "0")),
+        "weighted": ("fit", (SURVEYS / "acsi_synthetic.csv", "--model", "acsi", *SCALE,
+                             "--weights", "wt", "--bootstrap", "0")),
     }
     out = {}
     for label, (kind, args) in runs.items():
@@ -115,7 +117,7 @@ def test_csi_schema_defaults_to_fit_and_rejects_unknown_documents():
 
 
 LABELS = ["pls", "pls-point", "nonlinear", "necessity-fit-test", "plsc", "cbsem", "cfa",
-          "segments", "compare", "check-pass", "check-fail", "simulate", "plan", "aggregate",
+          "segments", "weighted", "compare", "check-pass", "check-fail", "simulate", "plan", "aggregate",
           "predict", "latent"]
 
 
@@ -159,7 +161,8 @@ def undescribed(schema: dict, doc, path: str = "") -> set[str]:
     return set(walk(schema, doc, path))
 
 
-@pytest.mark.parametrize("label", ["pls", "nonlinear", "necessity-fit-test", "plsc", "cbsem"])
+@pytest.mark.parametrize("label", ["pls", "nonlinear", "necessity-fit-test", "plsc", "cbsem",
+                                   "weighted"])
 def test_every_key_of_a_fit_is_described_by_the_schema(documents, label):
     """The schema allows keys it does not name (documents only gain keys), so validation alone
     would not notice an undocumented one: every key a fit writes is named in csi.fit/1."""

@@ -15,7 +15,7 @@ from csi.cli.progress import progress_bar
 from csi.cli.segments import pop_segment_options, segment_options
 from csi.cli.paths import OUTPUT
 from csi.cli.report import lang_option
-from csi.pipeline import fit_items
+from csi.pipeline import fit_items, summed_survey
 from csi.ingest import item_matrix
 from csi.ingest.partitions import read_source
 from csi.drivers.nonlinear import NonlinearSettings, parse_knot
@@ -96,8 +96,10 @@ def fit_command(survey, model, output_format, output, pdf_file, quiet, lang, dra
     spec = load_model(model, composite=estimators.entry(estimator).composite)
     _check_target(options.get("target"), spec)
     ingest = options_from(options)
-    data, starts = read_source(survey, ingest)
-    items = item_matrix(data, spec, options=ingest)
+    on_cluster = _on_cluster(survey, options.get("scheduler"))
+    if not on_cluster:  # else the rows stay on the cluster's workers (csi.partition_sums)
+        data, starts = read_source(survey, ingest)
+        items = item_matrix(data, spec, options=ingest)
     settings = pls_settings(options, estimator=estimator, objective=objective)
     resampling = bootstrap_settings(options)
     if not estimators.entry(estimator).composite and click.get_current_context().get_parameter_source(
@@ -108,6 +110,9 @@ def fit_command(survey, model, output_format, output, pdf_file, quiet, lang, dra
     necessity = (options.pop("necessity_permutations") if options.pop("necessity")
                  else None)
     by, min_n, scheduler = pop_segment_options(options)
+    if on_cluster:
+        resampling = _check_on_cluster(spec, ingest, resampling, by, nonlinear, necessity,
+                                       options)
     if draws_file and resampling.resamples == 0:
         raise click.UsageError("--draws saves the bootstrap's resamples: give --bootstrap N")
     if by is not None and draws_file:
@@ -124,11 +129,19 @@ def fit_command(survey, model, output_format, output, pdf_file, quiet, lang, dra
                                output_format=output_format, output=output, quiet=quiet,
                                lang=lang)
     with scheduled(scheduler), progress_bar(resampling.resamples, "Bootstrap", quiet) as advance:
-        result = fit_items(items, spec, settings, source=data.source, bootstrap=resampling,
-                           progress=advance, target=options.pop("target"),
-                           nonlinear=nonlinear, partitions=starts,
-                           necessity=necessity, fit_test=options.pop("fit_test"),
-                           interaction=options.pop("interaction"))
+        summed = summed_survey(survey, spec, ingest) if on_cluster else None
+        if summed is not None:
+            items, starts = summed.items, None
+        result = fit_items(items, spec, settings,
+                           source=str(survey) if summed is not None else data.source,
+                           bootstrap=resampling, progress=advance,
+                           target=options.pop("target"), nonlinear=nonlinear,
+                           partitions=starts, necessity=necessity,
+                           fit_test=options.pop("fit_test"),
+                           interaction=options.pop("interaction"),
+                           given=summed.sample if summed is not None else None)
+        if summed is not None:
+            result = result.replace(diagnostics=result.diagnostics + summed.diagnostics)
     if pdf_file:
         _write_pdf(result, pdf_file, quiet, lang)
     if draws_file:
@@ -159,6 +172,34 @@ def _csv(result) -> str:
     from csi.report.csv import to_csv
 
     return to_csv(result)
+
+
+def _on_cluster(survey: str, scheduler: str | None) -> bool:
+    """A survey in partitions with a cluster to run on (--scheduler or
+    DASK_SCHEDULER_ADDRESS): the driver then never reads its rows (docs/scale.md)."""
+    from csi.ingest.partitions import is_partitioned
+    from csi.scale_out import scheduler_address
+
+    return is_partitioned(survey) and scheduler_address(scheduler) is not None
+
+
+def _check_on_cluster(spec, ingest, resampling, by, nonlinear, necessity, options):
+    """Usage errors before connecting: --scale is required, and what needs the rows on one
+    machine is refused by name; the default bootstrap becomes none (an explicit
+    --bootstrap N is refused: not offered at that scale yet)."""
+    from csi.partition_sums import check_options, require_scale
+
+    if by is not None:
+        raise click.UsageError("--by fits segments of the rows on one machine; fit a survey "
+                               "in partitions on a cluster without --by")
+    source = click.get_current_context().get_parameter_source("resamples")
+    if source is click.core.ParameterSource.DEFAULT:
+        resampling = dataclasses.replace(resampling, resamples=0)
+    require_scale(spec, ingest)
+    check_options(ingest, bootstrap=resampling.resamples,
+                  variant="linear" if nonlinear is None else "nonlinear", necessity=necessity,
+                  fit_test=options.get("fit_test", False), interactions=bool(spec.interactions))
+    return resampling
 
 
 def _check_target(target: str | None, spec) -> None:

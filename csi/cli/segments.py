@@ -11,7 +11,7 @@ from csi.cli.progress import progress_bar
 from csi.errors import DataError
 from csi.ingest import MIN_ROWS
 from csi.scale_out import ENVIRONMENT, INSTALL_HINT, executor_for
-from csi.multi.segments import DEFAULT_MIN_N, fit_segments, split
+from csi.multi import DEFAULT_MIN_N
 
 
 def scheduler_option(command):
@@ -62,6 +62,8 @@ def fit_by_segments(data, spec, items, ingest, settings, resampling, *, by: str,
     if pdf:
         raise click.UsageError("--pdf reports one fit; with --by, write --format json and run "
                                "`csi report` on a segment's document")
+    from csi.multi.segments import fit_segments, split  # only a fit with --by needs them
+
     groups, _ = split(data, by)
     with executor_for(scheduler, resampling.workers) as executor, \
             progress_bar(len(groups), "Segments", quiet) as advance:

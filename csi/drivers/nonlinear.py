@@ -34,9 +34,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from csi.diagnostics import NO_INTERVALS_BELOW
+from csi.distributions import stdtr
 from csi.errors import EstimationError
 from csi.jsonio import number, records
 from csi.model.structure import Layout
@@ -466,7 +466,7 @@ def compare(scores: np.ndarray, model: NonlinearModel, rng: np.random.Generator)
     n_test = len(y) / settings.folds
     variance = d.var(ddof=1) * (1 / count + n_test / (len(y) - n_test))
     t = d.mean() / np.sqrt(variance) if variance > 0 else 0.0
-    p = float(special.stdtr(count - 1, -t))
+    p = float(stdtr(count - 1, -t))
     preferred = "nonlinear" if p < 0.05 and d.mean() > 0 else "linear"
     return {
         "r2_linear": float(r2_linear[0]),

@@ -23,6 +23,7 @@ import pandas as pd
 
 from csi.errors import ModelError
 from csi.jsonio import records
+from csi.tables import table
 
 IMPACT_POINTS = 5.0
 QUADRANTS = {  # (high importance, high performance) -> label (Martilla & James 1977)
@@ -271,9 +272,11 @@ def analyse(constructs: tuple[str, ...], indicators: tuple[str, ...], block_of: 
         ranking["p_top3"] = (resample_ranks <= 3).mean(axis=0)
         ranking["significant"] = ((importance["importance_ci_low"] > 0)
                                   | (importance["importance_ci_high"] < 0))
-    importance = pd.DataFrame(importance)
-    indicator = pd.DataFrame(indicator)
-    ranking = pd.DataFrame(ranking).sort_values("rank").reset_index(drop=True)
+    importance = table(importance)
+    indicator = table(indicator)
+    order = np.argsort(np.asarray(ranking["rank"]), kind="stable")  # by rank (ranks differ)
+    ranking = table({column: values if np.isscalar(values) or values is None
+                     else np.asarray(values)[order] for column, values in ranking.items()})
     return Priorities(target=target, target_reason=reason, model=model, level=level,
                       importance=importance, indicator_importance=indicator, ranking=ranking,
                       model_used=model_used)

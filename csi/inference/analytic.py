@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
+
+from csi.distributions import ndtr, ndtri
 
 
 def with_analytic_errors(tables: dict, standard_errors: dict[str, np.ndarray],
                          level: float) -> dict:
     """Each covered family's table with se, t (z = estimate / se), two-sided normal p, and
     the Wald interval estimate -/+ z_(1 - alpha/2) se at `level`."""
-    z_level = special.ndtri(0.5 + level / 2)
+    z_level = ndtri(0.5 + level / 2)
     changed = {}
     for family, se in standard_errors.items():
         table = tables[family]
@@ -18,6 +19,6 @@ def with_analytic_errors(tables: dict, standard_errors: dict[str, np.ndarray],
         with np.errstate(divide="ignore", invalid="ignore"):
             z = np.where(se > 0, estimate / se, np.nan)
         changed[family] = table.assign(
-            se=se, t=z, p=2 * special.ndtr(-np.abs(z)),
+            se=se, t=z, p=2 * ndtr(-np.abs(z)),
             ci_low=estimate - z_level * se, ci_high=estimate + z_level * se)
     return changed

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import special
+
+from csi.distributions import ndtr, ndtri, stdtr
 
 if TYPE_CHECKING:
     from csi.inference.bootstrap import BootstrapSettings
@@ -38,7 +39,7 @@ def summarize(estimate: np.ndarray, draws: np.ndarray, settings: BootstrapSettin
     se = np.where(se <= noise, 0.0, se)
     with np.errstate(divide="ignore", invalid="ignore"):
         t = np.where(se > 0, estimate / se, np.nan)
-    p = 2 * special.stdtr(max(n_obs - 1, 1), -np.abs(t))
+    p = 2 * stdtr(max(n_obs - 1, 1), -np.abs(t))
     alpha = 1 - settings.level
     if settings.ci == "bca":
         low_q, high_q = bca_levels(estimate, draws, jackknife, alpha, jackknife_weights)
@@ -59,7 +60,7 @@ def bca_levels(estimate: np.ndarray, draws: np.ndarray, jackknife: np.ndarray, a
     estimate of weight w counts w times (a frequency-weighted respondent's w identical ones).
     """
     below = (draws < estimate).mean(axis=0) + 0.5 * (draws == estimate).mean(axis=0)
-    z0 = special.ndtri(np.clip(below, 1e-12, 1 - 1e-12))
+    z0 = ndtri(np.clip(below, 1e-12, 1 - 1e-12))
     with np.errstate(divide="ignore", invalid="ignore"):
         if weights is None or np.all(weights == 1):
             d = jackknife.mean(axis=0) - jackknife
@@ -70,8 +71,8 @@ def bca_levels(estimate: np.ndarray, draws: np.ndarray, jackknife: np.ndarray, a
     accel = np.nan_to_num(accel)
     levels = []
     for quantile in (alpha / 2, 1 - alpha / 2):
-        z = special.ndtri(quantile)
-        levels.append(special.ndtr(z0 + (z0 + z) / (1 - accel * (z0 + z))))
+        z = ndtri(quantile)
+        levels.append(ndtr(z0 + (z0 + z) / (1 - accel * (z0 + z))))
     return levels[0], levels[1]
 
 

@@ -69,7 +69,7 @@ def read_delimited_path(path: Path, source: str, encoding: str | None,
         records, _ = leading_records(text, dialect.delimiter, RECORDS)
         layout = detect_layout(records, skip_rows)
         if layout.name == "plain":
-            frame = _read_with_arrow(path, dialect, head)
+            frame = _read_with_arrow(path, dialect, head, complete)
             if frame is not None:
                 return Survey(source=source, frame=frame, format="csv", encoding="utf-8",
                               delimiter=dialect.delimiter, decimal=dialect.decimal,
@@ -201,23 +201,25 @@ def _dialect_notes(dialect: Dialect, encoding: str) -> tuple[str, ...]:
     return tuple(notes)
 
 
-def _read_with_arrow(path: Path, dialect: Dialect, head: bytes) -> pd.DataFrame | None:
+def _read_with_arrow(path: Path, dialect: Dialect, head: bytes,
+                     complete: bool = False) -> pd.DataFrame | None:
     """Parse the file with pyarrow's multi-threaded reader, then store each column compactly,
     releasing its Arrow copy as it goes; None if pyarrow cannot read the file as it is.
 
     Integer columns whose values in the first block are small (survey answers) are parsed as
     int16 straight away, so the parsed table takes a quarter of the int64 default; should a
-    later value not fit, the file is parsed again with inferred types.
+    later value not fit, the file is parsed again with inferred types. A file `complete` in
+    its head is parsed once, from the head (there is no memory to save).
     """
     import pyarrow as pa
     import pyarrow.csv as pa_csv
 
-    hints = _small_integer_columns(head, dialect)
+    hints = {} if complete else _small_integer_columns(head, dialect)
     table = None
     for column_types in ([hints, None] if hints else [None]):
         try:
             table = pa_csv.read_csv(
-                path,
+                io.BytesIO(head) if complete else path,
                 read_options=pa_csv.ReadOptions(block_size=1 << 22),
                 parse_options=pa_csv.ParseOptions(delimiter=dialect.delimiter),
                 convert_options=pa_csv.ConvertOptions(decimal_point=dialect.decimal,

@@ -101,7 +101,13 @@ def _smallest_int(values: np.ndarray) -> np.ndarray:
 
 
 def frame_from_series(names: list[str], series: list[pd.Series]) -> pd.DataFrame:
-    """A DataFrame of the columns, without copying them."""
+    """A DataFrame of the columns (each indexed 0..n-1), without copying them: built from
+    their arrays on one row index, as aligning Series on their indexes costs more than
+    reading a small file."""
     if not names:
         return pd.DataFrame()
-    return pd.DataFrame(dict(zip(names, series)), copy=False)
+    rows = {len(column) for column in series}
+    if len(rows) != 1:
+        return pd.DataFrame(dict(zip(names, series)), copy=False)
+    return pd.DataFrame({name: column.array for name, column in zip(names, series)},
+                        index=pd.RangeIndex(rows.pop()), copy=False)

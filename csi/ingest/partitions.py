@@ -6,6 +6,10 @@ need the files at the same path), checks that they have the same columns, and st
 in file-name order into one Survey; `starts` remembers where each partition begins, so the
 moments can be computed per partition and reduced (csi.sample.partitioned_moments). Rows are
 numbered across the whole survey, so a data error names the same row as on the stacked file.
+
+This is the path without a cluster. With one (--scheduler), csi.partition_sums fits the
+survey from its partitions' sums instead, and this process reads only their headers
+(csi.ingest.partition_items); docs/scale.md says which gives what.
 """
 
 from __future__ import annotations

@@ -59,17 +59,15 @@ def htmt(cor: np.ndarray, blocks: list[np.ndarray]) -> np.ndarray:
     """
     absolute = np.abs(cor)
     k_count = len(blocks)
-    mono = np.ones(k_count)
+    membership = np.zeros((cor.shape[0], k_count))
     for k, idx in enumerate(blocks):
-        if idx.size > 1:
-            r_b = absolute[np.ix_(idx, idx)]
-            mono[k] = r_b[np.triu_indices(idx.size, 1)].mean()
-    ratio = np.full((k_count, k_count), np.nan)
-    for a in range(k_count):
-        for b in range(k_count):
-            if a != b:
-                hetero = absolute[np.ix_(blocks[a], blocks[b])].mean()
-                ratio[a, b] = hetero / np.sqrt(mono[a] * mono[b])
+        membership[idx, k] = 1.0
+    sizes = membership.sum(axis=0)
+    sums = membership.T @ absolute @ membership  # sums of |r| within and between blocks
+    within = sums.diagonal() - (membership * np.diagonal(absolute)[:, None]).sum(axis=0)
+    mono = np.where(sizes > 1, within / np.maximum(sizes * (sizes - 1), 1), 1.0)
+    ratio = (sums / np.outer(sizes, sizes)) / np.sqrt(np.outer(mono, mono))
+    np.fill_diagonal(ratio, np.nan)
     return ratio
 
 

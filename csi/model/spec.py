@@ -23,6 +23,7 @@ validates for the kind it is given (`composite`, from the estimator registry, cs
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from dataclasses import dataclass, field
 from importlib import resources
@@ -190,12 +191,18 @@ class ModelSpec:
 
 def builtin_models() -> dict[str, str]:
     """Names and texts of the models shipped in `models/`."""
+    return dict(_builtin_texts())
+
+
+@functools.lru_cache(maxsize=1)
+def _builtin_texts() -> tuple[tuple[str, str], ...]:
+    """The shipped models, read once per process (a package's files do not change)."""
     folder = resources.files("csi.builtin_models")
-    return {
-        entry.name.removesuffix(".lav"): entry.read_text(encoding="utf-8")
+    return tuple(
+        (entry.name.removesuffix(".lav"), entry.read_text(encoding="utf-8"))
         for entry in sorted(folder.iterdir(), key=lambda e: e.name)
         if entry.name.endswith(".lav")
-    }
+    )
 
 
 def load_model(name_or_path: str, composite: bool = True) -> ModelSpec:
@@ -287,6 +294,7 @@ def _terms(rhs: str, name: str, line: int, pls: bool,
     return terms
 
 
+@functools.lru_cache(maxsize=64)  # a ModelSpec is immutable: a fit loop parses its model once
 def parse_model(text: str, name: str = "<model>", composite: bool = True) -> ModelSpec:
     """Parse and validate lavaan-style model text for a composite (PLS-family) or a
     common-factor estimator; every error names the line."""

@@ -17,7 +17,8 @@ import string
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
+
+from csi.distributions import ndtr
 
 
 @dataclass(frozen=True)
@@ -103,13 +104,13 @@ def segment_differences(names: list[str], scores: np.ndarray, ses: np.ndarray,
         share = sizes[others] / sizes[others].sum()
         versus_rest[i] = scores[i] - share @ scores[others]
         se = np.sqrt(ses[i] ** 2 + share**2 @ ses[others] ** 2)
-        raw_rest[i] = 2 * special.ndtr(-abs(versus_rest[i]) / se) if se > 0 else np.nan
+        raw_rest[i] = 2 * ndtr(-abs(versus_rest[i]) / se) if se > 0 else np.nan
     p_rest = holm(raw_rest)
     upper = np.triu_indices(count, 1)
     diff = scores[:, None] - scores[None, :]
     se_pair = np.sqrt(ses[:, None] ** 2 + ses[None, :] ** 2)
     with np.errstate(divide="ignore", invalid="ignore"):
-        raw_pair = 2 * special.ndtr(-np.abs(diff) / se_pair)
+        raw_pair = 2 * ndtr(-np.abs(diff) / se_pair)
     pair = np.full((count, count), np.nan)
     pair[upper] = holm(raw_pair[upper])
     pair.T[upper] = pair[upper]

@@ -59,10 +59,10 @@ from csi.result import Result
 from csi.scale_out import Executor, LocalExecutor
 from csi.model.spec import ModelSpec, load_model
 from csi.jsonio import dumps, records
+from csi.multi import DEFAULT_MIN_N
 from csi.multi.differences import SegmentDifferences, segment_differences
 
 SCHEMA = "csi.segments/1"
-DEFAULT_MIN_N = 50
 SEEDING_RULE = (
     "segment s of a run with seed S uses seed(S, s) = the first 64 bits of "
     "numpy SeedSequence(S, spawn_key=(k,)).generate_state(2, uint32), k = the first 128 bits "

@@ -99,6 +99,12 @@ TEMPLATES = (
     N_("read sheet '{title}', the first of {n} ({titles}); choose another with --sheet"),
     N_("--header-row {row}: the column names are in row {row} of sheet '{title}'; the rows "
        "above are not read"),
+    # csi.partition_sums: a survey in partitions on a cluster
+    N_("read {n} partitions ({rows} rows) of {source} on the workers; only their sums came "
+       "back"),
+    N_("not computed for a survey in partitions on a cluster: straight-liners, duplicate "
+       "respondent IDs, the careless screen and completion times (they need whole columns); "
+       "fit without --scheduler to run them"),
     # csi.pipeline and the estimators
     N_("{n} bootstrap resamples could not be estimated ({reasons}); they were redrawn"),
     N_("{n} bootstrap resamples could not be estimated ({reasons}); inference uses the {used} "

@@ -287,9 +287,10 @@ def render_data_quality(quality: dict, console: Console) -> None:
         used=quality.get("rows_used"), read=quality.get("rows_read"),
         method=_(missing.get("method", "listwise")), dropped=missing.get("rows_dropped", 0),
         imputed=missing.get("cells_imputed", 0),
-        straight=f"{straight.get('count', 0)}"
-                 + (_(" (dropped)") if straight.get("dropped") else ""),
-        duplicates=duplicates.get("count", 0) if duplicates else "—"))
+        straight=_("not computed") if straight.get("computed") is False else (
+            f"{straight.get('count', 0)}" + (_(" (dropped)") if straight.get("dropped") else "")),
+        duplicates=(_("not computed") if duplicates.get("computed") is False else
+                    duplicates.get("count", 0) if duplicates else "—")))
     careless = careless_line(quality)
     if careless:
         console.print(careless)

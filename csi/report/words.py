@@ -25,6 +25,9 @@ DIAGNOSTICS = {
                               "--scale ({subject})."),
     "listwise_loss": lambda: _("Listwise deletion dropped more than 10% of the respondents."),
     "small_sample": lambda: _("The sample is small for this model ({subject})."),
+    "quality_checks_not_run": lambda: _("Straight-liners, duplicate IDs, the careless "
+                                        "screen and completion times were not computed for "
+                                        "a survey in partitions on a cluster."),
     "discriminant_validity": lambda: _("HTMT above 0.90 ({subject}): the two constructs may "
                                        "measure the same thing, and the driver's effect is "
                                        "doubtful."),

@@ -85,14 +85,27 @@ data_quality = obj(["usable", "rows_read", "rows_used", "missing", "items", "not
                    format=STR_N, encoding=STR_N, delimiter=STR_N, decimal=STR_N, layout=STR_N,
                    header_row={"type": ["integer", "null"]},
                    header_rows={"type": ["integer", "null"]}, sheet=STR_N,
-                   row_numbering=STR_N, weights=STR_N,
+                   row_numbering=STR_N,
+                   weights={"description": "the weight column and its range and Kish's "
+                                           "effective sample size, or null", "type": [
+                                               "object", "null"], "properties": {
+                       "column": STR, "min": {"$ref": "#/$defs/number"},
+                       "max": {"$ref": "#/$defs/number"},
+                       "effective_n": {"$ref": "#/$defs/number"}}},
                    completion_time={"type": ["object", "null"]},
                    constant_items={"$ref": "#/$defs/strings"},
                    few_distinct_items={"type": "array"},
                    straightliners=obj(["count", "rows", "dropped"], count=INT,
-                                      rows={"type": "array", "items": INT}, dropped=BOOL),
+                                      rows={"type": "array", "items": INT}, dropped=BOOL,
+                                      computed=BOOL),
                    duplicate_ids=obj(["count"], column=STR_N, how=STR_N, count=INT,
-                                     ids={"type": "array"}),
+                                     ids={"type": "array"}, computed=BOOL),
+                   # a survey in partitions on a cluster (issue 21): the checks that need
+                   # whole columns and were not run, and each partition's rows
+                   not_computed={"$ref": "#/$defs/strings"},
+                   partitions=obj(["files", "rows_read", "rows_used"], files=INT,
+                                  rows_read={"type": "array", "items": INT},
+                                  rows_used={"type": "array", "items": INT}),
                    # the careless-response screen (issue 16): one row per flagged respondent
                    careless={"type": "array", "items": obj(
                        ["row", "reasons"], row=INT, id={}, reasons={"$ref": "#/$defs/strings"},

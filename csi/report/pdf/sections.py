@@ -628,13 +628,17 @@ def data_quality(rep: Report) -> list:
          + (ngettext(", {n} answer imputed", ", {n} answers imputed", imputed)
             if imputed else "")),
     ]
-    if straight:
+    if straight.get("computed") is False:  # a survey fitted from partition sums
+        facts.append((_("Straight-liners"), _("not computed")))
+    elif straight:
         facts.append((_("Straight-liners"), f"{straight.get('count', 0)}"
                       + (_(" (dropped)") if straight.get("dropped") and straight.get("count")
                          else "")))
     elif "rows_dropped_straightliners" in data:
         facts.append((_("Straight-liners dropped"), data["rows_dropped_straightliners"]))
-    if duplicates.get("column"):
+    if duplicates.get("computed") is False:
+        facts.append((_("Duplicate respondent IDs"), _("not computed")))
+    elif duplicates.get("column"):
         facts.append((_("Duplicate respondent IDs"),
                       _("{n} (column {column})", n=duplicates.get("count", 0),
                         column=duplicates["column"])))
