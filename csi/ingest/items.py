@@ -168,7 +168,8 @@ class ItemData:
 
 def item_matrix(survey: Survey, spec: ModelSpec, scale: tuple[float, float] | None = None,
                 options: IngestOptions | None = None) -> ItemData:
-    """The model's indicators as a complete float matrix, prepared as `options` say.
+    """The model's indicators as a matrix read as float64 (kept compact: ItemData.values is
+    a csi.ingest.compact.CompactAnswers), prepared as `options` say.
 
     `scale` (MIN, MAX), when given, overrides options.scale. Raises ModelError when an
     indicator has no column, and DataError for the first problem with the data (a cell that
