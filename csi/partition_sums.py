@@ -67,6 +67,8 @@ from csi.sample import (EmError, MomentSums, Sample, _expected_sums, _patterns, 
                         effective_size, moment_sums, reduce_sums)
 
 BOOTSTRAP_PLAN = "docs/scale.md, 'The bootstrap at that scale'"
+NO_BOOTSTRAP = ("no bootstrap for a survey in partitions on a cluster (not offered yet, see "
+                "docs/scale.md): the estimates have no standard errors or intervals")
 NOT_COMPUTED = ("straightliners", "duplicate_ids", "careless_screen", "completion_time")
 EM_TOL = 1e-10  # as csi.sample.em_moments
 EM_MAX_ITER = 5000

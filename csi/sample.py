@@ -102,16 +102,22 @@ def batch_moments(values: np.ndarray, frequency: np.ndarray, pairs=None,
     """
     n, p = values.shape
     b_count = frequency.shape[0]
-    centre = values.mean(axis=0)
     upper = np.triu_indices(p) if pairs is None else pairs
     width = upper[0].size
     total = frequency.sum(axis=1, dtype=float)
     first = np.zeros((b_count, p))
     second = np.zeros((b_count, width))
     block = int(max(64, min(n, budget // (8 * (3 * width + b_count + p)))))
+    centre, single = _integer_shift(values, frequency, total)
+    if single is None:
+        centre = values.mean(axis=0)
     for start in range(0, n, block):
         x = values[start : start + block] - centre
-        f = np.array(frequency[:, start : start + block], dtype=float, order="C")
+        if single is None:
+            f = np.array(frequency[:, start : start + block], dtype=float, order="C")
+        else:  # exact: see _integer_shift
+            x = x.astype(single)
+            f = np.array(frequency[:, start : start + block], dtype=single, order="C")
         first += f @ x
         second += f @ (x[:, upper[0]] * x[:, upper[1]])
     mean_shifted = first / total[:, None]
@@ -128,6 +134,28 @@ def batch_moments(values: np.ndarray, frequency: np.ndarray, pairs=None,
     cov /= (total - 1)[:, None, None]
     sd = np.sqrt(np.clip(np.diagonal(cov, axis1=1, axis2=2), 0.0, None))
     return mean_shifted + centre, sd, cov
+
+
+SINGLE_EXACT = 2**24  # float32 holds every integer up to this magnitude exactly
+
+
+def _integer_shift(values: np.ndarray, frequency: np.ndarray, total: np.ndarray):
+    """(shift, float32) when the resample sums can run in single precision without a
+    rounding: whole-number answers shifted by their rounded means and whole-number counts
+    make every product and partial sum f x_i x_j an integer, exact in float32 while the
+    sums stay below 2^24 (a 1-10 scale: up to ~200,000 respondents), and float32 products
+    take half the time of float64 ones; else (None, None)."""
+    if frequency.dtype.kind not in "iu" or not values.size:
+        return None, None
+    shift = np.round(values.mean(axis=0))
+    spread = float(np.max(np.maximum(values.max(axis=0) - shift, shift - values.min(axis=0))))
+    if not np.isfinite(spread) or float(np.max(total)) * max(spread, 1.0) ** 2 >= SINGLE_EXACT:
+        return None, None
+    step = row_block(values.shape[1])  # whole numbers? (row blocks: no (n, p) temporary)
+    if not all(np.array_equal(part, np.rint(part))
+               for part in (values[start:start + step] for start in range(0, len(values), step))):
+        return None, None
+    return shift, np.float32
 
 
 @dataclass(frozen=True)

@@ -130,7 +130,9 @@ def test_an_estimate_that_cannot_vary_has_no_test():
 def slow_bca(estimate, draws, jackknife, level):
     """BCa written from Efron & Tibshirani (1993), eq. 14.9-14.15, one value at a time."""
     b = len(draws)
-    below = sum(1 for d in draws if d < estimate) + 0.5 * sum(1 for d in draws if d == estimate)
+    tie = 1e-10 * abs(estimate)  # equal up to rounding (a one-item index's draws)
+    below = (sum(1 for d in draws if d < estimate - tie)
+             + 0.5 * sum(1 for d in draws if abs(d - estimate) <= tie))
     z0 = stats.norm.ppf(below / b)
     mean = sum(jackknife) / len(jackknife)
     num = sum((mean - j) ** 3 for j in jackknife)
@@ -246,3 +248,22 @@ def test_percentile_intervals_cover_the_population_values():
     coverage = covered_paths / replications
     assert np.all((coverage >= 0.92) & (coverage <= 0.98)), coverage
     assert 0.92 <= covered_index / replications <= 0.98, covered_index / replications
+
+
+def test_bca_ties_do_not_depend_on_rounding():
+    """A one-item index has draws equal to its estimate; one summation order puts them an
+    ulp above, another an ulp below: z0, hence the interval, must not move."""
+    from csi.inference.intervals import bca_levels
+
+    rng = np.random.default_rng(5)
+    estimate = np.array([64.0])
+    draws = rng.choice([60.0, 62.0, 64.0, 66.0, 68.0], size=(1000, 1))
+    jackknife = rng.normal(64.0, 0.5, size=(200, 1))
+    tied = draws == estimate
+    assert tied.mean() > 0.1
+    levels = bca_levels(estimate, draws, jackknife, 0.05)
+    for direction in (np.inf, -np.inf):
+        moved = np.where(tied, np.nextafter(draws, direction), draws)
+        assert bca_levels(estimate, moved, jackknife, 0.05) == levels
+    shifted = np.where(tied, draws + 1e-6, draws)  # a real difference still counts
+    assert bca_levels(estimate, shifted, jackknife, 0.05)[0] != levels[0]

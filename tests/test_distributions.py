@@ -3,8 +3,8 @@ grids reaching p = 1e-300) and scipy.special on dense grids.
 
 Tolerance: relative error <= 1e-13 everywhere asserted (measured on x86-64 Linux: ndtr 4e-16,
 ndtri 7e-16, stdtr 2.4e-15 for df 1..10000, chi-square quantile 3.5e-15). Where long double
-is only a double (Windows, macOS arm64), stdtr's body loses ~df/2 ulps (df = 10000: ~1e-12);
-that platform is not this test's."""
+is only a double (Windows, macOS arm64), stdtr's body loses ~df/2 ulps (df = 10000: ~1e-12),
+the accuracy its docstring states for those platforms, which the t test asserts there."""
 
 from __future__ import annotations
 
@@ -89,7 +89,8 @@ def test_the_t_cdf_is_exact_to_rounding_down_to_1e_300(df):
     t = np.concatenate([-t, t[:40]])
     truth = np.array([t_cdf_truth(df, v) for v in t])
     keep = truth >= 1e-300
-    assert relative_error(dist.stdtr(df, t[keep]), truth[keep]) <= TOLERANCE
+    tolerance = TOLERANCE if dist._WIDE_IS_EXTENDED else max(TOLERANCE, df * 2.2e-16)
+    assert relative_error(dist.stdtr(df, t[keep]), truth[keep]) <= tolerance
 
 
 def test_the_t_cdf_agrees_with_scipy_on_a_dense_grid():

@@ -141,6 +141,7 @@ def test_the_command_line_on_a_cluster(parts, cluster):
     assert done.exit_code == 0, done.output
     doc = json.loads(done.stdout)
     assert doc["bootstrap"] is None  # the default bootstrap is not run at this scale
+    assert any(w.startswith("no bootstrap for a survey in partitions") for w in doc["warnings"])
     assert "quality_checks_not_run" in {d["code"] for d in doc["diagnostics"]}
     whole = csi.fit(parts / "whole.csv", "ecsi", scale=(1, 10), weights="w", bootstrap=0)
     for row, truth in zip(doc["paths"], whole.paths["estimate"]):

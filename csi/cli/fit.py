@@ -142,6 +142,10 @@ def fit_command(survey, model, output_format, output, pdf_file, quiet, lang, dra
                            given=summed.sample if summed is not None else None)
         if summed is not None:
             result = result.replace(diagnostics=result.diagnostics + summed.diagnostics)
+        if on_cluster and resampling.resamples == 0 and _defaulted("resamples"):
+            from csi.partition_sums import NO_BOOTSTRAP
+
+            result = result.replace(warnings=result.warnings + (NO_BOOTSTRAP,))
     if pdf_file:
         _write_pdf(result, pdf_file, quiet, lang)
     if draws_file:
@@ -192,14 +196,19 @@ def _check_on_cluster(spec, ingest, resampling, by, nonlinear, necessity, option
     if by is not None:
         raise click.UsageError("--by fits segments of the rows on one machine; fit a survey "
                                "in partitions on a cluster without --by")
-    source = click.get_current_context().get_parameter_source("resamples")
-    if source is click.core.ParameterSource.DEFAULT:
+    if _defaulted("resamples"):
         resampling = dataclasses.replace(resampling, resamples=0)
     require_scale(spec, ingest)
     check_options(ingest, bootstrap=resampling.resamples,
                   variant="linear" if nonlinear is None else "nonlinear", necessity=necessity,
                   fit_test=options.get("fit_test", False), interactions=bool(spec.interactions))
     return resampling
+
+
+def _defaulted(parameter: str) -> bool:
+    """Whether the user left `parameter` at its default."""
+    source = click.get_current_context().get_parameter_source(parameter)
+    return source is click.core.ParameterSource.DEFAULT
 
 
 def _check_target(target: str | None, spec) -> None:

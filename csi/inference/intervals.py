@@ -51,6 +51,9 @@ def summarize(estimate: np.ndarray, draws: np.ndarray, settings: BootstrapSettin
     return Summary(se=se, t=t, p=p, ci_low=ci_low, ci_high=ci_high)
 
 
+TIE_TOLERANCE = 1e-10  # relative: far above rounding, far below any real difference
+
+
 def bca_levels(estimate: np.ndarray, draws: np.ndarray, jackknife: np.ndarray, alpha: float,
                weights: np.ndarray | None = None):
     """BCa quantile levels per estimate (Efron 1987; Efron & Tibshirani 1993, eq. 14.9-14.15).
@@ -58,8 +61,13 @@ def bca_levels(estimate: np.ndarray, draws: np.ndarray, jackknife: np.ndarray, a
     z0 = Phi^-1(share of draws below the estimate, ties counted half);
     a = sum(d^3) / (6 (sum d^2)^1.5), d = mean(jackknife) - jackknife; a leave-one-out
     estimate of weight w counts w times (a frequency-weighted respondent's w identical ones).
+    A tie is a draw within 1e-10 of the estimate, relatively: a discrete statistic (a
+    one-item index) has draws equal to the estimate, which a different order of summation
+    puts an ulp above or below, and z0 must not depend on that.
     """
-    below = (draws < estimate).mean(axis=0) + 0.5 * (draws == estimate).mean(axis=0)
+    tolerance = TIE_TOLERANCE * np.abs(estimate)
+    tied = np.abs(draws - estimate) <= tolerance
+    below = (draws < estimate - tolerance).mean(axis=0) + 0.5 * tied.mean(axis=0)
     z0 = ndtri(np.clip(below, 1e-12, 1 - 1e-12))
     with np.errstate(divide="ignore", invalid="ignore"):
         if weights is None or np.all(weights == 1):

@@ -105,6 +105,8 @@ TEMPLATES = (
     N_("not computed for a survey in partitions on a cluster: straight-liners, duplicate "
        "respondent IDs, the careless screen and completion times (they need whole columns); "
        "fit without --scheduler to run them"),
+    N_("no bootstrap for a survey in partitions on a cluster (not offered yet, see "
+       "docs/scale.md): the estimates have no standard errors or intervals"),
     # csi.pipeline and the estimators
     N_("{n} bootstrap resamples could not be estimated ({reasons}); they were redrawn"),
     N_("{n} bootstrap resamples could not be estimated ({reasons}); inference uses the {used} "
