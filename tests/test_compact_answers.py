@@ -71,6 +71,12 @@ def test_reductions_equal_numpy_on_the_float_matrix():
     weights = np.random.default_rng(1).normal(size=(7, 3))
     np.testing.assert_array_equal(stored @ weights, complete @ weights)  # row by row
     assert stored.min() == complete.min() and stored.max() == complete.max()
+    np.testing.assert_array_equal(stored.max(axis=0), complete.max(axis=0))
+    np.testing.assert_array_equal(stored.min(axis=0), complete.min(axis=0))
+    np.testing.assert_array_equal(stored.min(axis=1), complete.min(axis=1))
+    with_gaps = CompactAnswers.of(values)
+    np.testing.assert_array_equal(with_gaps.max(axis=0), values.max(axis=0))  # NaN
+    assert np.isnan(with_gaps.min())
 
 
 def test_moments_of_compact_answers_are_those_of_the_float_matrix():

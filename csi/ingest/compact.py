@@ -125,13 +125,21 @@ class CompactAnswers:
             out[start:stop] = self[start:stop] @ other
         return out
 
-    def min(self) -> float:
-        """The smallest value (NaN when a cell is missing), as ndarray.min()."""
-        return float(np.min([self[a:b].min() for a, b in self.blocks()] or [np.nan]))
+    def min(self, axis=None, **options):
+        """The smallest value (NaN when a cell is missing), as ndarray.min: over row blocks
+        for the whole matrix or per column (axis 0), on the dense matrix otherwise."""
+        return self._reduce(np.minimum, "min", axis, options)
 
-    def max(self) -> float:
-        """The largest value (NaN when a cell is missing), as ndarray.max()."""
-        return float(np.max([self[a:b].max() for a, b in self.blocks()] or [np.nan]))
+    def max(self, axis=None, **options):
+        """The largest value (NaN when a cell is missing), as ndarray.max (see min)."""
+        return self._reduce(np.maximum, "max", axis, options)
+
+    def _reduce(self, ufunc, name: str, axis, options: dict):
+        if options or axis not in (None, 0) or self.shape[0] == 0:
+            return getattr(self.dense(), name)(axis=axis, **options)
+        parts = [getattr(self[a:b], name)(axis=0) for a, b in self.blocks()]
+        found = ufunc.reduce(np.array(parts), axis=0)  # NaN propagates, as in ndarray.min
+        return float(ufunc.reduce(found)) if axis is None else found
 
     def column_range(self) -> tuple[np.ndarray, np.ndarray]:
         """Each column's lowest and highest answer, missing answers skipped (NaN when a
