@@ -144,7 +144,7 @@ def prepare_partition(path: str, spec: ModelSpec, options: IngestOptions) -> Par
     weights = _weights(survey, options, report) if options.weights else None
     if report.errors:
         raise DataError(report.errors[0])
-    raw = answers.raw
+    raw = answers.raw.dense()  # a worker's partition: decoded once for every pass below
     per_row = answers.missing_per_row
     p = len(indicators)
     keep = per_row == 0 if options.missing == "listwise" else per_row < p
