@@ -121,17 +121,17 @@ def batch_moments(values: np.ndarray, frequency: np.ndarray, pairs=None,
         first += f @ x
         second += f @ (x[:, upper[0]] * x[:, upper[1]])
     mean_shifted = first / total[:, None]
+    # the covariances of the pairs, then one scatter into the (b, p, p) stack (a model's
+    # pairs may be few of p^2: no pass over the whole stack but the zeros)
+    if pairs is None:
+        product = total[:, None] * mean_shifted[:, upper[0]] * mean_shifted[:, upper[1]]
+    else:
+        product = mean_shifted[:, upper[0]] * mean_shifted[:, upper[1]] * total[:, None]
+    second -= product
+    second /= (total - 1)[:, None]
     cov = np.zeros((b_count, p, p))
     cov[:, upper[0], upper[1]] = second
     cov[:, upper[1], upper[0]] = second
-    if pairs is None:
-        cov -= total[:, None, None] * mean_shifted[:, :, None] * mean_shifted[:, None, :]
-    else:
-        product = mean_shifted[:, upper[0]] * mean_shifted[:, upper[1]] * total[:, None]
-        cov[:, upper[0], upper[1]] -= product
-        off = upper[0] != upper[1]
-        cov[:, upper[1][off], upper[0][off]] -= product[:, off]
-    cov /= (total - 1)[:, None, None]
     sd = np.sqrt(np.clip(np.diagonal(cov, axis1=1, axis2=2), 0.0, None))
     return mean_shifted + centre, sd, cov
 
