@@ -132,6 +132,9 @@ def numbers(survey: Survey, column_name: str, shown: str, na_texts: frozenset[st
     column = survey.frame[column_name]
     source = survey.source
     n = len(column)
+    if isinstance(column.dtype, np.dtype) and column.dtype.kind in "iu":
+        # whole numbers in numpy storage (most answer columns): nothing missing, all finite
+        return column.to_numpy().astype(float), np.zeros(n, dtype=bool), None, 0
     if pd.api.types.is_bool_dtype(column.dtype):
         values = np.full(n, np.nan)
         bad = column.notna().to_numpy(dtype=bool)

@@ -38,6 +38,7 @@ items (and at least 3) are screened, as for straight-liners.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -305,13 +306,22 @@ def row_blocks(n: int, p: int = 1) -> list[tuple[int, int]]:
 
 
 def chi2_quantile(level: float, degrees) -> np.ndarray:
-    """The chi-square quantile at `level` for `degrees` of freedom, 2 P^-1(df/2, level) with
+    """The chi-square quantile at `level` for `degrees` (whole numbers: the items a respondent
+    answered) of freedom, 2 P^-1(df/2, level) with
     P the regularized lower incomplete gamma function (Abramowitz & Stegun 1964, sec. 26.4):
     what scipy.stats.chi2.ppf computes, through csi.distributions (importing scipy.special
     alone costs more CPU than numpy)."""
+    degrees = np.asarray(degrees)
+    return np.array([_chi2_quantile(float(level), int(df)) for df in degrees.ravel()]
+                    ).reshape(degrees.shape)
+
+
+@functools.lru_cache(maxsize=1024)
+def _chi2_quantile(level: float, degrees: int) -> float:
+    """One quantile, cached: a fit asks for the same few (the items answered) every time."""
     from csi.distributions import gammaincinv
 
-    return 2 * gammaincinv(np.asarray(degrees) / 2, level)
+    return float(2 * gammaincinv(degrees / 2, level))
 
 
 def _squared_norms(cov: np.ndarray, deviations: np.ndarray) -> np.ndarray:
