@@ -63,8 +63,8 @@ from csi.ingest.partitions import partition_files
 from csi.ingest.quality import FEW_DISTINCT, ItemQuality
 from csi.jsonio import real
 from csi.model.spec import ModelSpec
-from csi.sample import (EmError, MomentSums, Sample, _expected_sums, _patterns, from_estimates,
-                        effective_size, moment_sums, reduce_sums)
+from csi.sample import (EmError, MomentSums, Sample, _expected_sums, _patterns,
+                        effective_size, em_step, from_estimates, moment_sums, reduce_sums)
 
 BOOTSTRAP_PLAN = "docs/scale.md, 'The bootstrap at that scale'"
 NO_BOOTSTRAP = ("no bootstrap for a survey in partitions on a cluster (not offered yet, see "
@@ -377,13 +377,7 @@ def _em(executor, kept: list, whole: SimpleNamespace, source: str, shown: list[s
                                 "listwise") from None
             t1 = np.sum([part[0] for part in parts], axis=0)
             t2 = np.sum([part[1] for part in parts], axis=0)
-            new_mu = t1 / total_w
-            new_sigma = t2 / total_w - np.outer(new_mu, new_mu)
-            new_sigma = (new_sigma + new_sigma.T) / 2
-            sd = np.sqrt(np.clip(np.diag(new_sigma), 1e-300, None))
-            change = max(np.max(np.abs(new_mu - mu) / sd),
-                         np.max(np.abs(new_sigma - sigma) / np.outer(sd, sd)))
-            mu, sigma = new_mu, new_sigma
+            mu, sigma, change = em_step(t1, t2, total_w, mu, sigma)
             if not np.all(np.isfinite(sigma)):
                 raise DataError(f"{source}: --missing em: the estimates diverged; use "
                                 "--missing listwise")

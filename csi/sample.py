@@ -503,13 +503,7 @@ def em_moments(data: np.ndarray, weights: np.ndarray | None = None, *, tol: floa
     iterations = 0
     for iterations in range(1, max_iter + 1):
         t1, t2 = _expected_sums(mu, sigma, pattern_missing, n_g, s_g, ss_g)
-        new_mu = t1 / total_w
-        new_sigma = t2 / total_w - np.outer(new_mu, new_mu)
-        new_sigma = (new_sigma + new_sigma.T) / 2
-        sd = np.sqrt(np.clip(np.diag(new_sigma), 1e-300, None))
-        change = max(np.max(np.abs(new_mu - mu) / sd),
-                     np.max(np.abs(new_sigma - sigma) / np.outer(sd, sd)))
-        mu, sigma = new_mu, new_sigma
+        mu, sigma, change = em_step(t1, t2, total_w, mu, sigma)
         if not np.all(np.isfinite(sigma)):
             raise EmError("the estimates diverged")
         if change < tol:
@@ -565,6 +559,20 @@ def _conditional(mu: np.ndarray, sigma: np.ndarray, pattern_missing: np.ndarray)
     transform = coefficients + np.eye(p)[None] * o[:, None, :]  # A
     intercepts = m * mu[None] - coefficients @ mu  # c
     return transform, intercepts, residual
+
+
+def em_step(t1: np.ndarray, t2: np.ndarray, total_w: float, mu: np.ndarray,
+            sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """EM's M-step from the expected sums of x and x x' (Little & Rubin 2002, sec. 11.2.1):
+    the new mean and covariance, and the stopping rule's largest change, standardised by the
+    new SDs. Shared by the in-process EM and its map-reduce over partitions."""
+    new_mu = t1 / total_w
+    new_sigma = t2 / total_w - np.outer(new_mu, new_mu)
+    new_sigma = (new_sigma + new_sigma.T) / 2
+    sd = np.sqrt(np.clip(np.diag(new_sigma), 1e-300, None))
+    change = max(np.max(np.abs(new_mu - mu) / sd),
+                 np.max(np.abs(new_sigma - sigma) / np.outer(sd, sd)))
+    return new_mu, new_sigma, change
 
 
 def _expected_sums(mu, sigma, pattern_missing, n_g, s_g, ss_g):

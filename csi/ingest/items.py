@@ -196,15 +196,23 @@ def _options(options: IngestOptions | None, scale) -> IngestOptions:
     return options
 
 
+def item_columns(survey: Survey, spec: ModelSpec, options: IngestOptions, report: Messages):
+    """Steps 1-2 for the model's items: the column map, each item's column, its name as
+    shown in messages, the reverse-coded items and each item's answer bounds (NaN when
+    unknown), as (column_map, columns, shown, reverse, low, high)."""
+    column_map = load_column_map(options.column_map)
+    columns = _columns(survey, spec, column_map, report)
+    shown = [_show(columns[item], item) for item in spec.indicators]
+    reverse = _reverse_items(options, column_map, columns, spec)
+    low, high = _bounds(options, column_map, spec.indicators, reverse)
+    return column_map, columns, shown, reverse, low, high
+
+
 def _prepare(survey: Survey, spec: ModelSpec, options: IngestOptions):
     """Every step of the module docstring; returns (DataQuality, ItemData or None)."""
     report = Messages(notes=list(survey.notes))
-    column_map = load_column_map(options.column_map)
-    columns = _columns(survey, spec, column_map, report)
+    column_map, columns, shown, reverse, low, high = item_columns(survey, spec, options, report)
     indicators = spec.indicators
-    shown = [_show(columns[item], item) for item in indicators]
-    reverse = _reverse_items(options, column_map, columns, spec)
-    low, high = _bounds(options, column_map, indicators, reverse)
     answers = read_answers(survey, indicators, columns, shown, options, low, high, report)
     longest = _longstring(survey, columns, indicators, answers.raw)
     _reverse(answers, indicators, reverse, low, high, report)

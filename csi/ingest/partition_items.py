@@ -20,8 +20,7 @@ import numpy as np
 
 from csi.errors import DataError
 from csi.ingest.answers import read_answers
-from csi.ingest.columns import load_column_map
-from csi.ingest.items import ItemData, _bounds, _columns, _reverse, _reverse_items, _show, _weights
+from csi.ingest.items import ItemData, _reverse, _weights, item_columns
 from csi.ingest.messages import Messages
 from csi.ingest.options import IngestOptions
 from csi.ingest.quality import DataQuality
@@ -127,12 +126,8 @@ def prepare_partition(path: str, spec: ModelSpec, options: IngestOptions) -> Par
 
     survey = read_survey(path, options)
     report = Messages()
-    column_map = load_column_map(options.column_map)
-    columns = _columns(survey, spec, column_map, report)
+    _, columns, shown, reverse, low, high = item_columns(survey, spec, options, report)
     indicators = spec.indicators
-    shown = [_show(columns[item], item) for item in indicators]
-    reverse = _reverse_items(options, column_map, columns, spec)
-    low, high = _bounds(options, column_map, indicators, reverse)
     if np.isnan(low).any():
         item = indicators[int(np.flatnonzero(np.isnan(low))[0])]
         raise DataError(f"{path}: item {item} has no answer scale; a survey in partitions "
