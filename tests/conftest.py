@@ -1,5 +1,6 @@
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -30,3 +31,31 @@ def reference(name: str, **kwargs) -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def mobi_frame() -> pd.DataFrame:
     return pd.read_csv(MOBI)
+
+
+def survey_with_gaps() -> pd.DataFrame:
+    """mobi with 18 missing answers in three items (listwise drops those rows) and frequency
+    weights 1-3 in a column `w`."""
+    frame = pd.read_csv(MOBI)
+    rng = np.random.default_rng(7)
+    for column in ("CUEX1", "PERQ3", "CUSL2"):
+        frame.loc[rng.choice(len(frame), 6, replace=False), column] = np.nan
+    frame["w"] = rng.integers(1, 4, len(frame))
+    return frame
+
+
+@pytest.fixture(scope="module")
+def parts(tmp_path_factory):
+    """whole.csv (survey_with_gaps) and the same rows in five partitions under survey/, CSV
+    and Parquet alternating."""
+    folder = tmp_path_factory.mktemp("partitions")
+    frame = survey_with_gaps()
+    frame.to_csv(folder / "whole.csv", index=False)
+    (folder / "survey").mkdir()
+    for i, piece in enumerate(np.array_split(np.arange(len(frame)), 5)):
+        part = frame.iloc[piece]
+        if i % 2:
+            part.to_parquet(folder / "survey" / f"part-{i}.parquet", index=False)
+        else:
+            part.to_csv(folder / "survey" / f"part-{i}.csv", index=False)
+    return folder

@@ -20,39 +20,13 @@ from csi import scale_out
 from csi.cli.main import cli
 from csi.errors import DataError
 from csi.partition_sums import PartitionsError
-from tests.conftest import MOBI, ROOT
+from tests.conftest import MOBI, ROOT, survey_with_gaps
 
 distributed = pytest.importorskip("distributed")
 
 TABLES = {"paths": "estimate", "loadings": "estimate", "weights": "estimate", "r2": "estimate",
           "total_effects": "estimate", "index": "score", "item_weights": "normalized",
           "reliability": "rho_a", "htmt": "value", "vif": "value"}
-
-
-def survey_with_gaps() -> pd.DataFrame:
-    """mobi with 18 missing answers in three items and frequency weights 1-3."""
-    frame = pd.read_csv(MOBI)
-    rng = np.random.default_rng(7)
-    for column in ("CUEX1", "PERQ3", "CUSL2"):
-        frame.loc[rng.choice(len(frame), 6, replace=False), column] = np.nan
-    frame["w"] = rng.integers(1, 4, len(frame))
-    return frame
-
-
-@pytest.fixture(scope="module")
-def parts(tmp_path_factory):
-    """whole.csv and the same rows in five partitions (CSV and Parquet alternating)."""
-    folder = tmp_path_factory.mktemp("partitions")
-    frame = survey_with_gaps()
-    frame.to_csv(folder / "whole.csv", index=False)
-    (folder / "survey").mkdir()
-    for i, piece in enumerate(np.array_split(np.arange(len(frame)), 5)):
-        part = frame.iloc[piece]
-        if i % 2:
-            part.to_parquet(folder / "survey" / f"part-{i}.parquet", index=False)
-        else:
-            part.to_csv(folder / "survey" / f"part-{i}.csv", index=False)
-    return folder
 
 
 @pytest.fixture(scope="module")

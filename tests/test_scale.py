@@ -230,31 +230,6 @@ def test_the_memory_option_keeps_the_output(tmp_path):
 
 # ---- a survey in partitions ----------------------------------------------------------------
 
-def with_gaps_and_weights() -> pd.DataFrame:
-    """mobi with some answers missing (listwise drops those rows) and frequency weights."""
-    frame = FRAME.copy()
-    rng = np.random.default_rng(7)
-    for column in ("CUEX1", "PERQ3", "CUSL2"):
-        frame.loc[rng.choice(len(frame), 6, replace=False), column] = np.nan
-    frame["w"] = rng.integers(1, 4, len(frame))
-    return frame
-
-
-@pytest.fixture(scope="module")
-def parts(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("parts")
-    frame = with_gaps_and_weights()
-    frame.to_csv(folder / "whole.csv", index=False)
-    (folder / "survey").mkdir()
-    for i, piece in enumerate(np.array_split(np.arange(len(frame)), 5)):
-        part = frame.iloc[piece]
-        if i % 2:
-            part.to_parquet(folder / "survey" / f"part-{i}.parquet", index=False)
-        else:
-            part.to_csv(folder / "survey" / f"part-{i}.csv", index=False)
-    return folder
-
-
 def fit_numbers(result):
     return {name: getattr(result, name)[column].to_numpy()
             for name, column in (("paths", "estimate"), ("loadings", "estimate"),
