@@ -20,7 +20,7 @@ from csi import scale_out
 from csi.cli.main import cli
 from csi.errors import DataError
 from csi.partition_sums import PartitionsError
-from tests.conftest import MOBI, ROOT, survey_with_gaps
+from tests.conftest import ROOT, survey_with_gaps
 
 distributed = pytest.importorskip("distributed")
 
