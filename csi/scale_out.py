@@ -248,16 +248,24 @@ class DaskExecutor:
         with one_blas_thread():  # for workers that share this process (processes=False)
             return self._map(fn, jobs, shared, on_done)
 
-    def _map(self, fn: Callable, jobs: list, shared: Any,
-             on_done: Callable[[int], None] | None) -> list:
+    def _submit(self, fn: Callable, jobs: list, shared: Any) -> tuple[list, list, Any]:
+        """fn(shared, job) for each job on the workers: (futures, the jobs' references, the
+        reference to `shared`).
+        The data go to the workers directly, not inside the task graph: `shared` once to
+        every worker, each job to one (the scheduler then runs it there, or moves it); jobs
+        that are futures kept on the workers stay where they are."""
         has_shared = shared is not None
-        # the data go to the workers directly, not inside the task graph: `shared` once to
-        # every worker, each job to one (the scheduler then runs it there, or moves it)
         shared_ref = (self.client.scatter(shared, broadcast=True, hash=False) if has_shared
                       else None)
-        job_refs = self.client.scatter(jobs, hash=False)
-        futures = self.client.map(_call, [fn] * len(jobs), [shared_ref] * len(jobs), job_refs,
+        kept_before = all(isinstance(job, self._distributed.Future) for job in jobs)
+        refs = jobs if kept_before else self.client.scatter(jobs, hash=False)
+        futures = self.client.map(_call, [fn] * len(jobs), [shared_ref] * len(jobs), refs,
                                   [has_shared] * len(jobs), pure=False)
+        return futures, refs, shared_ref
+
+    def _map(self, fn: Callable, jobs: list, shared: Any,
+             on_done: Callable[[int], None] | None) -> list:
+        futures, job_refs, shared_ref = self._submit(fn, jobs, shared)
         position = {future.key: i for i, future in enumerate(futures)}
         try:
             for future in self._distributed.as_completed(futures, loop=self.client.loop):
@@ -278,14 +286,8 @@ class DaskExecutor:
         jobs = list(jobs)
         if not jobs:
             return []
-        has_shared = shared is not None
         with one_blas_thread():
-            shared_ref = (self.client.scatter(shared, broadcast=True, hash=False) if has_shared
-                          else None)
-            kept_before = all(isinstance(job, self._distributed.Future) for job in jobs)
-            refs = jobs if kept_before else self.client.scatter(jobs, hash=False)
-            futures = self.client.map(_call, [fn] * len(jobs), [shared_ref] * len(jobs), refs,
-                                      [has_shared] * len(jobs), pure=False)
+            futures, _, _ = self._submit(fn, jobs, shared)
             try:
                 for _ in self._distributed.as_completed(futures, loop=self.client.loop):
                     pass
@@ -304,12 +306,8 @@ class DaskExecutor:
         kept = list(kept)
         if not kept:
             return []
-        has_shared = shared is not None
         with one_blas_thread():
-            shared_ref = (self.client.scatter(shared, broadcast=True, hash=False) if has_shared
-                          else None)
-            futures = self.client.map(_call, [fn] * len(kept), [shared_ref] * len(kept), kept,
-                                      [has_shared] * len(kept), pure=False)
+            futures, _, shared_ref = self._submit(fn, kept, shared)
             try:
                 return self.client.gather(futures)
             finally:
