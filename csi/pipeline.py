@@ -7,10 +7,12 @@ notebook calls (`csi.fit`); the CLI does the I/O around it.
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 
 from csi import diagnostics as checks
 from csi import estimators
@@ -34,7 +36,10 @@ from csi.model.spec import ModelSpec, load_model
 from csi.model.structure import Layout, Structure
 from csi.result import ModelInfo, Result, family_tables
 from csi.sample import Moments, Sample
-from csi.tables import table
+from csi.tables import Table
+
+if TYPE_CHECKING:  # a fit to JSON never loads pandas (issue 15); a DataFrame source has
+    import pandas as pd  # loaded it already
 
 VARIANTS = ("linear", "nonlinear")
 
@@ -146,11 +151,17 @@ def _survey(source, options: IngestOptions) -> tuple[Survey, np.ndarray | None]:
         return source, None
     if isinstance(source, (str, Path)):
         return read_source(source, options)
-    if isinstance(source, pd.DataFrame):
+    if _is_frame(source):
         frame = source.reset_index(drop=True)
         return Survey(source="<DataFrame>", frame=frame, format="dataframe",
                       sha256=frame_sha256(frame)), None
     raise TypeError("source must be a path, a pandas DataFrame or a csi Survey")
+
+
+def _is_frame(source) -> bool:
+    """Whether `source` is a pandas DataFrame (without importing pandas for a path)."""
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and isinstance(source, pandas.DataFrame)
 
 
 def frame_sha256(frame: pd.DataFrame) -> str:
@@ -380,7 +391,9 @@ def diagnose(result: Result, items: ItemData, spec: ModelSpec, layout: Layout,
     most = int(np.argmax(arrows)) if arrows else 0
     found += checks.sample_size(result.n_obs, len(structure.indicators), max(arrows, default=0),
                                 constructs[most] if arrows else None)
-    htmt_values = {(row.a, row.b): row.value for row in result.htmt.itertuples()}
+    ratios = result.table("htmt")
+    htmt_values = dict(zip(zip(ratios.column("a"), ratios.column("b")),
+                           ratios.column("value").tolist()))
     found += checks.discriminant_validity({
         (a, b): htmt_values.get((a, b), htmt_values.get((b, a), np.nan)) for a, b in
         ((p.source, p.target) for p in spec.paths)})
@@ -413,7 +426,6 @@ def drivers(result: Result, spec: ModelSpec, layout: Layout, target: str | None,
         indicators=structure.indicators,
         block_of=structure.block_of,
         predecessors={c: spec.predecessors(c) for c in structure.constructs},
-        effects=result.total_effects,
         point=result.point_vectors,
         draws=result.draws.values if result.draws is not None else None,
         effect_pairs=list(layout.effects),
@@ -454,7 +466,7 @@ def with_inference(result: Result, sample: Sample, items: ItemData, layout: Layo
                                     if bootstrap.ci == "bca" else ({}, None))
     vectors = result.point_vectors
     tables = {}
-    for family, table in family_tables(result).items():
+    for family, table in result.family_tables().items():
         summary = summarize(vectors[family], draws.values[family], bootstrap, result.n_obs,
                             jackknife.get(family), jackknife_weights)
         tables[family] = table.assign(se=summary.se, t=summary.t, p=summary.p,
@@ -508,7 +520,7 @@ def with_estimator(result: Result, point: EstimatorFit,
     changes = {"warnings": result.warnings + point.warnings, "fit_indices": point.fit_indices,
                "estimator_details": point.details}
     if not composite:  # rho_A is a property of composite weights; a common-factor model's is
-        changes["reliability"] = result.reliability.assign(rho_a=np.nan)  # rho_C (CR)
+        changes["reliability"] = result.table("reliability").assign(rho_a=np.nan)  # rho_C (CR)
     if point.standard_errors:
         level = bootstrap.level if bootstrap is not None else 0.95
         changes |= with_analytic_errors(family_tables(result), point.standard_errors, level)
@@ -538,9 +550,9 @@ def assemble(spec: ModelSpec, layout: Layout, settings: PlsSettings, items: Item
         ).items()
     }
 
-    def long(family: str, first: str, second: str) -> pd.DataFrame:
+    def long(family: str, first: str, second: str) -> Table:
         names = layout.names(family)
-        return table({first: [a for a, _ in names], second: [b for _, b in names],
+        return Table({first: [a for a, _ in names], second: [b for _, b in names],
                              "estimate": point[family]})
 
     paths = long("paths", "from", "to")
@@ -550,19 +562,19 @@ def assemble(spec: ModelSpec, layout: Layout, settings: PlsSettings, items: Item
     loadings = long("loadings", "construct", "indicator")
     n = stats.n
     preds = [structure.predecessors[k].size for k in layout.endogenous]
-    r2_table = table({
+    r2_table = Table({
         "construct": [constructs[k] for k in layout.endogenous],
         "estimate": point["r2"],
         "adjusted": 1 - (1 - point["r2"]) * (n - 1) / (n - np.array(preds) - 1),
     })
-    index = table({"construct": constructs, "score": point["index"]})
-    cross = table({
+    index = Table({"construct": constructs, "score": point["index"]})
+    cross = Table({
         "indicator": np.repeat(indicators, k_count),
         "construct": np.tile(constructs, len(indicators)),
         "estimate": estimates.cross_loadings[0].ravel(),
     })
     std_w = point["weights"]
-    item_weights = table({
+    item_weights = Table({
         "construct": [a for a, _ in layout.names("weights")],
         "indicator": indicators,
         "unstandardized": std_w / stats.sd,
@@ -573,21 +585,21 @@ def assemble(spec: ModelSpec, layout: Layout, settings: PlsSettings, items: Item
 
     cor = stats.cor
     rel = reliability(cor, std_w, point["loadings"], blocks)
-    reliability_table = table({"construct": constructs, "alpha": rel.alpha,
+    reliability_table = Table({"construct": constructs, "alpha": rel.alpha,
                                       "rho_a": rel.rho_a, "rho_c": rel.rho_c, "ave": rel.ave})
     construct_cor = estimates.construct_cor[0]
     lower = [(a, b) for a in range(k_count) for b in range(a)]
     ratio = htmt(cor, blocks)
-    htmt_table = table({"a": [constructs[a] for a, _ in lower],
+    htmt_table = Table({"a": [constructs[a] for a, _ in lower],
                                "b": [constructs[b] for _, b in lower],
                                "value": [ratio[a, b] for a, b in lower]})
     fl = fornell_larcker(construct_cor, rel.ave)
     with_diagonal = [(a, b) for a in range(k_count) for b in range(a + 1)]
-    fl_table = table({"a": [constructs[a] for a, _ in with_diagonal],
+    fl_table = Table({"a": [constructs[a] for a, _ in with_diagonal],
                              "b": [constructs[b] for _, b in with_diagonal],
                              "value": [fl[a, b] for a, b in with_diagonal]})
     vif = structural_vif(construct_cor, structure.predecessors)
-    vif_table = table({"from": [constructs[a] for a, _ in vif],
+    vif_table = Table({"from": [constructs[a] for a, _ in vif],
                               "to": [constructs[b] for _, b in vif],
                               "value": list(vif.values())})
 
@@ -641,13 +653,13 @@ def assemble(spec: ModelSpec, layout: Layout, settings: PlsSettings, items: Item
 
 
 def _scores(values: np.ndarray, stats: Moments, std_w: np.ndarray, structure: Structure,
-            constructs: list[str]) -> pd.DataFrame:
+            constructs: list[str]) -> Table:
     """Standardized construct scores Y = Z W, computed as X (W/sd) - m'(W/sd) without a copy
     of the standardized data."""
     w = (std_w / stats.sd)[:, None] * structure.membership
     scores = values @ w
     scores -= stats.mean @ w
-    return pd.DataFrame(scores, columns=constructs, copy=False)
+    return Table.of_matrix(scores, constructs)
 
 
 def _weight_warnings(weights: np.ndarray, indicators: list[str], constructs: list[str],

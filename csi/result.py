@@ -2,28 +2,31 @@
 
 Every table is a long DataFrame with an `estimate` column; inference adds `se`, `t`, `p`,
 `ci_low` and `ci_high` beside it. Renderers (terminal, CSV, JSON, PDF) read only this object.
+A fit stores its tables as csi.tables.Table (named arrays): reading one gives a DataFrame,
+while `to_dict` writes JSON from the arrays without importing pandas.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import json
-import math
 from dataclasses import dataclass, field
 
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from csi._version import __version__
 from csi.diagnostics import Diagnostic
 from csi.drivers.advice import Advice
-from csi.drivers.moderation import Moderation
-from csi.drivers.necessity import Necessity
-from csi.drivers.nonlinear import NonlinearResult
-from csi.drivers.priorities import Priorities
-from csi.inference.bootstrap import Draws
-from csi.jsonio import dumps, number, records
+from csi.jsonio import dumps, number
 from csi.measures.reliability import quality_flags
+from csi.tables import FramesOnAccess, Table
+
+if TYPE_CHECKING:  # pandas loads when a table is read as a DataFrame, not for JSON (issue 15)
+    import pandas as pd
+
+    from csi.drivers.moderation import Moderation
+    from csi.drivers.necessity import Necessity
+    from csi.drivers.nonlinear import NonlinearResult
+    from csi.drivers.priorities import Priorities
+    from csi.inference.bootstrap import Draws
 
 SCHEMA = "csi.fit/1"
 
@@ -60,9 +63,12 @@ class ModelInfo:
         }
 
 
+FAMILIES = ("paths", "weights", "loadings", "total_effects", "indirect_effects", "r2", "index")
+
+
 @dataclass(frozen=True)
-class Result:
-    """Everything csi estimated for one survey and model."""
+class Result(FramesOnAccess):
+    """Everything csi estimated for one survey and model (tables: DataFrames or Tables)."""
 
     model: ModelInfo
     source: str
@@ -104,12 +110,13 @@ class Result:
         """The tables that carry inference (se, t, p, ci_low, ci_high), by family."""
         return family_tables(self)
 
-    def replace(self, **changes) -> Result:
-        """A copy with some fields changed (results are immutable)."""
-        return dataclasses.replace(self, **changes)
+    def family_tables(self) -> dict[str, Table]:
+        """The tables that carry inference, as Tables (no pandas), by family."""
+        return {family: self.table(family) for family in FAMILIES}
 
     def to_dict(self) -> dict:
         """The `csi.fit/1` JSON document. Keys are a public contract: add, never rename."""
+        r2 = self.table("r2").records()
         doc = {
             "schema": SCHEMA,
             "csi_version": __version__,
@@ -121,30 +128,24 @@ class Result:
             "settings": self.settings,
             "converged": self.converged,
             "iterations": self.iterations,
-            "paths": records(self.paths),
-            "weights": records(self.weights),
-            "loadings": records(self.loadings),
-            "cross_loadings": records(self.cross_loadings),
-            "r2": {row.construct: number(row.estimate) for row in self.r2.itertuples()},
-            "r2_adj": {row.construct: number(row.adjusted) for row in self.r2.itertuples()},
-            "r2_inference": records(self.r2.drop(columns="adjusted")),
-            "total_effects": records(self.total_effects),
-            "indirect_effects": records(self.indirect_effects),
-            "index": {
-                row["construct"]: {k: number(v) for k, v in row.items() if k != "construct"}
-                for row in self.index.to_dict("records")
-            },
-            "item_weights": records(self.item_weights),
+            "paths": self.table("paths").records(),
+            "weights": self.table("weights").records(),
+            "loadings": self.table("loadings").records(),
+            "cross_loadings": self.table("cross_loadings").records(),
+            "r2": {row["construct"]: row["estimate"] for row in r2},
+            "r2_adj": {row["construct"]: row["adjusted"] for row in r2},
+            "r2_inference": self.table("r2").drop("adjusted").records(),
+            "total_effects": self.table("total_effects").records(),
+            "indirect_effects": self.table("indirect_effects").records(),
+            "index": _by_construct(self.table("index")),
+            "item_weights": self.table("item_weights").records(),
             # SD of each construct's 0-100 score: unstandardized effects (csi.decisions)
             "score_sd": {c: number(v) for c, v in zip(
                 self.model.constructs, self.point_vectors.get("score_sd", ()))},
-            "reliability": {
-                row["construct"]: {k: number(v) for k, v in row.items() if k != "construct"}
-                for row in self.reliability.to_dict("records")
-            },
-            "htmt": records(self.htmt),
-            "fornell_larcker": records(self.fornell_larcker),
-            "vif": records(self.vif),
+            "reliability": _by_construct(self.table("reliability")),
+            "htmt": self.table("htmt").records(),
+            "fornell_larcker": self.table("fornell_larcker").records(),
+            "vif": self.table("vif").records(),
             "bootstrap": self.bootstrap,
             **(self.priorities.to_dict() if self.priorities is not None else {}),
             **({} if self.advice is None or self.advice.status == "ok" else {"priorities": []}),
@@ -171,8 +172,9 @@ class Result:
 
 def family_tables(result: Result) -> dict[str, pd.DataFrame]:
     """The tables that carry inference, by estimate family (csi.estimators.reported)."""
-    return {
-        "paths": result.paths, "weights": result.weights, "loadings": result.loadings,
-        "total_effects": result.total_effects, "indirect_effects": result.indirect_effects,
-        "r2": result.r2, "index": result.index,
-    }
+    return {family: getattr(result, family) for family in FAMILIES}
+
+
+def _by_construct(table: Table) -> dict[str, dict]:
+    """{construct: {column: value}} of a table keyed by its `construct` column."""
+    return {row.pop("construct"): row for row in table.records()}

@@ -81,7 +81,7 @@ def population_priorities(spec):
     point = {k: v[0] for k, v in estimate_vectors(truth, PLANTED.means()[None], sd, layout,
                                                    1.0, 10.0, True).items()}
     return analyse(structure.constructs, structure.indicators, structure.block_of,
-                   {c: spec.predecessors(c) for c in structure.constructs}, None, point, None,
+                   {c: spec.predecessors(c) for c in structure.constructs}, point, None,
                    list(layout.effects), spec.target, None, None)
 
 

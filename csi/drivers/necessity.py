@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from csi.jsonio import number
+
+if TYPE_CHECKING:  # pandas loads where a table is built, not with the fit (issue 15)
+    import pandas as pd
 
 THRESHOLD_D = 0.1
 ALPHA = 0.05
@@ -130,6 +133,8 @@ def bottlenecks(x: np.ndarray, y: np.ndarray, found: Ceilings,
     need_cr = np.clip((target - a) / b, x0, x1) if np.isfinite(b) and b > 0 else np.full(
         levels.shape, x0)
     pct = lambda v: (v - x0) / (x1 - x0) * 100  # noqa: E731
+    import pandas as pd
+
     return pd.DataFrame({"target_level": levels, "target_score": target,
                          "ce_fdh": pct(need_ce), "ce_fdh_score": need_ce,
                          "cr_fdh": pct(need_cr), "cr_fdh_score": need_cr})
@@ -243,4 +248,6 @@ def scores_0_100(values: np.ndarray, low: np.ndarray, high: np.ndarray,
 
     weights = np.zeros((values.shape[1], len(constructs)))
     weights[np.arange(values.shape[1]), block_of] = normalized
+    import pandas as pd
+
     return pd.DataFrame(rescale_0_100(values, low, high) @ weights, columns=constructs)

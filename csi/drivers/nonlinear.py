@@ -31,15 +31,18 @@ respondent counts the bootstrap draws, through `NonlinearModel.statistics`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from csi.diagnostics import NO_INTERVALS_BELOW
 from csi.distributions import stdtr
 from csi.errors import EstimationError
 from csi.jsonio import number, records
 from csi.model.structure import Layout
+
+if TYPE_CHECKING:  # pandas loads where a table is built, not with the fit (issue 15)
+    import pandas as pd
 
 KNOT_RULES = ("median", "midpoint", "mean")
 MODELS = ("linear", "nonlinear")  # what --priorities-from may force
@@ -682,6 +685,8 @@ def summarize(model: NonlinearModel, point: dict[str, np.ndarray],
         )
     if draws is None:
         notes.append(NO_CLASS_WITHOUT_BOOTSTRAP + "; none were assigned")
+    import pandas as pd
+
     return NonlinearResult(
         knot=model.settings.knot,
         knots={c: float(model.knots[k]) for k, c in enumerate(constructs)},

@@ -16,14 +16,17 @@ one (--priorities-from); advice never rests on a model the evidence does not fav
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from csi.errors import ModelError
-from csi.jsonio import records
-from csi.tables import table
+from csi.tables import FramesOnAccess, Table
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 IMPACT_POINTS = 5.0
 QUADRANTS = {  # (high importance, high performance) -> label (Martilla & James 1977)
@@ -41,8 +44,9 @@ METRICS = ("total_effect", "total_effect_unstd", "importance", "impact_5pt", "pe
 
 
 @dataclass(frozen=True)
-class Priorities:
-    """What to improve first, for one target construct."""
+class Priorities(FramesOnAccess):
+    """What to improve first, for one target construct (tables: DataFrames or Tables,
+    csi.tables)."""
 
     target: str
     target_reason: str
@@ -64,14 +68,16 @@ class Priorities:
                 "quadrant_rule": QUADRANT_RULE,
                 "score": "importance x (100 - performance)",
             },
-            "importance": records(self.importance),
-            "indicator_importance": records(self.indicator_importance),
-            "priorities": records(self.ranking),
+            "importance": self.table("importance").records(),
+            "indicator_importance": self.table("indicator_importance").records(),
+            "priorities": self.table("ranking").records(),
         }
 
     @classmethod
     def from_dict(cls, doc: dict) -> Priorities:
         """Rebuild from a saved `csi.fit` JSON document (for `csi priorities`)."""
+        import pandas as pd
+
         settings = doc["priority_settings"]
         return cls(
             target=settings["target"],
@@ -194,7 +200,7 @@ def quadrant(importance: np.ndarray, performance: np.ndarray) -> list[str]:
 
 
 def analyse(constructs: tuple[str, ...], indicators: tuple[str, ...], block_of: np.ndarray,
-            predecessors: dict[str, tuple[str, ...]], effects: pd.DataFrame,
+            predecessors: dict[str, tuple[str, ...]],
             point: dict[str, np.ndarray], draws: dict[str, np.ndarray] | None,
             effect_pairs: list[tuple[int, int]], model_target: str | None,
             requested: str | None, level: float | None, impact_family: str | None = None,
@@ -272,10 +278,10 @@ def analyse(constructs: tuple[str, ...], indicators: tuple[str, ...], block_of: 
         ranking["p_top3"] = (resample_ranks <= 3).mean(axis=0)
         ranking["significant"] = ((importance["importance_ci_low"] > 0)
                                   | (importance["importance_ci_high"] < 0))
-    importance = table(importance)
-    indicator = table(indicator)
+    importance = Table(importance)
+    indicator = Table(indicator)
     order = np.argsort(np.asarray(ranking["rank"]), kind="stable")  # by rank (ranks differ)
-    ranking = table({column: values if np.isscalar(values) or values is None
+    ranking = Table({column: values if np.isscalar(values) or values is None
                      else np.asarray(values)[order] for column, values in ranking.items()})
     return Priorities(target=target, target_reason=reason, model=model, level=level,
                       importance=importance, indicator_importance=indicator, ranking=ranking,
@@ -312,7 +318,7 @@ def sentences(priorities: Priorities, label, top: int = 3, weakest: int = 3) -> 
                 f"{info['impact_5pt']:.1f} points")
         if level and "impact_5pt_ci_low" in info:
             text += f" ({level} CI {info['impact_5pt_ci_low']:.1f}–{info['impact_5pt_ci_high']:.1f})"
-        if row.get("p_top1") is not None and not pd.isna(row.get("p_top1")):
+        if row.get("p_top1") is not None and not math.isnan(row["p_top1"]):
             text += f"; it is the top priority in {share(row['p_top1'])} of resamples"
             if len(priorities.ranking) > 3:  # with three drivers or fewer it always is
                 text += f" and in the top three in {share(row['p_top3'])}"
