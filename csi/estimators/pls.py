@@ -31,12 +31,41 @@ def _inner_weights(cor: np.ndarray, structure: Structure, scheme: str) -> np.nda
         return np.where(adjacent, cor, 0.0)
     inner = np.where(structure.path_mask, cor, 0.0)  # [k, j] for j -> k: successors of j
     inner = np.swapaxes(inner, 1, 2).copy()
-    for j, preds in enumerate(structure.predecessors):
-        if preds.size:
-            inner[:, preds, j] = _solve(cor[:, preds[:, None], preds[None, :]], cor[:, preds, j])
+    mask = structure.path_mask
+    inner[:, mask] = regressions(cor, structure)[:, mask]
     return inner
 
 
+def regressions(cor: np.ndarray, structure: Structure) -> np.ndarray:
+    """OLS coefficients of every construct on its predecessors from the construct
+    correlations (b, K, K), as (b, K, K) with [k, j] the coefficient of k -> j (0 where no
+    path). A small batch (a point fit) solves all regressions in one stacked call, each
+    system padded with an identity to the largest predecessor count; a bootstrap's stack
+    goes construct by construct (_solve's batched factorisations)."""
+    batch, k_count = cor.shape[0], cor.shape[1]
+    coef = np.zeros((batch, k_count, k_count))
+    targets, index, valid = structure.padded_predecessors
+    if not targets.size:
+        return coef
+    if batch < SMALL_BATCH:
+        both = valid[:, :, None] & valid[:, None, :]
+        a = np.where(both, cor[:, index[:, :, None], index[:, None, :]],
+                     np.eye(index.shape[1]))
+        rhs = np.where(valid, cor[:, index, targets[:, None]], 0.0)
+        try:
+            solved = np.linalg.solve(a, rhs[..., None])[..., 0]
+        except np.linalg.LinAlgError as exc:
+            raise EstimationError(SINGULAR) from exc
+        rows = np.broadcast_to(targets[:, None], index.shape)
+        coef[:, index[valid], rows[valid]] = solved[:, valid]
+        return coef
+    for j in targets:
+        preds = structure.predecessors[j]
+        coef[:, preds, j] = _solve(cor[:, preds[:, None], preds[None, :]], cor[:, preds, j])
+    return coef
+
+
+SMALL_BATCH = 64  # below this many matrices a stacked LAPACK call beats the batched algebra
 SINGULAR = (
     "a regression in the model is singular (two constructs or indicators are perfectly "
     "collinear); check for duplicated items or constructs with identical blocks"
@@ -49,7 +78,7 @@ def _solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     over the batch axis, which beats one LAPACK call per matrix for the thousands of tiny
     systems of a bootstrap (a point fit's single system goes to LAPACK)."""
     m = a.shape[-1]
-    if m > 6 or a.shape[0] < 64:  # LAPACK wins for big systems and for small batches
+    if m > 6 or a.shape[0] < SMALL_BATCH:  # LAPACK wins for big systems and small batches
         try:
             return np.linalg.solve(a, b[..., None])[..., 0]
         except np.linalg.LinAlgError as exc:
@@ -284,13 +313,10 @@ def derive(weights: np.ndarray, cov: np.ndarray, structure: Structure, iteration
     loadings = np.take_along_axis(cross, structure.block_of[None, :, None], axis=2)[..., 0]
     cor = block_rows(sw, weights, structure)
     batch, k_count = cor.shape[0], cor.shape[1]
-    paths = np.zeros((batch, k_count, k_count))
+    paths = regressions(cor, structure)
     r2 = np.full((batch, k_count), np.nan)
-    for j, preds in enumerate(structure.predecessors):
-        if preds.size:
-            coef = _solve(cor[:, preds[:, None], preds[None, :]], cor[:, preds, j])
-            paths[:, preds, j] = coef
-            r2[:, j] = np.einsum("bi,bi->b", coef, cor[:, preds, j])
+    endogenous = structure.padded_predecessors[0]
+    r2[:, endogenous] = np.einsum("bkj,bkj->bj", paths, cor)[:, endogenous]
     identity = np.eye(k_count)
     total = np.linalg.inv(identity[None] - paths) - identity[None]
     return PlsEstimates(

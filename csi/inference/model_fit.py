@@ -52,8 +52,11 @@ def statistics(estimates: PlsEstimates, observed: np.ndarray, structure: Structu
                estimator: str) -> dict[str, dict[str, np.ndarray]]:
     """{model: {statistic: (b,)}} of a batch of estimates on observed correlations (b, p, p)."""
     implied = _implied(estimates, observed, structure, composite_blocks(structure, estimator))
-    return {"estimated": distances(observed, implied.estimated),
-            "saturated": distances(observed, implied.saturated)}
+    batch = observed.shape[0]
+    both = distances(np.concatenate([observed, observed]),  # one factorisation call
+                     np.concatenate([implied.estimated, implied.saturated]))
+    return {"estimated": {name: values[:batch] for name, values in both.items()},
+            "saturated": {name: values[batch:] for name, values in both.items()}}
 
 
 def _power(matrix: np.ndarray, exponent: float) -> np.ndarray:

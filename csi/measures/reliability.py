@@ -31,22 +31,24 @@ def reliability(cor: np.ndarray, weights: np.ndarray, loadings: np.ndarray,
     variance (Dijkstra & Henseler 2015, MIS Quarterly 39(2), eq. 6).
     Single-item blocks are perfectly reliable by definition: every measure is 1.
     """
-    k_count = len(blocks)
-    out = {name: np.ones(k_count) for name in ("alpha", "rho_a", "rho_c", "ave")}
+    membership = np.zeros((cor.shape[0], len(blocks)))
     for k, idx in enumerate(blocks):
-        size = idx.size
-        if size == 1:
-            continue
-        r_b = cor[np.ix_(idx, idx)]
-        lam = loadings[idx]
-        out["alpha"][k] = size / (size - 1) * (1 - size / r_b.sum())
-        out["rho_c"][k] = lam.sum() ** 2 / (lam.sum() ** 2 + (1 - lam**2).sum())
-        out["ave"][k] = np.mean(lam**2)
-        w = weights[idx] / np.sqrt(weights[idx] @ r_b @ weights[idx])
-        outer = np.outer(w, w)
-        out["rho_a"][k] = (w @ w) ** 2 * (
-            (w @ (r_b - np.eye(size)) @ w) / (w @ (outer - np.diag(np.diag(outer))) @ w)
-        )
+        membership[idx, k] = 1.0
+    size = membership.sum(axis=0)
+    spread = membership * weights[:, None]  # each weight in its block's column
+    quad = np.einsum("ik,ij,jk->k", spread, cor, spread)  # w' R_b w
+    w = weights / np.sqrt(quad @ membership.T)  # scaled to unit score variance
+    w_sq = w ** 2 @ membership  # w'w per block; then w'(R_b - I)w = 1 - w'w
+    lam_sum, lam_sq = loadings @ membership, loadings ** 2 @ membership
+    with np.errstate(divide="ignore", invalid="ignore"):  # blocks of one item: 0/0, kept 1
+        measures = {
+            "alpha": size / (size - 1) * (1 - size / np.einsum("ik,ij,jk->k", membership, cor,
+                                                               membership)),
+            "rho_a": w_sq ** 2 * (1 - w_sq) / (w_sq ** 2 - w ** 4 @ membership),
+            "rho_c": lam_sum ** 2 / (lam_sum ** 2 + size - lam_sq),
+            "ave": lam_sq / size,
+        }
+    out = {name: np.where(size > 1, values, 1.0) for name, values in measures.items()}
     return Reliability(**out)
 
 

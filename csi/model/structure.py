@@ -51,6 +51,22 @@ class Structure:
         return [np.flatnonzero(self.block_of == k) for k in range(len(self.constructs))]
 
     @functools.cached_property
+    def padded_predecessors(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(targets (E,), index (E, m), valid (E, m)): each construct with predecessors and
+        its predecessors padded to the largest count m, so that every structural regression
+        of a fit is one stacked solve."""
+        targets = np.array([j for j, preds in enumerate(self.predecessors) if preds.size],
+                           dtype=int)
+        size = max((self.predecessors[j].size for j in targets), default=0)
+        index = np.zeros((targets.size, size), dtype=int)
+        valid = np.zeros((targets.size, size), dtype=bool)
+        for row, j in enumerate(targets):
+            preds = self.predecessors[j]
+            index[row, : preds.size] = preds
+            valid[row, : preds.size] = True
+        return targets, index, valid
+
+    @functools.cached_property
     def padded_blocks(self) -> tuple[np.ndarray, np.ndarray, bool]:
         """(index (K, m), valid (K, m), plain): each construct's indicators padded to the
         largest block's size m; plain when the blocks are contiguous and equal in size, so
