@@ -17,10 +17,7 @@ import numpy as np
 from csi import diagnostics as checks
 from csi import estimators
 from csi.diagnostics import Diagnostic
-from csi.drivers import necessity as necessity_mod
 from csi.drivers.advice import advise
-from csi.drivers.nonlinear import NonlinearModel, NonlinearSettings
-from csi.drivers.nonlinear import summarize as summarize_nonlinear
 from csi.drivers.priorities import Priorities, analyse, choose_target, priority_model
 from csi.errors import EstimationError, ModelError
 from csi.estimators.base import EstimatorFit, PlsEstimates, PlsSettings
@@ -40,6 +37,8 @@ from csi.tables import Table
 
 if TYPE_CHECKING:  # a fit to JSON never loads pandas (issue 15); a DataFrame source has
     import pandas as pd  # loaded it already
+
+    from csi.drivers.nonlinear import NonlinearModel, NonlinearSettings
 
 VARIANTS = ("linear", "nonlinear")
 
@@ -108,6 +107,8 @@ def fit(
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant '{variant}' ({', '.join(VARIANTS)})")
     if nonlinear is None and variant == "nonlinear":
+        from csi.drivers.nonlinear import NonlinearSettings
+
         nonlinear = NonlinearSettings()
     if priorities_from is not None:
         if nonlinear is None:
@@ -251,6 +252,8 @@ def fit_items(items: ItemData, spec: ModelSpec, settings: PlsSettings, source: s
         result = with_inference(result, sample, items, layout, settings, point, bootstrap,
                                 progress, extension=variant or adjustment)
     if variant is not None:
+        from csi.drivers.nonlinear import summarize as summarize_nonlinear
+
         block = summarize_nonlinear(
             variant, result.point_vectors,
             result.draws.values if result.draws is not None else None,
@@ -346,6 +349,8 @@ def with_necessity(result: Result, items: ItemData, layout: Layout, priorities: 
                    spec: ModelSpec, permutations: int, seed: int) -> tuple[Result, Priorities]:
     """NCA of every driver of the target on the 0-100 construct scores; the priorities marked
     with it (cIPMA: necessary drivers that are bottlenecks first)."""
+    from csi.drivers import necessity as necessity_mod
+
     structure = layout.structure
     scores = necessity_mod.scores_0_100(
         items.values, items.item_low, items.item_high,
@@ -403,6 +408,8 @@ def diagnose(result: Result, items: ItemData, spec: ModelSpec, layout: Layout,
 def nonlinear_model(result: Result, spec: ModelSpec, layout: Layout, items: ItemData,
                     target: str | None, settings: NonlinearSettings) -> NonlinearModel:
     """The non-linear structural model on the linear fit's 0-100 construct scores."""
+    from csi.drivers.nonlinear import NonlinearModel
+
     constructs = layout.structure.constructs
     name, _ = choose_target(constructs, {c: spec.predecessors(c) for c in constructs},
                             spec.target, target)

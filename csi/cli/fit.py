@@ -18,7 +18,6 @@ from csi.cli.report import lang_option
 from csi.pipeline import fit_items, summed_survey
 from csi.ingest import item_matrix
 from csi.ingest.partitions import read_source
-from csi.drivers.nonlinear import NonlinearSettings, parse_knot
 from csi.estimators.base import OBJECTIVES
 from csi.estimators.interaction import DEFAULT_METHOD, METHODS as INTERACTION_METHODS
 from csi.scale_out import scheduled
@@ -27,7 +26,12 @@ from csi.model.spec import load_model
 
 
 def _knot(context, parameter, value):
-    """--knot: a rule name or a number on 0-100."""
+    """--knot: a rule name or a number on 0-100 (the default rule needs no parsing, and the
+    linear variant's fit no non-linear module)."""
+    if value == parameter.default:
+        return value
+    from csi.drivers.nonlinear import parse_knot
+
     try:
         return parse_knot(value)
     except ValueError as exc:
@@ -227,6 +231,8 @@ def _variant(options: dict) -> NonlinearSettings | None:
         if forced == "nonlinear":
             raise click.UsageError("--priorities-from nonlinear needs --variant nonlinear")
         return None
+    from csi.drivers.nonlinear import NonlinearSettings
+
     return NonlinearSettings(knot=knot, priorities_from=forced)
 
 
