@@ -29,11 +29,9 @@ def _inner_weights(cor: np.ndarray, structure: Structure, scheme: str) -> np.nda
         return np.where(adjacent, np.sign(cor), 0.0)
     if scheme == "factorial":
         return np.where(adjacent, cor, 0.0)
-    inner = np.where(structure.path_mask, cor, 0.0)  # [k, j] for j -> k: successors of j
-    inner = np.swapaxes(inner, 1, 2).copy()
-    mask = structure.path_mask
-    inner[:, mask] = regressions(cor, structure)[:, mask]
-    return inner
+    # [k, j]: the regression coefficient of a predecessor k of j, the correlation of a
+    # successor k of j (j -> k; a recursive model has no pair that is both)
+    return np.where(structure.path_mask.T, np.swapaxes(cor, 1, 2), regressions(cor, structure))
 
 
 def regressions(cor: np.ndarray, structure: Structure) -> np.ndarray:
@@ -48,16 +46,14 @@ def regressions(cor: np.ndarray, structure: Structure) -> np.ndarray:
     if not targets.size:
         return coef
     if batch < SMALL_BATCH:
-        both = valid[:, :, None] & valid[:, None, :]
-        a = np.where(both, cor[:, index[:, :, None], index[:, None, :]],
-                     np.eye(index.shape[1]))
-        rhs = np.where(valid, cor[:, index, targets[:, None]], 0.0)
+        matrices, sides, where = structure.regression_gather
+        flat = np.concatenate([cor.reshape(batch, -1), np.zeros((batch, 1)),
+                               np.ones((batch, 1))], axis=1)
         try:
-            solved = np.linalg.solve(a, rhs[..., None])[..., 0]
+            solved = np.linalg.solve(flat[:, matrices], flat[:, sides, None])[..., 0]
         except np.linalg.LinAlgError as exc:
             raise EstimationError(SINGULAR) from exc
-        rows = np.broadcast_to(targets[:, None], index.shape)
-        coef[:, index[valid], rows[valid]] = solved[:, valid]
+        coef.reshape(batch, -1)[:, where] = solved[:, valid]
         return coef
     for j in targets:
         preds = structure.predecessors[j]
@@ -210,7 +206,7 @@ def _normalize(weights: np.ndarray, cov: np.ndarray, structure: Structure,
     """Scale each block's weights so its construct score has unit variance; returns the
     scaled weights and S W for them (`rows`: grouped(cov), if already made)."""
     sw = block_products(cov, weights, structure, rows)
-    own = np.take_along_axis(sw, structure.block_of[None, :, None], axis=2)[..., 0]
+    own = sw[(slice(None), *structure.own_columns)]
     variance = (weights * own) @ structure.membership
     if np.any(variance <= 0):
         raise EstimationError("a construct score has zero variance; check for constant items")
@@ -268,7 +264,7 @@ def _align_signs(weights: np.ndarray, cov: np.ndarray, structure: Structure,
     """Flip a construct when most of its indicators correlate negatively with it."""
     membership = structure.membership
     own = block_products(cov, weights, structure, rows)
-    own = np.take_along_axis(own, structure.block_of[None, :, None], axis=2)[..., 0]
+    own = own[(slice(None), *structure.own_columns)]
     negative = (own < 0).astype(float) @ membership  # (b, K) count of negative loadings
     size = membership.sum(axis=0)
     flip = np.where(negative > size / 2, -1.0, 1.0)
@@ -310,7 +306,7 @@ def derive(weights: np.ndarray, cov: np.ndarray, structure: Structure, iteration
     indicator_sd = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
     sw = block_products(cov, weights, structure)
     cross = sw / indicator_sd[:, :, None]
-    loadings = np.take_along_axis(cross, structure.block_of[None, :, None], axis=2)[..., 0]
+    loadings = cross[(slice(None), *structure.own_columns)]
     cor = block_rows(sw, weights, structure)
     batch, k_count = cor.shape[0], cor.shape[1]
     paths = regressions(cor, structure)

@@ -67,6 +67,28 @@ class Structure:
         return targets, index, valid
 
     @functools.cached_property
+    def regression_gather(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Flat indices for `padded_predecessors`' stacked systems: (into K*K + 2 values,
+        the construct correlations followed by 0 and 1) the (E, m, m) matrices, padded with
+        an identity, and the (E, m) right-hand sides, padded with 0; and where each valid
+        coefficient goes in a flat (K, K) matrix ([k, j] for k -> j)."""
+        targets, index, valid = self.padded_predecessors
+        k_count = len(self.constructs)
+        zero, one = k_count * k_count, k_count * k_count + 1
+        size = index.shape[1]
+        matrices = index[:, :, None] * k_count + index[:, None, :]
+        both = valid[:, :, None] & valid[:, None, :]
+        matrices = np.where(both, matrices, np.where(np.eye(size, dtype=bool), one, zero))
+        sides = np.where(valid, index * k_count + targets[:, None], zero)
+        coefficients = (index * k_count + targets[:, None])[valid]
+        return matrices, sides, coefficients
+
+    @functools.cached_property
+    def own_columns(self) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, columns) picking each indicator's own construct from a (.., p, K) array."""
+        return np.arange(len(self.indicators)), self.block_of
+
+    @functools.cached_property
     def padded_blocks(self) -> tuple[np.ndarray, np.ndarray, bool]:
         """(index (K, m), valid (K, m), plain): each construct's indicators padded to the
         largest block's size m; plain when the blocks are contiguous and equal in size, so
