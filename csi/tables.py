@@ -27,6 +27,8 @@ def _normal(values, length: int):
     of str for names, a 1-D numeric or boolean array, an object array of None; or None
     when pandas' inference should decide (empty, mixed or object values). A scalar is
     repeated down the column, as pandas does."""
+    if isinstance(values, np.ndarray) and values.ndim == 1 and values.dtype.kind in "biuf":
+        return values.copy()
     if _scalar(values):
         if isinstance(values, str):
             return (values,) * length
@@ -34,8 +36,6 @@ def _normal(values, length: int):
             return np.full(length, None, dtype=object)
         array = np.full(length, values)
         return array if array.dtype.kind in "biuf" else None
-    if isinstance(values, np.ndarray) and values.ndim == 1 and values.dtype.kind in "biuf":
-        return values.copy()
     if not isinstance(values, (list, tuple, np.ndarray)) or not len(values):
         return None  # a Series, an Index, an empty column: pandas decides
     if isinstance(values[0], str):
@@ -60,7 +60,8 @@ class Table:
     __slots__ = ("_columns", "_raw", "_length", "_frame", "_matrix")
 
     def __init__(self, columns: Mapping[str, object]):
-        lengths = {len(values) for values in columns.values() if not _scalar(values)}
+        lengths = {len(values) for values in columns.values()
+                   if isinstance(values, (np.ndarray, list, tuple)) or not _scalar(values)}
         normal = None
         if len(lengths) == 1:
             length = next(iter(lengths))

@@ -81,17 +81,22 @@ def fornell_larcker(construct_cor: np.ndarray, ave: np.ndarray) -> np.ndarray:
 
 
 def structural_vif(construct_cor: np.ndarray, predecessors: tuple[np.ndarray, ...]) -> dict:
-    """VIF of each predictor in each structural regression: diag of the inverse correlation.
+    """VIF of each predictor in each structural regression: diag of the inverse correlation
+    (one stacked inverse, each predictor set padded with an identity to the largest).
 
     Returns {(predictor index, target index): vif}.
     """
-    vif = {}
-    for j, preds in enumerate(predecessors):
-        if preds.size:
-            inv = np.linalg.inv(construct_cor[np.ix_(preds, preds)])
-            for position, k in enumerate(preds):
-                vif[(int(k), j)] = float(inv[position, position])
-    return vif
+    targets = [j for j, preds in enumerate(predecessors) if preds.size]
+    if not targets:
+        return {}
+    size = max(predecessors[j].size for j in targets)
+    stack = np.tile(np.eye(size), (len(targets), 1, 1))
+    for row, j in enumerate(targets):
+        preds = predecessors[j]
+        stack[row, : preds.size, : preds.size] = construct_cor[np.ix_(preds, preds)]
+    diagonal = np.diagonal(np.linalg.inv(stack), axis1=1, axis2=2).tolist()
+    return {(int(k), j): diagonal[row][position] for row, j in enumerate(targets)
+            for position, k in enumerate(predecessors[j])}
 
 
 # Quality thresholds --------------------------------------------------------------------------
