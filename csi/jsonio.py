@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -28,18 +27,30 @@ def write_atomic(path: str | Path, payload: str | bytes) -> None:
     """Write to a temporary file beside `path`, then rename it over `path`."""
     target = Path(path)
     data = payload.encode("utf-8") if isinstance(payload, str) else payload
-    try:
-        handle, temporary = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.")
-    except OSError as exc:
-        raise OutputError(f"{target}: cannot write ({exc.strerror})") from None
+    handle, temporary = _temporary_beside(target)
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes files owner-only (0600)
+        os.chmod(temporary, 0o666 & ~_umask())  # made owner-only (0600), as mkstemp does
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _temporary_beside(target: Path) -> tuple[int, Path]:
+    """A new file `.NAME.XXXXXXXX` in the target's folder, created exclusively (what
+    tempfile.mkstemp does, without the ~10 ms its import costs every short run)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    for _ in range(100):
+        temporary = (target.parent or Path(".")) / f".{target.name}.{os.urandom(6).hex()}"
+        try:
+            return os.open(temporary, flags, 0o600), temporary
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise OutputError(f"{target}: cannot write ({exc.strerror})") from None
+    raise OutputError(f"{target}: cannot write (no free temporary name)")
 
 
 def _umask() -> int:
