@@ -57,7 +57,7 @@ class CompactAnswers:
         when a column is not whole numbers in range. Decodes to the same floats as `of`."""
         n, p = values.shape
         if n == 0 or p == 0:
-            return cls.empty(n, p)
+            return cls(np.empty((n, p), dtype=CODE_TYPES[0]), np.zeros(p), np.zeros(p, bool))
         missing = np.isnan(values)
         low = np.fmin.reduce(values, axis=0)  # NaN only for a column with no answer
         high = np.fmax.reduce(values, axis=0)

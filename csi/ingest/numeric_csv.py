@@ -40,11 +40,15 @@ _FLOATS = {mark: _column_pattern(rf"-?(?:\d+(?:{re.escape(mark)}\d*)?|{re.escape
                                  r"(?:[eE][-+]?\d{1,4})?")
            for mark in ".,"}
 _NULL_SET = frozenset(ARROW_NULLS)
+_LONG = re.compile(r"\d{19}")
 
 
 def read_numeric(text: str, delimiter: str, decimal: str) -> Columns | None:
     """The named columns of delimited `text` (a whole file, its BOM removed) whose every cell
     is a number or null, typed as Arrow types them; None for any other file."""
+    quick = _whole_numbers(text, delimiter)
+    if quick is not None:
+        return quick
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader, None)
@@ -68,6 +72,38 @@ def read_numeric(text: str, delimiter: str, decimal: str) -> Columns | None:
     return Columns(tuple(names), tuple(arrays))
 
 
+def _whole_numbers(text: str, delimiter: str) -> Columns | None:
+    """The common case at C speed: an unquoted header, then rows of non-negative whole
+    numbers without a gap (digits and delimiters only); None for anything else, which the
+    csv module reads."""
+    first = text.find("\n")
+    if first < 0 or '"' in text[:first]:
+        return None
+    body = text[first + 1:].replace("\r\n", "\n")
+    d = delimiter
+    if not _DIGITS[d].fullmatch(body) or body.startswith(d) or body.endswith(d) or any(
+            gap in body for gap in (d + d, "\n" + d, d + "\n")):
+        return None  # another character (a lone carriage return too), or an empty cell
+    header = next(csv.reader([text[:first].rstrip("\r")], delimiter=delimiter))
+    width = len(header)
+    lines = [line for line in body.split("\n") if line]
+    if width < 2 or not lines or any(line.count(delimiter) != width - 1 for line in lines):
+        return None  # rows of another width
+    names, duplicates = tidy_names(header)
+    if duplicates:
+        return None
+    values = np.fromstring(delimiter.join(lines), dtype=np.int64, sep=delimiter)
+    if values.size != width * len(lines) or values.max() >= 10**18:
+        return None  # (numbers beyond int64 saturate: left to the csv module and Arrow)
+    values = values.reshape(-1, width)
+    lows, highs = values.min(axis=0), values.max(axis=0)
+    return Columns(tuple(names), tuple(values[:, j].astype(_smallest_type(lows[j], highs[j]))
+                                       for j in range(width)))
+
+
+_DIGITS = {mark: re.compile(f"[0-9{re.escape(mark)}\n]*") for mark in ",;\t|"}
+
+
 def _numbers(cells: tuple[str, ...], decimal: str) -> np.ndarray | None:
     """One column's cells as Arrow converts them (then csi.ingest.frames.compact stores
     them): int64 narrowed to the smallest type that holds it when every cell is a whole
@@ -82,8 +118,8 @@ def _numbers(cells: tuple[str, ...], decimal: str) -> np.ndarray | None:
             return None  # Arrow types such a column as null
         return np.fromiter((np.nan if null else float(int(cell))
                             for cell, null in zip(cells, nulls)), dtype=float, count=n)
-    if not _FLOATS[decimal].fullmatch(joined):
-        return None
+    if not _FLOATS[decimal].fullmatch(joined) or _LONG.search(joined):
+        return None  # (a whole number of 19 digits or more: Arrow may read it as int64)
     if decimal == ",":
         cells = joined.replace(",", ".").split("\n")
     return np.fromiter((np.nan if cell in _NULL_SET else float(cell) for cell in cells),
@@ -91,10 +127,17 @@ def _numbers(cells: tuple[str, ...], decimal: str) -> np.ndarray | None:
 
 
 def _smallest(values: np.ndarray) -> np.ndarray:
-    """Whole numbers in the smallest of int8, int16, int32 that holds them (else int64)."""
-    low, high = values.min(), values.max()
-    for kind in (np.int8, np.int16, np.int32):
-        info = np.iinfo(kind)
-        if info.min <= low and high <= info.max:
-            return values.astype(kind)
-    return values
+    """Whole numbers in the smallest of int8, int16, int32 that holds them (else int64), as
+    csi.ingest.frames.compact stores an Arrow integer column."""
+    return values.astype(_smallest_type(values.min(), values.max()))
+
+
+def _smallest_type(low, high) -> type:
+    for kind, smallest, largest in _INT_TYPES:
+        if smallest <= low and high <= largest:
+            return kind
+    return np.int64
+
+
+_INT_TYPES = tuple((kind, int(np.iinfo(kind).min), int(np.iinfo(kind).max))
+                   for kind in (np.int8, np.int16, np.int32))
