@@ -107,6 +107,8 @@ EDGE_CASES = {
     "an empty column name": ("a,,c\n1,2,3\n4,5,6\n", True),
     # the pyarrow/pandas path reads these
     "a text cell": ("a,b\n1,2\nx,4\n", False),
+    "a non-ASCII digit": ("a,b\n1,2\n\u0663,4\n", False),
+    "a non-ASCII digit with a gap": ("a,b\n1,\n\u0663.5,4\n", False),
     "a leading plus": ("a,b\n+1,2\n3,4\n", False),
     "a padded number": ("a,b\n 1,2\n3,4\n", False),
     "a 19-digit number": ("a,b\n1234567890123456789,2\n3,4\n", False),

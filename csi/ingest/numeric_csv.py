@@ -25,22 +25,14 @@ from csi.ingest.frames import tidy_names
 # Arrow's default null texts (pyarrow.csv.ConvertOptions().null_values; a test keeps them equal)
 ARROW_NULLS = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND",
                "1.#QNAN", "N/A", "NA", "NULL", "NaN", "n/a", "nan", "null")
-_NULL = "|".join(re.escape(text) for text in ARROW_NULLS if text)
-_INT = r"-?\d{1,18}"  # within int64, as Arrow infers it (a leading + makes Arrow read floats)
-
-
-def _column_pattern(cell: str) -> re.Pattern:
-    """A whole column (cells joined by line feeds) of `cell`s or nulls."""
-    one = f"(?:{cell}|{_NULL})?"
-    return re.compile(f"{one}(?:\n{one})*")
-
-
-_INTS = _column_pattern(_INT)
-_FLOATS = {mark: _column_pattern(rf"-?(?:\d+(?:{re.escape(mark)}\d*)?|{re.escape(mark)}\d+)"
-                                 r"(?:[eE][-+]?\d{1,4})?")
-           for mark in ".,"}
+# ASCII digits only (Python's int() reads other scripts' digits, Arrow does not); whole
+# numbers within int64 as Arrow infers them (a leading + makes Arrow read floats)
+_INT_CELL = re.compile(r"-?\d{1,18}", re.ASCII)
+_FLOAT_CELL = {mark: re.compile(rf"-?(?:\d+(?:{re.escape(mark)}\d*)?|{re.escape(mark)}\d+)"
+                                r"(?:[eE][-+]?\d{1,4})?", re.ASCII)
+               for mark in ".,"}
 _NULL_SET = frozenset(ARROW_NULLS)
-_LONG = re.compile(r"\d{19}")
+_LONG = re.compile(r"[0-9]{19}")
 
 
 def read_numeric(text: str, delimiter: str, decimal: str) -> Columns | None:
@@ -107,23 +99,26 @@ _DIGITS = {mark: re.compile(f"[0-9{re.escape(mark)}\n]*") for mark in ",;\t|"}
 def _numbers(cells: tuple[str, ...], decimal: str) -> np.ndarray | None:
     """One column's cells as Arrow converts them (then csi.ingest.frames.compact stores
     them): int64 narrowed to the smallest type that holds it when every cell is a whole
-    number, else float64 with NaN for nulls; None when a cell is neither number nor null."""
-    joined = "\n".join(cells)
-    n = len(cells)
-    if _INTS.fullmatch(joined):
-        nulls = [cell in _NULL_SET for cell in cells]
-        if not any(nulls):
-            return _smallest(np.fromiter(map(int, cells), dtype=np.int64, count=n))
-        if all(nulls):
-            return None  # Arrow types such a column as null
-        return np.fromiter((np.nan if null else float(int(cell))
-                            for cell, null in zip(cells, nulls)), dtype=float, count=n)
-    if not _FLOATS[decimal].fullmatch(joined) or _LONG.search(joined):
-        return None  # (a whole number of 19 digits or more: Arrow may read it as int64)
-    if decimal == ",":
-        cells = joined.replace(",", ".").split("\n")
-    return np.fromiter((np.nan if cell in _NULL_SET else float(cell) for cell in cells),
-                       dtype=float, count=n)
+    number, else float64 with NaN for nulls; None when a cell is neither number nor null.
+    Each distinct cell is checked and converted once (a survey column has few)."""
+    distinct = set(cells)
+    nulls = distinct & _NULL_SET
+    texts = distinct - nulls
+    if not texts:
+        return None  # Arrow types a column without values as null
+    if all(_INT_CELL.fullmatch(text) for text in texts):
+        if not nulls:
+            table = {text: int(text) for text in texts}
+            return _smallest(np.fromiter(map(table.__getitem__, cells), np.int64, len(cells)))
+        table = {text: float(int(text)) for text in texts}
+    elif all(_FLOAT_CELL[decimal].fullmatch(text) and not _LONG.search(text)
+             for text in texts):  # (19 digits or more: Arrow may read a whole number)
+        table = {text: float(text.replace(",", ".") if decimal == "," else text)
+                 for text in texts}
+    else:
+        return None
+    table.update(dict.fromkeys(nulls, np.nan))
+    return np.fromiter(map(table.__getitem__, cells), float, len(cells))
 
 
 def _smallest(values: np.ndarray) -> np.ndarray:
