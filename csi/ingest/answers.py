@@ -13,8 +13,9 @@ Columns are converted one at a time (contiguous and cheap) into the (n, p) matri
 respondent-wise steps work on, kept one or two bytes a cell when the answers are whole
 numbers (csi.ingest.compact.CompactAnswers, read as float64 block by block). When every item
 column is held as numbers in numpy (csi.ingest.survey.Survey.column: a plain numeric file,
-or numeric DataFrame columns) the steps run on the (n, p) float matrix at once, as column
-reductions, with the same counts and messages; pandas is imported only for other columns.
+or numeric DataFrame columns) and the survey is not big (MATRIX_BYTES), the steps run on the
+(n, p) float matrix at once, as column reductions, with the same counts and messages; pandas
+is imported only for other columns.
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ from csi.ingest.quality import item_stats
 from csi.ingest.survey import Survey
 
 MAX_ANSWER = 1e12
+# The matrix steps hold a few (n, p) float and bool matrices at once: up to this size of the
+# float matrix (2 million answers); bigger surveys go column by column, whose peak stays near
+# the compact matrix (issue 21, docs/scale.md).
+MATRIX_BYTES = 1 << 24
 _NA_HINT = re.compile(r"know|refus|applicable|no answer|not answer|n/a|prefer not|not sure|"
                       r"unsure|no opinion|keine|weiß|sais pas|no sabe|不知道|不清楚|说不清|"
                       r"不好说|不确定|无法回答|无法评价|拒绝|拒答|不适用|无意见|没有意见",
@@ -61,7 +66,8 @@ def read_answers(survey: Survey, indicators: tuple[str, ...], columns: dict[str,
     codes = np.array(options.na_codes, dtype=float)
     texts = na_text_set(options.na_texts)
     arrays = [survey.column(columns[item]) for item in indicators]
-    if indicators and all(array is not None for array in arrays):
+    if indicators and all(array is not None for array in arrays) and \
+            survey.rows_read * len(indicators) * 8 <= MATRIX_BYTES:
         steps = _matrix_steps(survey, arrays, columns, indicators, shown, options, codes,
                               low, high, report)
     else:
