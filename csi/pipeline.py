@@ -7,7 +7,6 @@ notebook calls (`csi.fit`); the CLI does the I/O around it.
 from __future__ import annotations
 
 import dataclasses
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 import numpy as np
@@ -147,8 +146,7 @@ def _survey(source, options: IngestOptions) -> tuple[Survey, np.ndarray | None]:
         return source, None
     if isinstance(source, (str, Path)):
         return read_source(source, options)
-    pandas = sys.modules.get("pandas")  # no pandas loaded: the source is no DataFrame
-    if pandas is not None and isinstance(source, pandas.DataFrame):
+    if isinstance(source, pd.DataFrame):
         frame = source.reset_index(drop=True)
         return Survey(source="<DataFrame>", frame=frame, format="dataframe",
                       sha256=frame_sha256(frame)), None
