@@ -43,6 +43,7 @@ CHILD = textwrap.dedent("""
 
     survey, warm = sys.argv[1], sys.argv[2]
     csi.fit(warm, "ecsi", scale=(1, 10), bootstrap=0)
+    import pandas, pyarrow.compute, pyarrow.csv  # the big file's reader (mobi needs neither)
     baseline = kib("VmRSS")
     result = csi.fit(survey, "ecsi", scale=(1, 10), bootstrap=0)
     print(json.dumps({"above": kib("VmHWM") - baseline, "n": result.n_obs,

@@ -11,7 +11,11 @@
 
 Columns are converted one at a time (contiguous and cheap) into the (n, p) matrix the
 respondent-wise steps work on, kept one or two bytes a cell when the answers are whole
-numbers (csi.ingest.compact.CompactAnswers, read as float64 block by block).
+numbers (csi.ingest.compact.CompactAnswers, read as float64 block by block). When every item
+column is held as numbers in numpy (csi.ingest.survey.Survey.column: a plain numeric file,
+or numeric DataFrame columns) and the survey is not big (MATRIX_BYTES), the steps run on the
+(n, p) float matrix at once, as column reductions, with the same counts and messages; pandas
+is imported only for other columns.
 """
 
 from __future__ import annotations
@@ -21,7 +25,6 @@ import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from csi.ingest.compact import CompactAnswers
 from csi.ingest.frames import NULL_TEXTS
@@ -31,6 +34,10 @@ from csi.ingest.quality import item_stats
 from csi.ingest.survey import Survey
 
 MAX_ANSWER = 1e12
+# The matrix steps hold a few (n, p) float and bool matrices at once: up to this size of the
+# float matrix (2 million answers); bigger surveys go column by column, whose peak stays near
+# the compact matrix (issue 21, docs/scale.md).
+MATRIX_BYTES = 1 << 24
 _NA_HINT = re.compile(r"know|refus|applicable|no answer|not answer|n/a|prefer not|not sure|"
                       r"unsure|no opinion|keine|weiß|sais pas|no sabe|不知道|不清楚|说不清|"
                       r"不好说|不确定|无法回答|无法评价|拒绝|拒答|不适用|无意见|没有意见",
@@ -56,10 +63,30 @@ def read_answers(survey: Survey, indicators: tuple[str, ...], columns: dict[str,
                  shown: list[str], options: IngestOptions, low: np.ndarray,
                  high: np.ndarray, report: Messages) -> Answers:
     """Steps 2-4 for every item; `low`/`high` are the items' bounds (NaN when unknown)."""
-    n, p = survey.rows_read, len(indicators)
-    known = ~np.isnan(low)
     codes = np.array(options.na_codes, dtype=float)
     texts = na_text_set(options.na_texts)
+    arrays = [survey.column(columns[item]) for item in indicators]
+    if indicators and all(array is not None for array in arrays) and \
+            survey.rows_read * len(indicators) * 8 <= MATRIX_BYTES:
+        steps = _matrix_steps(survey, arrays, columns, indicators, shown, options, codes,
+                              low, high, report)
+    else:
+        steps = _column_steps(survey, indicators, columns, shown, options, codes, texts,
+                              low, high, report)
+    raw, counts, stats, missing_per_row, missing_per_item, outside_first, huge_first = steps
+    _messages(survey, indicators, columns, shown, options, codes, texts, low, high, counts,
+              outside_first, huge_first, report)
+    return Answers(raw, counts, stats, missing_per_row, missing_per_item)
+
+
+def _column_steps(survey: Survey, indicators: tuple[str, ...], columns: dict[str, str],
+                  shown: list[str], options: IngestOptions, codes: np.ndarray,
+                  texts: frozenset[str], low: np.ndarray, high: np.ndarray, report: Messages):
+    """Steps 2-4 a column at a time (any column: text, Arrow, SPSS); returns (raw, counts,
+    stats, missing per row, missing per item, first value outside its scale as (row, item,
+    value) or None, first implausible value likewise)."""
+    n, p = survey.rows_read, len(indicators)
+    known = ~np.isnan(low)
     counts = {key: np.zeros(p, dtype=np.int64) for key in COUNTS}
     raw = CompactAnswers.empty(n, p)
     stats = []
@@ -92,6 +119,87 @@ def read_answers(survey: Survey, indicators: tuple[str, ...], columns: dict[str,
         missing_per_row += absent
         raw.put(j, x)
         del x, absent
+    return raw, counts, stats, missing_per_row, missing_per_item, outside_first, huge_first
+
+
+def _matrix_steps(survey: Survey, arrays: list[np.ndarray], columns: dict[str, str],
+                  indicators: tuple[str, ...], shown: list[str], options: IngestOptions,
+                  codes: np.ndarray, low: np.ndarray, high: np.ndarray, report: Messages):
+    """Steps 2-4 on the (n, p) float matrix of numeric columns at once: what _column_steps
+    does column by column, as column reductions (the same counts, values and messages: the
+    first offending row of the first column)."""
+    n, p = survey.rows_read, len(indicators)
+    x = np.empty((n, p))
+    for j, array in enumerate(arrays):
+        x[:, j] = array  # whole numbers and floats convert exactly
+    counts = {key: np.zeros(p, dtype=np.int64) for key in COUNTS}
+    infinite = np.isinf(x)
+    if infinite.any():
+        counts["non_numeric"] = infinite.sum(axis=0)
+        for j in np.flatnonzero(counts["non_numeric"]):
+            row = int(np.argmax(infinite[:, j]))
+            report.errors.append(f"{survey.source}, column {shown[j]}, row {row + 1}: the "
+                                 "value is not finite")
+        x[infinite] = np.nan
+    if codes.size:
+        hit = np.isin(x, codes)
+        counts["na_coded"] = hit.sum(axis=0)
+        x[hit] = np.nan
+    for j, item in enumerate(indicators):
+        ranges = survey.user_missing.get(columns[item], ())
+        if ranges:
+            counts["user_missing"][j] = non_answers(x[:, j], np.empty(0), ranges)[1]
+    for j, item in enumerate(indicators):
+        label_hints(survey, columns[item], shown[j], x[:, j], options, report)
+    known = ~np.isnan(low)
+    outside_first = huge_first = None
+    if known.any():
+        part = x[:, known]
+        outside = (part < low[known]) | (part > high[known])
+        found = outside.sum(axis=0)
+        if options.clip:
+            counts["clipped"][known] = found
+            x[:, known] = np.clip(part, low[known], high[known])
+        else:
+            counts["out_of_scale"][known] = found
+            outside_first = _first(outside, part, np.flatnonzero(known))
+            part[outside] = np.nan
+            x[:, known] = part
+    if not known.all():
+        part = x[:, ~known]
+        with np.errstate(invalid="ignore"):
+            huge = np.abs(part) > MAX_ANSWER
+        counts["out_of_scale"][~known] = huge.sum(axis=0)
+        huge_first = _first(huge, part, np.flatnonzero(~known))
+        part[huge] = np.nan
+        x[:, ~known] = part
+    absent = np.isnan(x)
+    stats = [item_stats(x[:, j]) for j in range(p)]
+    missing_per_item = absent.sum(axis=0, dtype=np.int64)
+    missing_per_row = absent.sum(axis=1, dtype=np.int32)
+    return (CompactAnswers.from_matrix(x), counts, stats, missing_per_row, missing_per_item,
+            outside_first, huge_first)
+
+
+def _first(hits: np.ndarray, values: np.ndarray,
+           items: np.ndarray) -> tuple[int, int, float] | None:
+    """(row, item, value) of the earliest row holding a hit, the first such item on a tie;
+    `hits` and `values` are the columns `items` of the matrix."""
+    if not hits.size:
+        return None
+    rows = np.where(hits.any(axis=0), np.argmax(hits, axis=0), len(hits))
+    if rows.min() == len(hits):
+        return None
+    k = int(np.argmin(rows))
+    return int(rows[k]), int(items[k]), float(values[rows[k], k])
+
+
+def _messages(survey: Survey, indicators: tuple[str, ...], columns: dict[str, str],
+              shown: list[str], options: IngestOptions, codes: np.ndarray,
+              texts: frozenset[str], low: np.ndarray, high: np.ndarray, counts: dict,
+              outside_first, huge_first, report: Messages) -> None:
+    """The errors for the first value outside its scale and the first implausible one, and
+    the notes on what was recoded."""
     if outside_first is not None:
         row, j, value = outside_first
         report.errors.append(outside_message(survey, columns[indicators[j]], shown[j], row,
@@ -112,7 +220,6 @@ def read_answers(survey: Survey, indicators: tuple[str, ...], columns: dict[str,
     if counts["clipped"].any():
         report.notes.append(f"--clip: {int(counts['clipped'].sum())} values outside the scale "
                             "moved to its bounds")
-    return Answers(raw, counts, stats, missing_per_row, missing_per_item)
 
 
 def na_text_set(texts) -> frozenset[str]:
@@ -129,12 +236,18 @@ def numbers(survey: Survey, column_name: str, shown: str, na_texts: frozenset[st
     """Step 2: a column as float64 with NaN for empty cells and declared text non-answers;
     also the mask of cells that are not finite numbers, the message for the first of them
     (None if there is none) and the number of text non-answers."""
-    column = survey.frame[column_name]
     source = survey.source
+    held = survey.column(column_name)
+    if held is not None:  # numbers in numpy storage (most answer columns): no pandas
+        n = len(held)
+        if held.dtype.kind in "iu":  # whole numbers: nothing missing, all finite
+            return held.astype(float), np.zeros(n, dtype=bool), None, 0
+        values, bad, message, hits = held.astype(float, copy=True), np.zeros(n, bool), None, 0
+        return _finite(values, bad, message, hits, source, shown)
+    import pandas as pd
+
+    column = survey.frame[column_name]
     n = len(column)
-    if isinstance(column.dtype, np.dtype) and column.dtype.kind in "iu":
-        # whole numbers in numpy storage (most answer columns): nothing missing, all finite
-        return column.to_numpy().astype(float), np.zeros(n, dtype=bool), None, 0
     if pd.api.types.is_bool_dtype(column.dtype):
         values = np.full(n, np.nan)
         bad = column.notna().to_numpy(dtype=bool)
@@ -168,6 +281,12 @@ def numbers(survey: Survey, column_name: str, shown: str, na_texts: frozenset[st
                        "number")
             message += _na_hint(value, int((filled == value).sum())) + _export_hint(survey)
         values[bad] = np.nan
+    return _finite(values, bad, message, hits, source, shown)
+
+
+def _finite(values: np.ndarray, bad: np.ndarray, message: str | None, hits: int,
+            source: str, shown: str):
+    """numbers' last step: infinite values are not answers either."""
     infinite = np.isinf(values)
     if infinite.any():
         row = int(np.flatnonzero(infinite)[0])

@@ -84,10 +84,11 @@ class CarelessScreen:
 
     def entries(self, ids=None) -> list[dict]:
         """One {row, id, reasons, indices} per flagged respondent (rows from 1); `ids` is the
-        respondent-ID column (a pandas Series in survey order) or None."""
+        respondent-ID column (a pandas Series or numpy array in survey order) or None."""
         rows = np.flatnonzero(self.flagged)
         hits = {reason: self.reasons[reason][rows] for reason in REASONS}
-        names = [None] * len(rows) if ids is None else ids.iloc[rows].tolist()
+        names = ([None] * len(rows) if ids is None else
+                 ids[rows].tolist() if isinstance(ids, np.ndarray) else ids.iloc[rows].tolist())
         out = []
         for k, row in enumerate(rows.tolist()):
             out.append({

@@ -48,6 +48,32 @@ class CompactAnswers:
             out.put(j, values[:, j])
         return out
 
+    @classmethod
+    def from_matrix(cls, values: np.ndarray) -> CompactAnswers:
+        """What `of` stores, from the whole (n, p) float matrix at once (column reductions
+        instead of a `put` per column; `values` is kept when stored as float64): the smallest
+        code type every column's range fits, each column's codes its answers (offset 0)
+        when they fit below the missing code, else its answers minus their minimum; float64
+        when a column is not whole numbers in range. Decodes to the same floats as `of`."""
+        n, p = values.shape
+        if n == 0 or p == 0:
+            return cls(np.empty((n, p), dtype=CODE_TYPES[0]), np.zeros(p), np.zeros(p, bool))
+        missing = np.isnan(values)
+        low = np.fmin.reduce(values, axis=0)  # NaN only for a column with no answer
+        high = np.fmax.reduce(values, axis=0)
+        empty = np.isnan(low)
+        span = np.where(empty, 0.0, high - low)
+        kind = next((t for t in CODE_TYPES if bool((span < np.iinfo(t).max).all())), None)
+        if kind is not None:
+            code = np.iinfo(kind).max
+            shift = np.where(empty | ((low >= 0) & (high < code)), 0.0, low)
+            shifted = np.where(missing, 0.0, values - shift)
+            codes = shifted.astype(kind)
+            if np.array_equal(codes, shifted):  # whole numbers: exact codes
+                codes[missing] = code
+                return cls(codes, shift, missing.any(axis=0))
+        return cls(np.ascontiguousarray(values, dtype=float), None)
+
     # -- shape ---------------------------------------------------------------------------
     @property
     def shape(self) -> tuple[int, int]:

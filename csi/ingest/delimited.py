@@ -26,10 +26,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 
 from csi.errors import DataError
+from csi.ingest.columnar import Columns
 from csi.ingest.decoding import decode, head_is_utf8
 from csi.ingest.exports import detect_layout
 from csi.ingest.header_rows import RECORDS
@@ -39,9 +41,17 @@ from csi.ingest.frames import (
     series_from_chunks,
     tidy_names,
 )
+from csi.ingest.numeric_csv import read_numeric
 from csi.ingest.survey import Survey
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 HEAD_BYTES = 1 << 18
+# Files up to this size whose every cell is a number are read without pandas or pyarrow
+# (csi.ingest.numeric_csv): below it, importing them costs more than the csv module's
+# slower parsing (docs/speed.md); above it, or for any other file, pyarrow reads.
+NUMERIC_BYTES = HEAD_BYTES - 1
 SNIFF_RECORDS = 60
 DELIMITERS = (",", ";", "\t", "|")
 _NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
@@ -69,7 +79,9 @@ def read_delimited_path(path: Path, source: str, encoding: str | None,
         records, _ = leading_records(text, dialect.delimiter, RECORDS)
         layout = detect_layout(records, skip_rows)
         if layout.name == "plain":
-            frame = _read_with_arrow(path, dialect, head, complete)
+            frame = _read_numeric(head, dialect) if len(head) <= NUMERIC_BYTES else None
+            if frame is None:
+                frame = _read_with_arrow(path, dialect, head, complete)
             if frame is not None:
                 return Survey(source=source, frame=frame, format="csv", encoding="utf-8",
                               delimiter=dialect.delimiter, decimal=dialect.decimal,
@@ -201,6 +213,15 @@ def _dialect_notes(dialect: Dialect, encoding: str) -> tuple[str, ...]:
     return tuple(notes)
 
 
+def _read_numeric(head: bytes, dialect: Dialect) -> Columns | None:
+    """A whole file (`head`) of numbers read by csi.ingest.numeric_csv; None otherwise."""
+    try:
+        text = head.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError:
+        return None
+    return read_numeric(text, dialect.delimiter, dialect.decimal)
+
+
 def _read_with_arrow(path: Path, dialect: Dialect, head: bytes,
                      complete: bool = False) -> pd.DataFrame | None:
     """Parse the file with pyarrow's multi-threaded reader, then store each column compactly,
@@ -275,6 +296,7 @@ def _parse_body(body: str, names: list[str], dialect: Dialect, source: str,
                 lines_before: int) -> pd.DataFrame:
     """The respondents' rows as a DataFrame, every column parsed as text by pyarrow and then
     converted to numbers where every cell is one."""
+    import pandas as pd
     import pyarrow as pa
     import pyarrow.csv as pa_csv
 
@@ -313,6 +335,7 @@ def _parse_body(body: str, names: list[str], dialect: Dialect, source: str,
 
 def _text_to_numbers(column, decimal: str) -> pd.Series:
     """A text column as compact numbers when every non-empty cell is a number, else text."""
+    import pandas as pd
     import pyarrow as pa
     import pyarrow.compute as pc
 

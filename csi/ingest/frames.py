@@ -7,8 +7,12 @@ else stays an Arrow-backed column (no Python objects per cell).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Cell texts read as "no value" in every format (pandas' and Arrow's defaults).
 NULL_TEXTS = frozenset({"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan",
@@ -71,6 +75,7 @@ def compact(column):
 
 def series_from_chunks(chunks: list) -> pd.Series | None:
     """A Series from a column's compacted blocks; None when the blocks' types disagree."""
+    import pandas as pd
     import pyarrow as pa
 
     if not chunks:
@@ -104,6 +109,8 @@ def frame_from_series(names: list[str], series: list[pd.Series]) -> pd.DataFrame
     """A DataFrame of the columns (each indexed 0..n-1), without copying them: built from
     their arrays on one row index, as aligning Series on their indexes costs more than
     reading a small file."""
+    import pandas as pd
+
     if not names:
         return pd.DataFrame()
     rows = {len(column) for column in series}

@@ -54,7 +54,7 @@ from csi.ingest.quality import (
     weight_summary,
 )
 from csi.ingest.survey import Survey
-from csi.ingest.timing import Timing, find_timing
+from csi.ingest.timing import NO_TIMING, Timing, find_timing, timing_columns
 from csi.model.spec import ModelSpec
 
 MIN_ROWS = 10
@@ -254,8 +254,7 @@ def _prepare(survey: Survey, spec: ModelSpec, options: IngestOptions):
         errors=tuple(report.errors),
         constant_items=tuple(constant),
         few_distinct_items=tuple(few),
-        careless=tuple(careless.entries(
-            survey.frame[id_info["column"]] if id_info["column"] else None)),
+        careless=tuple(careless.entries(_id_column(survey, id_info["column"]))),
         careless_screen=careless.summary() | {
             "dropped": bool(options.drop_careless),
             "rows_dropped": int(rows.dropped_careless.sum()),
@@ -318,7 +317,7 @@ def _longstring(survey: Survey, columns: dict[str, str], indicators: tuple[str, 
                 raw: np.ndarray) -> np.ndarray:
     """Each respondent's longest run of identical answers, in the order of the survey's
     columns (the questionnaire's order), on the answers as given."""
-    position = {name: k for k, name in enumerate(survey.frame.columns)}
+    position = {name: k for k, name in enumerate(survey.names)}
     order = np.argsort([position[columns[item]] for item in indicators], kind="stable")
     if np.array_equal(order, np.arange(len(order))):
         return longest_run(raw)
@@ -348,6 +347,8 @@ def _reversed_stats(stats: tuple, total: float) -> tuple:
 
 def _timing(survey: Survey, report: Messages) -> Timing:
     """The completion-time columns and times (csi.ingest.timing), stated in the notes."""
+    if all(column is None for column in timing_columns(survey.names)):
+        return NO_TIMING  # found by name: the frame is not needed
     timing = find_timing(survey.frame)
     info = timing.to_dict()
     if info is None:
@@ -633,11 +634,12 @@ def _item_quality(indicators, columns, labels, low, high, known, reverse,
 def _columns(survey: Survey, spec: ModelSpec, column_map: ColumnMap,
              report: Messages) -> dict[str, str]:
     """indicator -> survey column; ModelError for an indicator without a column."""
-    present = list(survey.frame.columns)
+    present = survey.names
+    names = set(present)
     wanted = set(spec.indicators)
     assigned: dict[str, str] = {}
     for column, indicator in column_map.columns.items():
-        if column in survey.frame.columns:
+        if column in names:
             assigned[indicator] = column
         elif indicator in wanted:
             close = difflib.get_close_matches(column, present, n=1, cutoff=0.6)
@@ -665,7 +667,7 @@ def _columns(survey: Survey, spec: ModelSpec, column_map: ColumnMap,
             f"column map {column_map.source}: {len(used)} indicators taken from mapped columns"
         )
     for item in used:
-        if item in survey.frame.columns and item not in mapped_columns:
+        if item in names and item not in mapped_columns:
             report.notes.append(
                 f"column {item} is not used: the map assigns column {assigned[item]} to "
                 f"indicator {item}"
@@ -710,8 +712,8 @@ def _reverse_items(options: IngestOptions, column_map: ColumnMap, columns: dict[
 
 def _weights(survey: Survey, options: IngestOptions, report: Messages) -> np.ndarray:
     name = options.weights
-    if name not in survey.frame.columns:
-        close = difflib.get_close_matches(name, list(survey.frame.columns), n=1, cutoff=0.6)
+    if name not in survey.names:
+        close = difflib.get_close_matches(name, survey.names, n=1, cutoff=0.6)
         hint = f" (closest: '{close[0]}')" if close else ""
         raise DataError(f"--weights {name}: not a column of {survey.source}{hint}")
     _unique(survey, name)
@@ -738,9 +740,9 @@ def _weights(survey: Survey, options: IngestOptions, report: Messages) -> np.nda
 
 
 def _ids(survey: Survey, options: IngestOptions, report: Messages) -> dict:
-    columns = list(survey.frame.columns)
+    columns = survey.names
     if options.id_column is not None:
-        if options.id_column not in survey.frame.columns:
+        if options.id_column not in columns:
             close = difflib.get_close_matches(options.id_column, columns, n=1, cutoff=0.6)
             hint = f" (closest: '{close[0]}')" if close else ""
             raise DataError(f"--id {options.id_column}: not a column of {survey.source}{hint}")
@@ -751,7 +753,7 @@ def _ids(survey: Survey, options: IngestOptions, report: Messages) -> dict:
         report.notes.append("no respondent ID column found (give --id COLUMN to check for "
                             "duplicates)")
         return {"column": None, "how": None, "count": 0, "ids": []}
-    count, listed = duplicate_ids(survey.frame[name])
+    count, listed = duplicate_ids(_id_column(survey, name))
     report.notes.append(f"respondent IDs: column {name} ({how})")
     if count:
         first = listed[0]
@@ -760,6 +762,14 @@ def _ids(survey: Survey, options: IngestOptions, report: Messages) -> dict:
             f"{first['id']} in rows {', '.join(map(str, first['rows'][:5]))})"
         )
     return {"column": name, "how": how, "count": count, "ids": listed}
+
+
+def _id_column(survey: Survey, name: str | None):
+    """The respondent-ID column: a numpy array when held as numbers, else the Series."""
+    if name is None:
+        return None
+    held = survey.column(name)
+    return held if held is not None else survey.frame[name]
 
 
 def _label(survey: Survey, column_map: ColumnMap, columns: dict[str, str],

@@ -27,9 +27,14 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
+
 from csi.jsonio import real
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MISSING_WARN = 0.05
 FEW_DISTINCT = 3
@@ -144,9 +149,20 @@ def find_id_column(columns: list[str]) -> str | None:
     return None
 
 
-def duplicate_ids(column: pd.Series) -> tuple[int, list[dict]]:
+def duplicate_ids(column: pd.Series | np.ndarray) -> tuple[int, list[dict]]:
     """How many IDs appear more than once (blank IDs ignored), and the first few with their
-    rows."""
+    rows. `column` is a Series, or a numeric column as a numpy array (csi.ingest.survey.
+    Survey.column): numbers that are all different are different IDs, so only a numeric
+    column with a repeated value needs pandas (IDs are compared as text)."""
+    if isinstance(column, np.ndarray):
+        present = column[~np.isnan(column)] if column.dtype.kind == "f" else column
+        ordered = np.sort(present)
+        if not (ordered[1:] == ordered[:-1]).any():
+            return 0, []
+    import pandas as pd
+
+    if isinstance(column, np.ndarray):
+        column = pd.Series(column, copy=False)
     values = column.astype("string").str.strip()
     present = values.notna() & (values != "")
     frame = pd.DataFrame({"id": values[present].to_numpy(dtype=object),
@@ -196,7 +212,7 @@ def item_stats(values: np.ndarray) -> tuple[int, float | None, float | None, flo
                   if seen.size > 1 else None)
             return int(present.size), low, high, mean, sd
     sd = float(seen.std(ddof=1)) if seen.size > 1 else None
-    return int(pd.unique(seen).size), low, high, float(seen.mean()), sd
+    return int(np.unique(seen).size), low, high, float(seen.mean()), sd
 
 
 

@@ -16,9 +16,9 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from csi.errors import DataError
 from csi.ingest.delimited import read_delimited_bytes, read_delimited_path
@@ -27,6 +27,9 @@ from csi.ingest.frames import NULL_TEXTS, compact, frame_from_series, series_fro
 from csi.ingest.header_rows import RECORDS
 from csi.ingest.options import IngestOptions
 from csi.ingest.survey import Survey
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _XLSX = (".xlsx", ".xlsm")
 _SAV = (".sav", ".zsav")
@@ -56,9 +59,9 @@ def read_survey(path: str | Path, options: IngestOptions | None = None, *,
     if str(path) == "-":
         raw = sys.stdin.buffer.read()
         survey = _from_bytes(raw, "<stdin>", "", encoding, sheet, rows)
-        return replace(survey, sha256=hashlib.sha256(raw).hexdigest())
+        return replace(survey, frame=survey.held, sha256=hashlib.sha256(raw).hexdigest())
     survey = _read_file(path, encoding, sheet, rows)
-    return replace(survey, sha256=_file_sha256(Path(path)))
+    return replace(survey, frame=survey.held, sha256=_file_sha256(Path(path)))
 
 
 def _file_sha256(file: Path) -> str:
@@ -260,6 +263,8 @@ def _text(cell) -> str:
 
 def _sheet_column(cells: list) -> pd.Series:
     """A sheet column as numbers when every cell is a number (or empty), else as text."""
+    import pandas as pd
+
     cleaned = [None if (cell is None or (isinstance(cell, str) and cell.strip() in NULL_TEXTS))
                else cell for cell in cells]
     numeric = all(c is None or (isinstance(c, (int, float)) and not isinstance(c, bool))
@@ -298,6 +303,7 @@ def _read_sav(file: Path, name: str, encoding: str | None) -> Survey:
     """An SPSS file with its variable labels (the question text), value labels and
     user-missing values (kept as codes here and turned into missing answers, and counted,
     when the items are prepared)."""
+    import pandas as pd
     import pyreadstat
 
     try:
@@ -337,6 +343,7 @@ def _read_sav(file: Path, name: str, encoding: str | None) -> Survey:
 # Parquet --------------------------------------------------------------------------------
 
 def _read_parquet(file, name: str) -> Survey:
+    import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
 

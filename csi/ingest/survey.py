@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import pandas as pd
+import numpy as np
+
+from csi.ingest.columnar import Columns, LazyFrame
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -18,10 +24,14 @@ class Survey:
     unless --header-row says otherwise). So in a file without blank lines or line breaks
     inside quoted cells, respondent row r is line r + header_row - 1 + header_rows of the
     file (and of a spreadsheet).
+
+    `frame` may be given as a DataFrame or as csi.ingest.columnar.Columns (the numeric
+    reader's named numpy arrays); it always reads as a DataFrame, built on first access.
+    `names` and `column` read the columns without building it (no pandas on the fit path).
     """
 
     source: str
-    frame: pd.DataFrame
+    frame: pd.DataFrame = LazyFrame()  # type: ignore[assignment]
     labels: dict[str, str] = field(default_factory=dict)  # column -> question text
     value_labels: dict[str, dict[float, str]] = field(default_factory=dict)  # SPSS
     user_missing: dict[str, tuple[tuple[float, float], ...]] = field(default_factory=dict)
@@ -40,7 +50,32 @@ class Survey:
 
     @property
     def rows_read(self) -> int:
-        return len(self.frame)
+        return len(self.held)
+
+    @property
+    def held(self) -> pd.DataFrame | Columns:
+        """The frame as given (a DataFrame, or Columns not yet turned into one): what
+        dataclasses.replace(survey, frame=survey.held, ...) keeps without building it."""
+        return self.__dict__["_held"]
+
+    @property
+    def names(self) -> list[str]:
+        """The column names, in file order."""
+        held = self.held
+        return list(held.names) if isinstance(held, Columns) else list(held.columns)
+
+    def column(self, name: str) -> np.ndarray | None:
+        """Column `name` as a numpy array when it is held as numbers in numpy storage (an
+        integer or float64 column), else None (read survey.frame[name] then). KeyError
+        when there is no such column."""
+        held = self.held
+        if isinstance(held, Columns):
+            return held.get(name)
+        column = held[name]
+        dtype = getattr(column, "dtype", None)  # a DataFrame when the name is repeated
+        if isinstance(dtype, np.dtype) and dtype.kind in "iuf":
+            return column.to_numpy()
+        return None
 
     def reading(self) -> dict:
         """How the file was read, for the data-quality report."""

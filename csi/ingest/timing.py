@@ -16,9 +16,12 @@ from __future__ import annotations
 import re
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _DURATION = re.compile(
     r"^(duration|所用时间|用时|答题用时|作答用时|答题时长|作答时长|填写时长|答卷时长|填答时长|"
@@ -61,14 +64,14 @@ class Timing:
         }
 
 
+NO_TIMING = Timing(None, (), None)  # a survey without time columns
+
+
 def find_timing(frame: pd.DataFrame) -> Timing:
     """Recognise the time columns of a survey frame and compute the completion times."""
-    keys = {}
-    for column in frame.columns:
-        keys.setdefault(_key(column), column)
-    duration = next((column for key, column in keys.items() if _DURATION.match(key)), None)
-    start = next((keys[k] for k in _START if k in keys), None)
-    end = next((keys[k] for k in _END if k in keys), None)
+    duration, start, end = timing_columns(frame.columns)
+    if duration is None and start is None and end is None:
+        return NO_TIMING
     if duration is not None:
         seconds = duration_seconds(frame[duration], _unit(duration))
         return Timing("duration", (duration,), seconds, end)
@@ -80,9 +83,23 @@ def find_timing(frame: pd.DataFrame) -> Timing:
     return Timing(None, (), None, end)
 
 
+def timing_columns(names) -> tuple[str | None, str | None, str | None]:
+    """The duration, start-time and submit-time columns among `names` (None when absent):
+    found by name alone, so a survey without them needs no look at its cells."""
+    keys = {}
+    for column in names:
+        keys.setdefault(_key(column), column)
+    duration = next((column for key, column in keys.items() if _DURATION.match(key)), None)
+    start = next((keys[k] for k in _START if k in keys), None)
+    end = next((keys[k] for k in _END if k in keys), None)
+    return duration, start, end
+
+
 def duration_seconds(column: pd.Series, unit: float = 1.0) -> np.ndarray:
     """A duration column in seconds: numbers times `unit`, or text such as `312秒`,
     `5分12秒`, `1 h 2 min`, `0:05:12`; NaN where unreadable or negative."""
+    import pandas as pd
+
     if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(
             column.dtype):
         seconds = column.to_numpy(dtype=float, na_value=np.nan) * unit
@@ -107,6 +124,8 @@ def duration_seconds(column: pd.Series, unit: float = 1.0) -> np.ndarray:
 
 
 def _timestamps(column: pd.Series) -> pd.Series:
+    import pandas as pd
+
     if pd.api.types.is_datetime64_any_dtype(column.dtype):
         return column
     with warnings.catch_warnings():
