@@ -266,3 +266,16 @@ def test_the_one_line_summary():
     screen |= {"flagged": 0}
     assert careless_line({"careless_screen": screen}) == ("Careless respondents: none of 250 "
                                                           "flagged")
+
+
+def test_median_is_numpys_to_the_bit():
+    """careless.median (no numpy.ma import) against np.median, odd and even sizes, scales
+    from 1e-8 to 1e8 and ties."""
+    from csi.ingest.careless import median
+
+    rng = np.random.default_rng(11)
+    for size in (3, 4, 5, 10, 11, 250, 251, 1000):
+        for scale in (1e-8, 1.0, 1e8):
+            values = rng.normal(size=size) * scale
+            assert median(values) == float(np.median(values))
+    assert median(np.array([1.0, 1.0, 2.0, 2.0])) == 1.5

@@ -153,7 +153,7 @@ def screen(values: np.ndarray, seconds: np.ndarray | None = None,
     if seconds is not None:
         known = np.isfinite(seconds) & (seconds > 0)
         if known.sum() >= MIN_TIMES:
-            limit = float(np.median(seconds[known])) * SPEEDER_SHARE
+            limit = median(seconds[known]) * SPEEDER_SHARE
             thresholds["speeder_seconds"] = limit
             speeder = known & (seconds < limit)
     reasons = {
@@ -338,13 +338,24 @@ def _squared_norms(cov: np.ndarray, deviations: np.ndarray) -> np.ndarray:
     return np.einsum("ij,ij->j", scaled, scaled)
 
 
+def median(values: np.ndarray) -> float:
+    """The median of finite values, as np.median computes it (the middle value, or the
+    mean of the two middle ones) without the numpy.ma import np.median makes on first use
+    (~20 ms of a short run)."""
+    middle = values.size // 2
+    if values.size % 2:
+        return float(np.partition(values, middle)[middle])
+    low, high = np.partition(values, [middle - 1, middle])[middle - 1: middle + 1]
+    return float(np.mean([low, high]))
+
+
 def robust_z(values: np.ndarray) -> np.ndarray:
     """(x - median) / (1.4826 MAD) over the finite values; NaN when the MAD is 0."""
     finite = values[np.isfinite(values)]
     if finite.size < 3:
         return np.full(values.shape, np.nan)
-    centre = float(np.median(finite))
-    spread = 1.4826 * float(np.median(np.abs(finite - centre)))
+    centre = median(finite)
+    spread = 1.4826 * median(np.abs(finite - centre))
     if spread <= 0:
         return np.full(values.shape, np.nan)
     return (values - centre) / spread

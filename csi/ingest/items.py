@@ -30,7 +30,6 @@ the first as a DataError.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field, replace
 
@@ -642,7 +641,7 @@ def _columns(survey: Survey, spec: ModelSpec, column_map: ColumnMap,
         if column in names:
             assigned[indicator] = column
         elif indicator in wanted:
-            close = difflib.get_close_matches(column, present, n=1, cutoff=0.6)
+            close = _close_matches(column, present, n=1, cutoff=0.6)
             hint = f" (closest: '{close[0]}')" if close else ""
             raise DataError(
                 f"{column_map.locate(column)}: '{column}' is not a column of "
@@ -699,7 +698,7 @@ def _reverse_items(options: IngestOptions, column_map: ColumnMap, columns: dict[
         if item is None:
             if name in column_map.reverse:
                 continue  # a map entry for an indicator this model does not use
-            close = difflib.get_close_matches(name, list(columns) + list(by_column), n=1,
+            close = _close_matches(name, list(columns) + list(by_column), n=1,
                                               cutoff=0.6)
             hint = f" (closest: '{close[0]}')" if close else ""
             raise DataError(
@@ -713,7 +712,7 @@ def _reverse_items(options: IngestOptions, column_map: ColumnMap, columns: dict[
 def _weights(survey: Survey, options: IngestOptions, report: Messages) -> np.ndarray:
     name = options.weights
     if name not in survey.names:
-        close = difflib.get_close_matches(name, survey.names, n=1, cutoff=0.6)
+        close = _close_matches(name, survey.names, n=1, cutoff=0.6)
         hint = f" (closest: '{close[0]}')" if close else ""
         raise DataError(f"--weights {name}: not a column of {survey.source}{hint}")
     _unique(survey, name)
@@ -743,7 +742,7 @@ def _ids(survey: Survey, options: IngestOptions, report: Messages) -> dict:
     columns = survey.names
     if options.id_column is not None:
         if options.id_column not in columns:
-            close = difflib.get_close_matches(options.id_column, columns, n=1, cutoff=0.6)
+            close = _close_matches(options.id_column, columns, n=1, cutoff=0.6)
             hint = f" (closest: '{close[0]}')" if close else ""
             raise DataError(f"--id {options.id_column}: not a column of {survey.source}{hint}")
         name, how = options.id_column, "--id"
@@ -798,3 +797,9 @@ def _missing_note(method: str, rows: _Rows, em) -> str:
             f"respondents by expectation-maximisation ({rows.cells} missing cells in "
             f"{rows.incomplete} respondents{rounds}){empty}")
 
+
+def _close_matches(word: str, possibilities, n: int, cutoff: float) -> list[str]:
+    """difflib's close matches, imported only when a name is missing (a message)."""
+    import difflib
+
+    return difflib.get_close_matches(word, possibilities, n=n, cutoff=cutoff)

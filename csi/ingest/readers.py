@@ -12,8 +12,6 @@ import hashlib
 import io
 import os
 import sys
-import tempfile
-import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -128,6 +126,8 @@ def _from_bytes(raw: bytes, name: str, suffix: str, encoding: str | None,
         return _ignored_encoding(_read_xlsx(io.BytesIO(raw), name, sheet, rows), encoding)
     if kind == "parquet":
         return _ignored_encoding(_read_parquet(io.BytesIO(raw), name), encoding)
+    import tempfile
+
     handle, temporary = tempfile.mkstemp(suffix=".sav")
     try:
         with os.fdopen(handle, "wb") as stream:
@@ -179,6 +179,8 @@ def _read_xlsx(file, name: str, sheet: str | None, rows_given: _Rows = _Rows()) 
     """The chosen sheet of a workbook: blank rows skipped, cached formula values, the header
     layout recognised as in delimited files (Qualtrics' Excel export has the same rows; a
     merged cell reads as its value in its first cell and blanks in the others)."""
+    import zipfile
+
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -285,6 +287,8 @@ def _arrow(values: np.ndarray):
 
 
 def _is_opendocument(file: Path) -> bool:
+    import zipfile
+
     try:
         with zipfile.ZipFile(file) as archive:
             return archive.read("mimetype").startswith(b"application/vnd.oasis.opendocument")
