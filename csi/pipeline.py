@@ -30,7 +30,7 @@ from csi.ingest.partitions import read_source, used_starts
 from csi.measures.index import rescale_0_100, unstandardized_weights
 from csi.measures.reliability import fornell_larcker, htmt, reliability, structural_vif
 from csi.model.spec import ModelSpec, load_model
-from csi.model.structure import Layout, Structure
+from csi.model.structure import Layout, Structure, compiled
 from csi.result import ModelInfo, Result, family_tables
 from csi.sample import Moments, Sample
 from csi.tables import Table
@@ -200,8 +200,7 @@ def fit_items(items: ItemData, spec: ModelSpec, settings: PlsSettings, source: s
     estimator = estimators.get(settings.estimator)
     settings = estimator.prepare(settings)
     spec.check_for(estimator.composite)
-    structure = Structure.from_spec(spec)
-    layout = Layout.from_spec(spec, structure)
+    structure, layout = compiled(spec)
     point_only = ((bootstrap is None or bootstrap.resamples == 0) and nonlinear is None
                   and necessity is None and not fit_test and not spec.interactions)
     sample = (sample_of(items, partitions, compact=point_only)  # no float matrix (issue 21)
@@ -212,8 +211,7 @@ def fit_items(items: ItemData, spec: ModelSpec, settings: PlsSettings, source: s
     if spec.interactions:  # product terms: the stage-2 model on the extended data
         spec, sample, items, adjustment = with_interactions(spec, sample, items, settings,
                                                             interaction, nonlinear)
-        structure = Structure.from_spec(spec)
-        layout = Layout.from_spec(spec, structure)
+        structure, layout = compiled(spec)
         adjustment = adjustment.of(structure, written)
     stats = sample.moments()
     cov = stats.cor if settings.standardize else stats.cov

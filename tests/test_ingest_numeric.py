@@ -417,3 +417,19 @@ def test_csi_fit_json_is_byte_identical_to_the_pyarrow_path(tmp_path, monkeypatc
         old = fit_json(args, tmp_path, name, False, monkeypatch)
         assert new == old, name
         assert json.loads(new)["data"]["rows_read"] >= 250, name
+
+
+def test_matrix_item_stats_equal_item_stats_column_by_column():
+    """The matrix summary (one bincount) gives item_stats' values to the bit: whole numbers
+    with and without gaps, a wide range, fractions, an empty column."""
+    from csi.ingest.quality import item_stats, matrix_item_stats
+
+    rng = np.random.default_rng(5)
+    x = rng.integers(1, 11, size=(300, 6)).astype(float)
+    x[rng.random(x.shape) < 0.1] = np.nan
+    x[:, 2] = rng.integers(0, 5_000, size=300)  # wider than the shared histogram
+    x[:, 3] = rng.normal(size=300)  # not whole numbers
+    x[:, 4] = np.nan  # nothing observed
+    x[:5, 5] = -3.0  # negative whole numbers
+    assert matrix_item_stats(x) == [item_stats(x[:, j]) for j in range(x.shape[1])]
+    assert matrix_item_stats(x[:0]) == [(0, None, None, None, None)] * 6  # no respondents

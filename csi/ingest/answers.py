@@ -30,7 +30,7 @@ from csi.ingest.compact import CompactAnswers
 from csi.ingest.frames import NULL_TEXTS
 from csi.ingest.messages import Messages
 from csi.ingest.options import IngestOptions
-from csi.ingest.quality import item_stats
+from csi.ingest.quality import item_stats, matrix_item_stats
 from csi.ingest.survey import Survey
 
 MAX_ANSWER = 1e12
@@ -174,7 +174,7 @@ def _matrix_steps(survey: Survey, arrays: list[np.ndarray], columns: dict[str, s
         part[huge] = np.nan
         x[:, ~known] = part
     absent = np.isnan(x)
-    stats = [item_stats(x[:, j]) for j in range(p)]
+    stats = matrix_item_stats(x)
     missing_per_item = absent.sum(axis=0, dtype=np.int64)
     missing_per_row = absent.sum(axis=1, dtype=np.int32)
     return (CompactAnswers.from_matrix(x), counts, stats, missing_per_row, missing_per_item,

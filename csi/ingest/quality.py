@@ -190,30 +190,48 @@ def weight_summary(weights: np.ndarray, column: str) -> dict:
 
 def item_stats(values: np.ndarray) -> tuple[int, float | None, float | None, float | None,
                                             float | None]:
-    """Distinct values, min, max, mean and sd (n - 1) of the observed answers (NaN missing).
+    """Distinct values, min, max, mean and sd (n - 1) of the observed answers (NaN missing)."""
+    return matrix_item_stats(values[:, None])[0]
 
-    Whole-number answers on a short scale (the usual case) are summarised from their histogram
-    in one pass; other values directly."""
-    missing = np.isnan(values)
-    seen = values[~missing] if missing.any() else values
-    if seen.size == 0:
-        return 0, None, None, None, None
-    low, high = float(seen.min()), float(seen.max())
-    if high - low <= 100_000:
-        offsets = np.subtract(seen, low)
-        codes = offsets.astype(np.intp)
-        if np.array_equal(codes, offsets):
-            counts = np.bincount(codes)
-            present = np.flatnonzero(counts)
-            weights = counts[present].astype(float)
-            levels = low + present
-            mean = float(weights @ levels / seen.size)
-            sd = (float(np.sqrt(weights @ np.square(levels - mean) / (seen.size - 1)))
-                  if seen.size > 1 else None)
-            return int(present.size), low, high, mean, sd
-    sd = float(seen.std(ddof=1)) if seen.size > 1 else None
-    return int(np.unique(seen).size), low, high, float(seen.mean()), sd
 
+def matrix_item_stats(x: np.ndarray, widest: int = 1_000) -> list[tuple]:
+    """item_stats of every column of x (n, p): (distinct, min, max, mean, sd).
+
+    Whole-number answers spanning fewer than `widest` levels (the usual case) are summarised
+    from their histograms over `widest` levels, made for all such columns by one bincount;
+    other columns directly. Each row of the histograms is reduced on its own, so a column's
+    summary does not depend on the others (item_stats is this function on one column)."""
+    n, p = x.shape
+    stats: list[tuple] = [(0, None, None, None, None)] * p
+    if n == 0:
+        return stats
+    missing = np.isnan(x)
+    low, high = np.fmin.reduce(x, axis=0), np.fmax.reduce(x, axis=0)  # NaN: nothing seen
+    offsets = x - low
+    with np.errstate(invalid="ignore"):
+        whole = ((offsets == np.floor(offsets)) | missing).all(axis=0) & (high - low < widest)
+    columns = np.flatnonzero(whole)
+    if columns.size:
+        width = widest
+        seen = ~missing[:, columns]
+        codes = np.where(seen, offsets[:, columns], 0).astype(np.intp)
+        codes += np.arange(columns.size) * width
+        counts = np.bincount(codes[seen], minlength=columns.size * width).reshape(
+            columns.size, width).astype(float)
+        size = counts.sum(axis=1)
+        level = np.arange(width, dtype=float)
+        shift = (counts * level).sum(axis=1) / size  # mean - low
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sd = np.sqrt((counts * np.square(level - shift[:, None])).sum(axis=1) / (size - 1))
+        distinct = (counts > 0).sum(axis=1)
+        for row, j in enumerate(columns.tolist()):
+            stats[j] = (int(distinct[row]), float(low[j]), float(high[j]),
+                        float(low[j] + shift[row]), float(sd[row]) if size[row] > 1 else None)
+    for j in np.flatnonzero(~whole & ~np.isnan(low)).tolist():
+        seen = x[~missing[:, j], j]
+        stats[j] = (int(np.unique(seen).size), float(low[j]), float(high[j]),
+                    float(seen.mean()), float(seen.std(ddof=1)) if seen.size > 1 else None)
+    return stats
 
 
 def rows_list(mask: np.ndarray) -> list[int]:

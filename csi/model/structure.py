@@ -48,7 +48,12 @@ class Structure:
         return (self.block_of[:, None] == np.arange(len(self.constructs))[None, :]).astype(float)
 
     def blocks(self) -> list[np.ndarray]:
-        return [np.flatnonzero(self.block_of == k) for k in range(len(self.constructs))]
+        """Each construct's indicator positions (a new list of the cached arrays)."""
+        return list(self._blocks)
+
+    @functools.cached_property
+    def _blocks(self) -> tuple[np.ndarray, ...]:
+        return tuple(np.flatnonzero(self.block_of == k) for k in range(len(self.constructs)))
 
     @functools.cached_property
     def padded_predecessors(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -141,6 +146,16 @@ class Layout:
     def names(self, family: str) -> list[tuple[str, str]]:
         """(first, second) labels of each entry: (from, to), (construct, indicator) or
         (construct, "")."""
+        known = self._names
+        if family not in known:
+            known[family] = tuple(self._listed_names(family))
+        return list(known[family])
+
+    @functools.cached_property
+    def _names(self) -> dict[str, tuple[tuple[str, str], ...]]:
+        return {}  # family -> names, filled on first use
+
+    def _listed_names(self, family: str) -> list[tuple[str, str]]:
         c = self.structure.constructs
         if family == "paths":
             return [(c[a], c[b]) for a, b in self.paths]
@@ -156,3 +171,22 @@ class Layout:
         if family in ("index", "score_sd"):
             return [(name, "") for name in c]
         raise KeyError(family)
+
+
+_COMPILED: dict[int, tuple[ModelSpec, Structure, Layout]] = {}
+COMPILED_KEPT = 32  # the last models compiled, by identity
+
+
+def compiled(spec: ModelSpec) -> tuple[Structure, Layout]:
+    """The Structure and Layout of `spec`, compiled once per ModelSpec object: a fit, its
+    segments and repeated fits of a built-in model (parsed once per process) reuse them and
+    their cached index arrays. The entry holds the spec, so its id is not reused while kept."""
+    found = _COMPILED.get(id(spec))
+    if found is not None and found[0] is spec:
+        return found[1], found[2]
+    structure = Structure.from_spec(spec)
+    layout = Layout.from_spec(spec, structure)
+    if len(_COMPILED) >= COMPILED_KEPT:
+        _COMPILED.pop(next(iter(_COMPILED)), None)
+    _COMPILED[id(spec)] = (spec, structure, layout)
+    return structure, layout
