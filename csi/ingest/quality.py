@@ -223,10 +223,13 @@ def matrix_item_stats(x: np.ndarray, widest: int = 1_000) -> list[tuple]:
         shift = (counts * level).sum(axis=1) / size  # mean - low
         with np.errstate(invalid="ignore", divide="ignore"):
             sd = np.sqrt((counts * np.square(level - shift[:, None])).sum(axis=1) / (size - 1))
-        distinct = (counts > 0).sum(axis=1)
+        distinct = (counts > 0).sum(axis=1).tolist()
+        lows, highs = low[columns].tolist(), high[columns].tolist()
+        means = (low[columns] + shift).tolist()
+        sds = np.where(size > 1, sd, np.nan).tolist()
         for row, j in enumerate(columns.tolist()):
-            stats[j] = (int(distinct[row]), float(low[j]), float(high[j]),
-                        float(low[j] + shift[row]), float(sd[row]) if size[row] > 1 else None)
+            stats[j] = (distinct[row], lows[row], highs[row], means[row],
+                        None if math.isnan(sds[row]) else sds[row])
     for j in np.flatnonzero(~whole & ~np.isnan(low)).tolist():
         seen = x[~missing[:, j], j]
         stats[j] = (int(np.unique(seen).size), float(low[j]), float(high[j]),
