@@ -225,10 +225,12 @@ def analyse(constructs: tuple[str, ...], indicators: tuple[str, ...], block_of: 
         raise ModelError(f"nothing in the model has a path to '{target}'")
     names = [constructs[d] for d in drivers]
 
+    sources = np.array([a for a, _ in effect_pairs], dtype=int)
+    targets = np.array([b for _, b in effect_pairs], dtype=int)
+
     def expand(vectors: np.ndarray) -> np.ndarray:
         total = np.zeros((vectors.shape[0], len(constructs), len(constructs)))
-        for column, (a, b) in enumerate(effect_pairs):
-            total[:, a, b] = vectors[:, column]
+        total[:, sources, targets] = vectors
         return total
 
     def compute(families: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
