@@ -18,6 +18,9 @@ import numpy as np
 from csi.jsonio import number
 
 
+_SEQUENCES = (np.ndarray, list, tuple)
+
+
 def _scalar(value) -> bool:
     return value is None or isinstance(value, (str, int, float, bool, np.generic))
 
@@ -27,17 +30,28 @@ def _normal(values, length: int):
     of str for names, a 1-D numeric or boolean array, an object array of None; or None
     when pandas' inference should decide (empty, mixed or object values). A scalar is
     repeated down the column, as pandas does."""
-    if isinstance(values, np.ndarray) and values.ndim == 1 and values.dtype.kind in "biuf":
-        return values.copy()
-    if _scalar(values):
+    kind = type(values)
+    if kind is np.ndarray:
+        if values.ndim == 1 and values.dtype.kind in "biuf":
+            return values.copy()
+    elif kind is list or kind is tuple:
+        if not values:
+            return None  # an empty column: pandas decides
+        if isinstance(values[0], str):
+            names = _names(tuple(values))
+            if names is not None:
+                return names
+    elif _scalar(values):
         if isinstance(values, str):
             return (values,) * length
         if values is None:
             return np.full(length, None, dtype=object)
         array = np.full(length, values)
         return array if array.dtype.kind in "biuf" else None
-    if not isinstance(values, (list, tuple, np.ndarray)) or not len(values):
-        return None  # a Series, an Index, an empty column: pandas decides
+    elif not isinstance(values, (list, tuple, np.ndarray)):
+        return None  # a Series, an Index: pandas decides
+    if not len(values):
+        return None
     if isinstance(values[0], str):
         names = _names(tuple(values))
         if names is not None:
@@ -61,7 +75,7 @@ class Table:
 
     def __init__(self, columns: Mapping[str, object]):
         lengths = {len(values) for values in columns.values()
-                   if isinstance(values, (np.ndarray, list, tuple)) or not _scalar(values)}
+                   if type(values) in _SEQUENCES or not _scalar(values)}
         normal = None
         if len(lengths) == 1:
             length = next(iter(lengths))

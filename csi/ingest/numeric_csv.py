@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from itertools import repeat
 
 import numpy as np
 
@@ -79,7 +80,7 @@ def _whole_numbers(text: str, delimiter: str) -> Columns | None:
     header = next(csv.reader([text[:first].rstrip("\r")], delimiter=delimiter))
     width = len(header)
     lines = [line for line in body.split("\n") if line]
-    if width < 2 or not lines or any(line.count(delimiter) != width - 1 for line in lines):
+    if width < 2 or not lines or set(map(str.count, lines, repeat(delimiter))) != {width - 1}:
         return None  # rows of another width
     names, duplicates = tidy_names(header)
     if duplicates:
