@@ -41,7 +41,8 @@ def write_atomic(path: str | Path, payload: str | bytes) -> None:
 def _temporary_beside(target: Path) -> tuple[int, Path]:
     """A new file `.NAME.XXXXXXXX` in the target's folder, created exclusively (what
     tempfile.mkstemp does, without the ~10 ms its import costs every short run)."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    flags = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+             | getattr(os, "O_BINARY", 0))
     for _ in range(100):
         temporary = (target.parent or Path(".")) / f".{target.name}.{os.urandom(6).hex()}"
         try:

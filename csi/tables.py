@@ -84,7 +84,7 @@ class Table:
                 normal = None
         self._columns = normal  # None: only pandas builds it (the general constructor)
         self._raw = None if normal is not None else dict(columns)
-        self._length = length if normal is not None else None
+        self._length = length if normal is not None else (0 if lengths == {0} else None)
         self._frame = self._matrix = None
 
     @classmethod
@@ -121,6 +121,8 @@ class Table:
         """One column: a numpy array, or a tuple of str for names."""
         if self._columns is not None:
             return self._columns[name]
+        if self._length == 0 and self._raw is not None and name in self._raw:
+            return ()  # no rows: nothing for pandas to infer
         column = self.frame()[name]
         return (tuple(column) if column.dtype == object or column.dtype.kind in "OU"
                 or str(column.dtype) == "str" else column.to_numpy())
@@ -128,8 +130,8 @@ class Table:
     def assign(self, **columns) -> Table:
         """A new Table with these columns added (or replaced, in place), as
         DataFrame.assign."""
-        if self._columns is None:
-            return Table.of_frame(self.frame().assign(**columns))
+        if self._columns is None or any(_from_pandas(value) for value in columns.values()):
+            return Table.of_frame(self.frame().assign(**columns))  # pandas aligns a Series
         return Table(dict(self._columns) | columns)
 
     def drop(self, *names: str) -> Table:
@@ -138,8 +140,11 @@ class Table:
         return Table({k: v for k, v in self._columns.items() if k not in names})
 
     def records(self) -> list[dict]:
-        """The rows as JSON-safe objects (csi.jsonio.records of the DataFrame)."""
-        if self._columns is None:
+        """The rows as JSON-safe objects (csi.jsonio.records of the DataFrame). Once the
+        DataFrame was built, its rows (a notebook may have edited it, as before)."""
+        if self._length == 0 and self._frame is None:
+            return []
+        if self._columns is None or self._frame is not None:
             from csi.jsonio import records
 
             return records(self.frame())
@@ -160,6 +165,10 @@ class Table:
             else:
                 self._frame = _build_frame(self._columns, self._raw, self._length)
         return self._frame
+
+
+def _from_pandas(value) -> bool:
+    return type(value).__module__.split(".")[0] == "pandas"
 
 
 def _build_frame(columns, raw, length):

@@ -49,6 +49,18 @@ def test_a_bootstrapped_fit_imports_no_unused_library(tmp_path):
     assert json.loads(output.read_text())["bootstrap"]["n_used"] == 50
 
 
+def test_a_model_without_indirect_effects_imports_no_pandas_either(tmp_path):
+    """Its indirect-effects table is empty: written as [] without building a DataFrame."""
+    model = tmp_path / "direct.lav"
+    model.write_text("Image =~ IMAG1 + IMAG2 + IMAG3\nValue =~ PERV1 + PERV2\n"
+                     "Satisfaction =~ CUSA1 + CUSA2 + CUSA3\nSatisfaction ~ Image + Value\n")
+    output = tmp_path / "fit.json"
+    loaded, _ = loaded_after(["fit", str(MOBI), "--model", str(model), "--scale", "1:10",
+                              "--bootstrap", "0", "--format", "json", "-q", "-o", str(output)])
+    assert loaded == {"found": [], "exit": 0}
+    assert json.loads(output.read_text())["indirect_effects"] == []
+
+
 def test_the_table_output_still_loads_its_renderer(tmp_path):
     """The control: the check above can fail, since a table does load rich and its renderer."""
     loaded, _ = loaded_after(["fit", str(MOBI), "--model", "ecsi", "--scale", "1:10",

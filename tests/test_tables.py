@@ -93,3 +93,23 @@ def test_fit_result_reads_as_frames_and_writes_the_same_json_either_way():
                for name in names)
     assert as_frames.to_json() == result.to_json()
     assert set(result.paths.columns) >= {"estimate", "se", "ci_low", "ci_high"}
+
+
+def test_an_empty_table_writes_no_rows_without_pandas_and_a_series_aligns_as_in_pandas():
+    empty = Table({"from": [], "to": [], "estimate": np.array([])})
+    assert empty.records() == [] and len(empty) == 0 and empty.column("from") == ()
+    assert empty._frame is None  # nothing built: a model without indirect effects
+    pd.testing.assert_frame_equal(empty.frame(), pd.DataFrame(
+        {"from": [], "to": [], "estimate": np.array([])}))
+    columns = {"construct": NAMES[:2], "estimate": np.array([0.1, 0.2])}
+    shifted = pd.Series([5.0, 6.0], index=[10, 11])
+    pd.testing.assert_frame_equal(Table(columns).assign(se=shifted).frame(),
+                                  pd.DataFrame(columns).assign(se=shifted))
+
+
+def test_an_edit_to_a_result_table_reaches_its_json_as_before():
+    import csi
+
+    result = csi.fit("surveys/mobi.csv", "ecsi", scale=(1, 10), bootstrap=0)
+    result.paths.loc[0, "estimate"] = 123.0
+    assert result.to_dict()["paths"][0]["estimate"] == 123.0

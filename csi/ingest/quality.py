@@ -219,13 +219,13 @@ def matrix_item_stats(x: np.ndarray, widest: int = 1_000) -> list[tuple]:
         counts = np.bincount(codes[seen], minlength=columns.size * width).reshape(
             columns.size, width).astype(float)
         size = counts.sum(axis=1)
-        level = np.arange(width, dtype=float)
-        shift = (counts * level).sum(axis=1) / size  # mean - low
+        level = low[columns, None] + np.arange(width, dtype=float)  # each column's values
+        mean = (counts * level).sum(axis=1) / size  # exact sums for whole-number answers
         with np.errstate(invalid="ignore", divide="ignore"):
-            sd = np.sqrt((counts * np.square(level - shift[:, None])).sum(axis=1) / (size - 1))
+            sd = np.sqrt((counts * np.square(level - mean[:, None])).sum(axis=1) / (size - 1))
         distinct = (counts > 0).sum(axis=1).tolist()
         lows, highs = low[columns].tolist(), high[columns].tolist()
-        means = (low[columns] + shift).tolist()
+        means = mean.tolist()
         sds = np.where(size > 1, sd, np.nan).tolist()
         for row, j in enumerate(columns.tolist()):
             stats[j] = (distinct[row], lows[row], highs[row], means[row],

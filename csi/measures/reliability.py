@@ -31,20 +31,29 @@ def reliability(cor: np.ndarray, weights: np.ndarray, loadings: np.ndarray,
     variance (Dijkstra & Henseler 2015, MIS Quarterly 39(2), eq. 6).
     Single-item blocks are perfectly reliable by definition: every measure is 1.
     """
-    membership = np.zeros((cor.shape[0], len(blocks)))
+    k_count = len(blocks)
+    block_of = np.empty(cor.shape[0], dtype=np.intp)
     for k, idx in enumerate(blocks):
-        membership[idx, k] = 1.0
-    size = membership.sum(axis=0)
-    spread = membership * weights[:, None]  # each weight in its block's column
-    quad = np.einsum("ik,ij,jk->k", spread, cor, spread)  # w' R_b w
-    w = weights / np.sqrt(quad @ membership.T)  # scaled to unit score variance
-    w_sq = w ** 2 @ membership  # w'w per block; then w'(R_b - I)w = 1 - w'w
-    lam_sum, lam_sq = loadings @ membership, loadings ** 2 @ membership
+        block_of[idx] = k
+    same = block_of[:, None] == block_of[None, :]
+
+    def per_block(values: np.ndarray) -> np.ndarray:
+        """Sums over each block's indicators; a NaN stays in its own block (an
+        inadmissible block's NaN loadings must not blank the others' measures)."""
+        return np.bincount(block_of, weights=values, minlength=k_count)
+
+    size = per_block(np.ones(cor.shape[0]))
     with np.errstate(divide="ignore", invalid="ignore"):  # blocks of one item: 0/0, kept 1
+        # w' R_b w and sum(R_b): within-block entries only (where, not a product with 0/1,
+        # so that another block's NaN never enters)
+        quad = per_block(np.where(same, np.outer(weights, weights) * cor, 0.0).sum(axis=1))
+        w = weights / np.sqrt(quad[block_of])  # scaled to unit score variance
+        w_sq = per_block(w ** 2)  # w'w per block; then w'(R_b - I)w = 1 - w'w
+        lam_sum, lam_sq = per_block(loadings), per_block(loadings ** 2)
+        block_sums = per_block(np.where(same, cor, 0.0).sum(axis=1))
         measures = {
-            "alpha": size / (size - 1) * (1 - size / np.einsum("ik,ij,jk->k", membership, cor,
-                                                               membership)),
-            "rho_a": w_sq ** 2 * (1 - w_sq) / (w_sq ** 2 - w ** 4 @ membership),
+            "alpha": size / (size - 1) * (1 - size / block_sums),
+            "rho_a": w_sq ** 2 * (1 - w_sq) / (w_sq ** 2 - per_block(w ** 4)),
             "rho_c": lam_sum ** 2 / (lam_sum ** 2 + size - lam_sq),
             "ave": lam_sq / size,
         }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -174,6 +175,7 @@ class Layout:
 
 
 _COMPILED: dict[int, tuple[ModelSpec, Structure, Layout]] = {}
+_COMPILING = threading.Lock()
 COMPILED_KEPT = 32  # the last models compiled, by identity
 
 
@@ -181,12 +183,13 @@ def compiled(spec: ModelSpec) -> tuple[Structure, Layout]:
     """The Structure and Layout of `spec`, compiled once per ModelSpec object: a fit, its
     segments and repeated fits of a built-in model (parsed once per process) reuse them and
     their cached index arrays. The entry holds the spec, so its id is not reused while kept."""
-    found = _COMPILED.get(id(spec))
-    if found is not None and found[0] is spec:
-        return found[1], found[2]
-    structure = Structure.from_spec(spec)
-    layout = Layout.from_spec(spec, structure)
-    if len(_COMPILED) >= COMPILED_KEPT:
-        _COMPILED.pop(next(iter(_COMPILED)), None)
-    _COMPILED[id(spec)] = (spec, structure, layout)
-    return structure, layout
+    with _COMPILING:  # segments fit on threads
+        found = _COMPILED.get(id(spec))
+        if found is not None and found[0] is spec:
+            return found[1], found[2]
+        structure = Structure.from_spec(spec)
+        layout = Layout.from_spec(spec, structure)
+        while len(_COMPILED) >= COMPILED_KEPT:
+            del _COMPILED[next(iter(_COMPILED))]
+        _COMPILED[id(spec)] = (spec, structure, layout)
+        return structure, layout
