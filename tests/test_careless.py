@@ -279,3 +279,19 @@ def test_median_is_numpys_to_the_bit():
             values = rng.normal(size=size) * scale
             assert median(values) == float(np.median(values))
     assert median(np.array([1.0, 1.0, 2.0, 2.0])) == 1.5
+
+
+def test_person_total_without_gaps_is_the_correlation_with_the_others_means():
+    """The gap-free path against its definition, row by row: the Pearson correlation of a
+    respondent's answers with the item means of everyone else (Curran 2016)."""
+    from csi.ingest.careless import person_total
+
+    rng = np.random.default_rng(3)
+    values = rng.integers(1, 8, size=(120, 10)).astype(float)
+    values[0] = 4.0  # a straight-liner: no correlation
+    found = person_total(values)
+    total = values.sum(axis=0)
+    for row in range(1, len(values)):
+        others = (total - values[row]) / (len(values) - 1)
+        assert abs(found[row] - np.corrcoef(values[row], others)[0, 1]) < 1e-12
+    assert np.isnan(found[0])

@@ -220,6 +220,16 @@ def person_total(values: np.ndarray) -> np.ndarray:
         totals += np.where(seen, block, 0.0).sum(axis=0)
         counts += seen.sum(axis=0)
     out = np.empty(n)
+    if (counts == n).all():  # no gaps: the same arithmetic without the masks
+        with np.errstate(invalid="ignore", divide="ignore"):
+            for start, stop in row_blocks(n, p):
+                block = values[start:stop]
+                others = (totals - block) / (counts - 1)
+                dx = block - (block.sum(axis=1) / p)[:, None]
+                dm = others - (others.sum(axis=1) / p)[:, None]
+                out[start:stop] = np.einsum("ij,ij->i", dx, dm) / np.sqrt(
+                    np.einsum("ij,ij->i", dx, dx) * np.einsum("ij,ij->i", dm, dm))
+        return out
     for start, stop in row_blocks(n, p):
         block = values[start:stop]
         seen = ~np.isnan(block)
