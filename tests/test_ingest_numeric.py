@@ -105,8 +105,15 @@ EDGE_CASES = {
     "tab": ("a\tb\n1\t2.5\n3\t\n", True),
     "wide integers": ("a,b,c,d\n1,300,70000,123456789012345678\n-2,-300,-70000,5\n", True),
     "an empty column name": ("a,,c\n1,2,3\n4,5,6\n", True),
+    "a text cell": ("a,b\n1,2\nx,4\n", True),  # held as text, its frame pyarrow's
+    "an ID column of words": ("id,a,b\nR_1,1,2\nR_2,3,4\nstore A,5,6\n", True),
+    "words and null texts": ("id,a\nR1,1\nNA,2\n,3\nnan,4\n", True),
     # the pyarrow/pandas path reads these
-    "a text cell": ("a,b\n1,2\nx,4\n", False),
+    "only words": ("a,b\nx,y\nz,w\n", False),
+    "a boolean column": ("f,a\nTRUE,1\nfalse,2\n", False),
+    "a date column": ("d,a\n2024-01-31,1\n2024-02-01,2\n", False),
+    "a time column": ("t,a\n12:30,1\n13:00,2\n", False),
+    "a padded word": ("id,a\n R1,1\nR2,2\n", False),
     "a non-ASCII digit": ("a,b\n1,2\n\u0663,4\n", False),
     "a non-ASCII digit with a gap": ("a,b\n1,\n\u0663.5,4\n", False),
     "a leading plus": ("a,b\n+1,2\n3,4\n", False),
@@ -281,10 +288,13 @@ def test_a_text_cell_gives_the_same_one_line_error(tmp_path, monkeypatch):
     header, rows = mobi_lines()
     rows[90][2], rows[41][3] = "x", "seven"
     path = write(tmp_path, "t.csv", as_text(header, rows))
-    assert isinstance(read_survey(path).held, pd.DataFrame)  # text: the old path
+    assert isinstance(read_survey(path).held, Columns)  # words: held as text
     with pytest.raises(DataError) as error:
         item_matrix(read_survey(path), ECSI, (1, 10))
     assert str(error.value) == f"{path}, column CUEX3, row 91: 'x' is not a number"
+    with pytest.raises(DataError) as again:
+        item_matrix(arrow_read(path, monkeypatch), ECSI, (1, 10))
+    assert str(again.value) == str(error.value)
 
 
 # The matrix steps against the column steps ------------------------------------------------
@@ -390,6 +400,31 @@ def numeric_acsi(tmp_path):
     return path
 
 
+def repeated_text_ids(tmp_path):
+    """acsi_synthetic with two text IDs repeated, one only after stripping a space."""
+    lines = (ROOT / "surveys" / "acsi_synthetic.csv").read_text().splitlines()
+    lines[5] = lines[2].split(",")[0] + "," + lines[5].split(",", 1)[1]
+    lines[9] = lines[3].split(",")[0] + " ," + lines[9].split(",", 1)[1]
+    path = tmp_path / "repeated_ids.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_text_ids_are_checked_without_pandas_and_listed_as_before(tmp_path, monkeypatch):
+    """A text ID column without repeats needs no pandas; with repeats (one found only
+    after stripping) the listing equals the pyarrow path's."""
+    clean = ROOT / "surveys" / "acsi_synthetic.csv"
+    assert read_survey(clean).text("respondent_id")[:2] == ("R0001", "R0002")
+    options = IngestOptions(scale=(1, 10))
+    acsi = load_model("acsi")
+    for path, repeats in ((clean, 0), (repeated_text_ids(tmp_path), 2)):
+        numeric, arrow = read_survey(path), arrow_read(path, monkeypatch)
+        assert isinstance(numeric.held, Columns)
+        found = assess(numeric, acsi, options).duplicate_ids
+        assert found == assess(arrow, acsi, options).duplicate_ids
+        assert found["count"] == repeats
+
+
 def fit_json(args, tmp_path, name, numeric: bool, monkeypatch) -> bytes:
     output = tmp_path / f"{name}-{numeric}.json"
     with monkeypatch.context() as patch:
@@ -410,6 +445,10 @@ def test_csi_fit_json_is_byte_identical_to_the_pyarrow_path(tmp_path, monkeypatc
                     "em"],
         "acsi": [numeric_acsi(tmp_path), "--model", "acsi", "--na", "99", "--weights", "wt",
                  "--missing", "mean"],
+        "acsi-text-ids": [ROOT / "surveys" / "acsi_synthetic.csv", "--model", "acsi",
+                          "--scale", "1:10", "--weights", "wt", "--bootstrap", "60"],
+        "text-ids-repeated": [repeated_text_ids(tmp_path), "--model", "acsi", "--scale",
+                              "1:10"],
     }
     for name, args in runs.items():
         assert isinstance(read_survey(args[0]).held, Columns), name

@@ -61,6 +61,18 @@ def test_a_model_without_indirect_effects_imports_no_pandas_either(tmp_path):
     assert json.loads(output.read_text())["indirect_effects"] == []
 
 
+def test_a_survey_with_text_ids_and_store_names_imports_no_pandas_either(tmp_path):
+    """acsi_synthetic: respondent IDs and store names are words, held as text cells (the
+    ID check needs no pandas when no ID repeats)."""
+    output = tmp_path / "fit.json"
+    loaded, _ = loaded_after(["fit", str(ROOT / "surveys" / "acsi_synthetic.csv"), "--model",
+                              "acsi", "--scale", "1:10", "--bootstrap", "0", "--format",
+                              "json", "-q", "-o", str(output)])
+    assert loaded == {"found": [], "exit": 0}
+    assert json.loads(output.read_text())["data_quality"]["duplicate_ids"]["column"] == (
+        "respondent_id")
+
+
 def test_the_table_output_still_loads_its_renderer(tmp_path):
     """The control: the check above can fail, since a table does load rich and its renderer."""
     loaded, _ = loaded_after(["fit", str(MOBI), "--model", "ecsi", "--scale", "1:10",

@@ -9,27 +9,45 @@ asks for it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 
 
 @dataclass(frozen=True)
 class Columns:
-    """Column names (tidied, unique) and one 1-d numpy array per column, of equal length."""
+    """Column names (tidied, unique) and one 1-d numpy array per column, of equal length;
+    a text column (an ID such as `R_0001`) has None there and its cells in `texts`, and then
+    `rebuild` makes the DataFrame (the pyarrow reader's, from the bytes read)."""
 
     names: tuple[str, ...]
-    arrays: tuple[np.ndarray, ...]
+    arrays: tuple[np.ndarray | None, ...]
+    texts: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    rebuild: Callable[[], object] | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
-        return len(self.arrays[0]) if self.arrays else 0
+        for array in self.arrays:
+            if array is not None:
+                return len(array)
+        return len(next(iter(self.texts.values()), ()))
 
-    def get(self, name: str) -> np.ndarray:
+    def get(self, name: str) -> np.ndarray | None:
+        """A numeric column; None for a text column (KeyError: no such column)."""
+        if name not in self.names:
+            raise KeyError(name)
         return self.arrays[self.names.index(name)]
+
+    def text(self, name: str) -> tuple[str, ...] | None:
+        """A text column's cells as read; None for a numeric one."""
+        return self.texts.get(name)
 
     def frame(self):
         """The DataFrame pandas' reader gives for these columns (one RangeIndex, the arrays
-        not copied: csi.ingest.frames.frame_from_series)."""
+        not copied: csi.ingest.frames.frame_from_series); with text columns, the pyarrow
+        reader's frame of the same bytes."""
+        if self.texts:
+            return self.rebuild()
         import pandas as pd
 
         from csi.ingest.frames import frame_from_series

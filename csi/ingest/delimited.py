@@ -23,7 +23,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 from typing import TYPE_CHECKING
@@ -219,7 +220,20 @@ def _read_numeric(head: bytes, dialect: Dialect) -> Columns | None:
         text = head.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError:
         return None
-    return read_numeric(text, dialect.delimiter, dialect.decimal)
+    columns = read_numeric(text, dialect.delimiter, dialect.decimal)
+    if columns is None or not columns.texts:
+        return columns
+    # a text column: the DataFrame, when asked for, is the one the readers below give
+    return replace(columns, rebuild=partial(_frame_of, head, dialect))
+
+
+def _frame_of(head: bytes, dialect: Dialect) -> pd.DataFrame:
+    """The DataFrame of a whole file's bytes as read_delimited_path reads it without the
+    numeric reader: pyarrow's, else the careful reader's."""
+    frame = _read_with_arrow(None, dialect, head, True)
+    if frame is None:
+        frame = read_delimited_bytes(head, "<survey>", "utf-8").frame
+    return frame
 
 
 def _read_with_arrow(path: Path, dialect: Dialect, head: bytes,

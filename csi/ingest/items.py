@@ -764,11 +764,15 @@ def _ids(survey: Survey, options: IngestOptions, report: Messages) -> dict:
 
 
 def _id_column(survey: Survey, name: str | None):
-    """The respondent-ID column: a numpy array when held as numbers, else the Series."""
+    """The respondent-ID column: a numpy array when held as numbers or as text (an object
+    array of its cells), else the Series."""
     if name is None:
         return None
     held = survey.column(name)
-    return held if held is not None else survey.frame[name]
+    if held is not None:
+        return held
+    cells = survey.text(name)
+    return np.array(cells, dtype=object) if cells is not None else survey.frame[name]
 
 
 def _label(survey: Survey, column_map: ColumnMap, columns: dict[str, str],

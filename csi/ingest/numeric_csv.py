@@ -8,7 +8,9 @@ value and type for type: whole-number columns without gaps as the smallest integ
 every other numeric column as float64 with NaN for an empty cell (or one of Arrow's null
 texts). Any other file - a text cell, a `+5` or ` 5` that Arrow reads its own way, a
 repeated or missing column name, rows of another width, a column with no value - returns
-None, and the pandas/pyarrow reader reads it as before.
+None, and the pandas/pyarrow reader reads it as before. A column of words (an ID such as
+`R_0001`, a store name) is held as its cells, for the fit's ID check; the DataFrame of such a
+file is the pyarrow reader's, built only when something asks for it.
 """
 
 from __future__ import annotations
@@ -56,13 +58,43 @@ def read_numeric(text: str, delimiter: str, decimal: str) -> Columns | None:
     names, duplicates = tidy_names(header)
     if duplicates:
         return None
-    arrays = []
-    for cells in zip(*rows):
+    arrays, texts = [], {}
+    for name, cells in zip(names, zip(*rows)):
         array = _numbers(cells, decimal)
         if array is None:
-            return None
+            if not _words(cells, decimal):
+                return None
+            texts[name] = cells
         arrays.append(array)
-    return Columns(tuple(names), tuple(arrays))
+    if len(texts) == width:
+        return None  # no number at all: not a survey this reader is for
+    return Columns(tuple(names), tuple(arrays), texts)
+
+
+# words Arrow reads as booleans or numbers (it ignores case for these)
+_NOT_WORDS = frozenset(("true", "false", "inf", "infinity", "nan"))
+
+
+def _word(cell: str) -> bool:
+    """A cell starting with a letter (any script) or `_`, on one line."""
+    return ((cell[:1].isalpha() or cell.startswith("_")) and "\n" not in cell
+            and "\r" not in cell and cell.lower() not in _NOT_WORDS)
+
+
+def _words(cells: tuple[str, ...], decimal: str) -> bool:
+    """Whether Arrow reads this column as text that csi can hold without pandas: some cell
+    is a word (starting with a letter or `_`: `R_0001`, `store A`, `广州`) and every other
+    is a number or null. A cell Arrow might read as a date, time, boolean or number in its
+    own way (`2024-01-31`, `12:30`, `TRUE`, `+5`, ` 5`) sends the file to pyarrow."""
+    found = False
+    for cell in set(cells):
+        if cell in _NULL_SET or _INT_CELL.fullmatch(cell) or (
+                _FLOAT_CELL[decimal].fullmatch(cell) and not _LONG.search(cell)):
+            continue
+        if not _word(cell):
+            return False
+        found = True
+    return found
 
 
 def _whole_numbers(text: str, delimiter: str) -> Columns | None:

@@ -151,10 +151,15 @@ def find_id_column(columns: list[str]) -> str | None:
 
 def duplicate_ids(column: pd.Series | np.ndarray) -> tuple[int, list[dict]]:
     """How many IDs appear more than once (blank IDs ignored), and the first few with their
-    rows. `column` is a Series, or a numeric column as a numpy array (csi.ingest.survey.
-    Survey.column): numbers that are all different are different IDs, so only a numeric
-    column with a repeated value needs pandas (IDs are compared as text)."""
-    if isinstance(column, np.ndarray):
+    rows. `column` is a Series, or a numpy array: numbers (csi.ingest.survey.Survey.column)
+    or text cells (an object array, Survey.text). IDs are compared as text, stripped; only
+    a column with a repeated ID needs pandas, to list them."""
+    if isinstance(column, np.ndarray) and column.dtype.kind == "O":  # text cells
+        present = [cell.strip() for cell in column.tolist()]
+        present = [cell for cell in present if cell]
+        if len(set(present)) == len(present):
+            return 0, []
+    elif isinstance(column, np.ndarray):
         present = column[~np.isnan(column)] if column.dtype.kind == "f" else column
         ordered = np.sort(present)
         if not (ordered[1:] == ordered[:-1]).any():

@@ -64,6 +64,12 @@ class Survey:
         held = self.held
         return list(held.names) if isinstance(held, Columns) else list(held.columns)
 
+    def text(self, name: str) -> tuple[str, ...] | None:
+        """Column `name`'s cells as read when the survey holds it as text without pandas
+        (csi.ingest.numeric_csv); None otherwise (read survey.frame[name] then)."""
+        held = self.held
+        return held.text(name) if isinstance(held, Columns) else None
+
     def column(self, name: str) -> np.ndarray | None:
         """Column `name` as a numpy array when it is held as numbers in numpy storage (an
         integer or float64 column), else None (read survey.frame[name] then). KeyError
