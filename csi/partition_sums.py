@@ -60,7 +60,7 @@ from csi.ingest.partition_items import (
     read_header,
 )
 from csi.ingest.partitions import partition_files
-from csi.ingest.quality import FEW_DISTINCT, ItemQuality
+from csi.ingest.quality import FEW_DISTINCT, item_qualities
 from csi.jsonio import real
 from csi.model.spec import ModelSpec
 from csi.sample import (EmError, MomentSums, Sample, _expected_sums, _patterns,
@@ -461,17 +461,12 @@ def _items(source: str, spec: ModelSpec, options: IngestOptions, first, column_m
         reading=first.reading() | {"source": source},
         rows_read=whole.rows_read, rows_used=whole.rows_used,
         missing=_missing_block(options.missing, rows, None),
-        items=tuple(ItemQuality(
-            indicator=item, column=columns[item], label=labels.get(item),
-            low=float(low[j]) if known[j] else None, high=float(high[j]) if known[j] else None,
-            reversed=item in reverse, missing=int(whole.missing_per_item[j]),
-            na_coded=int(counts["na_coded"][j]), user_missing=int(counts["user_missing"][j]),
-            non_numeric=int(counts["non_numeric"][j]),
-            out_of_scale=int(counts["out_of_scale"][j]), clipped=int(counts["clipped"][j]),
-            distinct=whole.distinct[j], minimum=_number(whole.item_min[j]),
-            maximum=_number(whole.item_max[j]), mean=_number(whole.item_mean[j]),
-            sd=_number(whole.item_sd[j]))
-            for j, item in enumerate(indicators)),
+        items=item_qualities(
+            indicators, columns, labels, low, high, known, reverse, whole.missing_per_item,
+            counts,
+            [(whole.distinct[j], _number(whole.item_min[j]), _number(whole.item_max[j]),
+              _number(whole.item_mean[j]), _number(whole.item_sd[j]))
+             for j in range(len(indicators))]),
         straightliners={"count": 0, "rows": [], "dropped": False, "computed": False},
         duplicate_ids={"column": None, "how": None, "count": 0, "ids": [], "computed": False},
         weights=weights, notes=tuple(report.notes), warnings=tuple(report.warnings),

@@ -46,9 +46,9 @@ from csi.ingest.quality import (
     FEW_DISTINCT,
     MISSING_WARN,
     DataQuality,
-    ItemQuality,
     duplicate_ids,
     find_id_column,
+    item_qualities,
     rows_list,
     weight_summary,
 )
@@ -242,7 +242,8 @@ def _prepare(survey: Survey, spec: ModelSpec, options: IngestOptions):
         rows_read=survey.rows_read,
         rows_used=rows.used,
         missing=_missing_block(options.missing, rows, em),
-        items=_item_quality(indicators, columns, labels, low, high, known, reverse, answers),
+        items=item_qualities(indicators, columns, labels, low, high, known, reverse,
+                             answers.missing_per_item, answers.counts, answers.stats),
         straightliners={"count": int(careless.straightliners.sum()),
                         "rows": rows_list(careless.straightliners),
                         "dropped": bool(options.drop_straightliners or options.drop_careless)},
@@ -610,24 +611,6 @@ def _careless_messages(careless: CarelessScreen, rows: _Rows, options: IngestOpt
             f"kept: review {'them' if many else 'it'} (data_quality.careless, or csi validate), "
             f"or drop {'them' if many else 'it'} with --drop-careless"
         )
-
-
-def _item_quality(indicators, columns, labels, low, high, known, reverse,
-                  answers: Answers) -> tuple[ItemQuality, ...]:
-    counts, stats = answers.counts, answers.stats
-    return tuple(
-        ItemQuality(
-            indicator=item, column=columns[item], label=labels.get(item),
-            low=float(low[j]) if known[j] else None, high=float(high[j]) if known[j] else None,
-            reversed=item in reverse, missing=int(answers.missing_per_item[j]),
-            na_coded=int(counts["na_coded"][j]), user_missing=int(counts["user_missing"][j]),
-            non_numeric=int(counts["non_numeric"][j]),
-            out_of_scale=int(counts["out_of_scale"][j]), clipped=int(counts["clipped"][j]),
-            distinct=stats[j][0], minimum=stats[j][1], maximum=stats[j][2], mean=stats[j][3],
-            sd=stats[j][4],
-        )
-        for j, item in enumerate(indicators)
-    )
 
 
 def _columns(survey: Survey, spec: ModelSpec, column_map: ColumnMap,

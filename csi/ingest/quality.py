@@ -89,6 +89,28 @@ class ItemQuality:
         }
 
 
+def item_qualities(indicators, columns: dict, labels: dict, low: np.ndarray,
+                   high: np.ndarray, known: np.ndarray, reverse, missing: np.ndarray,
+                   counts: dict, stats: list[tuple]) -> tuple[ItemQuality, ...]:
+    """Each item's quality entry from the per-item arrays of the answer steps: bounds (given
+    where `known`: a questionnaire's scale, not the data's range), missing cells, the step
+    counts (csi.ingest.answers.COUNTS) and the summaries (distinct, min, max, mean, sd) of
+    item_stats."""
+    return tuple(
+        ItemQuality(
+            indicator=item, column=columns[item], label=labels.get(item),
+            low=float(low[j]) if known[j] else None, high=float(high[j]) if known[j] else None,
+            reversed=item in reverse, missing=int(missing[j]),
+            na_coded=int(counts["na_coded"][j]), user_missing=int(counts["user_missing"][j]),
+            non_numeric=int(counts["non_numeric"][j]),
+            out_of_scale=int(counts["out_of_scale"][j]), clipped=int(counts["clipped"][j]),
+            distinct=stats[j][0], minimum=stats[j][1], maximum=stats[j][2], mean=stats[j][3],
+            sd=stats[j][4],
+        )
+        for j, item in enumerate(indicators)
+    )
+
+
 @dataclass(frozen=True)
 class DataQuality:
     """The data-quality report of one survey for one model."""
